@@ -1,0 +1,130 @@
+//! The command line, as clap structs: `tracker`, `peer`, `create` and `flood`.
+//!
+//! Only the shape of the arguments lives here; `main.rs` turns them into each subsystem's
+//! configuration and runs it. Every timer takes a unit (`10s`, `250ms`) so tests and demos can
+//! run the seed's protocol in milliseconds.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::infohash::InfoHash;
+use crate::units::{parse_duration, parse_size};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bittorrent-sim",
+    version,
+    about = "Run and watch BitTorrent: a tracker swarm over the real peer wire protocol, and a UDP flooding chunk network",
+    after_help = "Log detail is chosen with RUST_LOG (error, warn, info, debug); info traces every message."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the tracker: keeps the list of peers of each swarm and hands out metainfo.
+    Tracker(TrackerArgs),
+    /// Run a peer: joins a swarm, downloads missing pieces rarest first and serves uploads.
+    Peer(PeerArgs),
+    /// Write a BEP 3 .torrent file for FILE.
+    Create(CreateArgs),
+    /// The tracker-less UDP flooding chunk network (the video-chunk assignment).
+    #[command(subcommand)]
+    Flood(crate::flood::FloodCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct TrackerArgs {
+    /// TCP port to listen on.
+    #[arg(long, default_value_t = 6000)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind: IpAddr,
+    /// Tell peers apart by source IP plus listening port (lab mode) instead of by port alone
+    /// (development mode, everything on one host).
+    #[arg(long)]
+    pub remote: bool,
+    /// Drop the peers that did not ping since the previous clean-up, this often.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub cleanup_interval: Duration,
+    /// A .torrent whose swarm this tracker serves from the start (repeatable).
+    #[arg(long = "torrent", value_name = "FILE")]
+    pub torrents: Vec<PathBuf>,
+    /// At most this many connections are served at once; more wait in the listen queue.
+    #[arg(long, default_value_t = 128)]
+    pub max_connections: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PeerArgs {
+    /// TCP port this peer listens on for uploads; also its name in development mode.
+    #[arg(long)]
+    pub port: u16,
+    /// The tracker, as HOST:PORT. May be left out when --torrent names an announce URL.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub tracker: Option<String>,
+    /// The .torrent of the swarm to join. Without it (and without --seed) the peer fetches the
+    /// metainfo from the tracker.
+    #[arg(long, value_name = "FILE", conflicts_with = "seed")]
+    pub torrent: Option<PathBuf>,
+    /// Which of the tracker's swarms to join, when it knows several.
+    #[arg(long, value_name = "HEX")]
+    pub info_hash: Option<InfoHash>,
+    /// Seed FILE in place: build its metainfo in memory and publish it to the tracker.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Directory that holds the downloaded file (default ./peer-PORT).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Address to listen on and to connect from.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<IpAddr>,
+    /// Piece length used by --seed.
+    #[arg(long, default_value = "256KiB", value_parser = parse_size)]
+    pub piece_length: u64,
+    /// Ping the tracker this often (proof of life).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub ping_interval: Duration,
+    /// Report the list of pieces held this often.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub report_interval: Duration,
+    /// Start a download round this often; 0 downloads continuously.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub round_interval: Duration,
+    /// No round starts until the tracker's list names at least this many other peers.
+    #[arg(long, default_value_t = 2)]
+    pub min_peers: usize,
+    /// Pieces fetched at once, each from its own holder.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
+    /// At most this many upload connections are served at once.
+    #[arg(long, default_value_t = 32)]
+    pub max_connections: usize,
+    /// Block requests kept in flight on one connection.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub pipeline: u16,
+    /// Exit once the file is complete instead of seeding on.
+    #[arg(long)]
+    pub exit_when_complete: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The file to describe.
+    pub file: PathBuf,
+    /// Piece length in bytes (suffixes KiB, MiB allowed).
+    #[arg(long, default_value = "256KiB", value_parser = parse_size)]
+    pub piece_length: u64,
+    /// Tracker written as the announce URL: HOST:PORT becomes http://HOST:PORT/announce.
+    #[arg(long, value_name = "HOST:PORT|URL")]
+    pub tracker: Option<String>,
+    /// Where to write the .torrent (default FILE.torrent in the current directory).
+    #[arg(short = 'o', long = "output", value_name = "OUT.torrent")]
+    pub output: Option<PathBuf>,
+}

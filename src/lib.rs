@@ -1,0 +1,23 @@
+//! `bittorrent-sim`: a teaching implementation of two peer-to-peer designs.
+//!
+//! * the **tracker swarm** ([`tracker`], [`peer`]): a central tracker and peers that share one
+//!   file piece by piece, rarest first, over the BitTorrent peer wire protocol ([`wire`]);
+//! * the **flooding chunk network** ([`flood`]): tracker-less UDP peers that flood a query for
+//!   video chunks.
+//!
+//! Everything is synchronous: blocking `std::net` sockets, one thread per connection, no async
+//! runtime. The binary (`src/main.rs`) only parses the command line and maps start-up errors to
+//! exit codes; all behaviour lives in this library so the integration tests can reach it.
+
+pub mod bencode;
+pub mod cli;
+pub mod flood;
+pub mod infohash;
+pub mod logging;
+pub mod metainfo;
+pub mod net;
+pub mod peer;
+pub mod pieces;
+pub mod tracker;
+pub mod units;
+pub mod wire;

@@ -1,0 +1,17 @@
+//! Log set-up: one line per event, `time level [thread] message`, so tmux panes show which
+//! thread did what. `RUST_LOG` selects the level (default `info`).
+
+use std::io::Write;
+
+/// Installs the logger once; later calls (tests) are ignored.
+pub fn init() {
+    let env = env_logger::Env::default().default_filter_or("info");
+    let _ = env_logger::Builder::from_env(env)
+        .format(|buf, record| {
+            let now = buf.timestamp_millis();
+            let thread = std::thread::current();
+            let name = thread.name().unwrap_or("?");
+            writeln!(buf, "{now} {:5} [{name}] {}", record.level(), record.args())
+        })
+        .try_init();
+}

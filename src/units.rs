@@ -1,0 +1,75 @@
+//! Parsing of the command line's durations (`10s`, `250ms`, `0`) and sizes (`256KiB`).
+//!
+//! Pure functions, no I/O. Used as clap `value_parser`s.
+
+use std::time::Duration;
+
+/// Parses `500ms`, `10s`, `2m`, `1.5s` or a bare `0`. A bare number other than 0 is refused:
+/// a timer written without its unit is ambiguous.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let (number, scale_ms) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1_000.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000.0)
+    } else if let Some(n) = text.strip_suffix('h') {
+        (n, 3_600_000.0)
+    } else {
+        return Err(format!("`{text}` needs a unit: ms, s, m or h (for example 10s or 250ms)"));
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (for example 10s or 250ms)"))?;
+    if !value.is_finite() || value < 0.0 || value * scale_ms > 1e12 {
+        return Err(format!("`{text}` is out of range"));
+    }
+    Ok(Duration::from_micros((value * scale_ms * 1_000.0).round() as u64))
+}
+
+/// Parses a byte size: `16384`, `16k`/`16KiB`, `1m`/`1MiB` (powers of two).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let (number, scale) = [("kib", 1u64 << 10), ("mib", 1 << 20), ("gib", 1 << 30), ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30)]
+        .iter()
+        .find_map(|(suffix, scale)| lower.strip_suffix(suffix).map(|n| (n.to_string(), *scale)))
+        .unwrap_or((lower.clone(), 1));
+    let value: u64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (for example 262144 or 256KiB)"))?;
+    value
+        .checked_mul(scale)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_ms_s_and_zero() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+
+    #[test]
+    fn sizes_accept_binary_suffixes() {
+        assert_eq!(parse_size("16384"), Ok(16384));
+        assert_eq!(parse_size("256KiB"), Ok(262_144));
+        assert_eq!(parse_size("1m"), Ok(1 << 20));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999999g").is_err());
+    }
+}
