@@ -93,7 +93,10 @@ mod tests {
 
     #[test]
     fn sha1_of_abc_is_the_fips_vector() {
-        assert_eq!(to_hex(&sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            to_hex(&sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
     }
 
     #[test]
@@ -103,7 +106,15 @@ mod tests {
         assert_eq!(hash.to_string(), text);
         assert_eq!(hash.short(), "a9993e36");
         assert!("a9993e".parse::<InfoHash>().is_err());
-        assert!("z9993e364706816aba3e25717850c26c9cd0d89d".parse::<InfoHash>().is_err());
-        assert!("é9993e364706816aba3e25717850c26c9cd0d89".parse::<InfoHash>().is_err());
+        assert!(
+            "z9993e364706816aba3e25717850c26c9cd0d89d"
+                .parse::<InfoHash>()
+                .is_err()
+        );
+        assert!(
+            "é9993e364706816aba3e25717850c26c9cd0d89"
+                .parse::<InfoHash>()
+                .is_err()
+        );
     }
 }

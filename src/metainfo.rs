@@ -47,7 +47,11 @@ impl Metainfo {
     pub fn from_file(_path: &Path) -> Result<Metainfo, MetainfoError> {
         todo!()
     }
-    pub fn build(_file: &Path, _piece_length: u64, _announce: Option<String>) -> Result<Metainfo, MetainfoError> {
+    pub fn build(
+        _file: &Path,
+        _piece_length: u64,
+        _announce: Option<String>,
+    ) -> Result<Metainfo, MetainfoError> {
         todo!()
     }
     pub fn as_bytes(&self) -> &[u8] {

@@ -20,7 +20,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     } else if let Some(n) = text.strip_suffix('h') {
         (n, 3_600_000.0)
     } else {
-        return Err(format!("`{text}` needs a unit: ms, s, m or h (for example 10s or 250ms)"));
+        return Err(format!(
+            "`{text}` needs a unit: ms, s, m or h (for example 10s or 250ms)"
+        ));
     };
     let value: f64 = number
         .trim()
@@ -29,16 +31,25 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if !value.is_finite() || value < 0.0 || value * scale_ms > 1e12 {
         return Err(format!("`{text}` is out of range"));
     }
-    Ok(Duration::from_micros((value * scale_ms * 1_000.0).round() as u64))
+    Ok(Duration::from_micros(
+        (value * scale_ms * 1_000.0).round() as u64
+    ))
 }
 
 /// Parses a byte size: `16384`, `16k`/`16KiB`, `1m`/`1MiB` (powers of two).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let lower = text.trim().to_ascii_lowercase();
-    let (number, scale) = [("kib", 1u64 << 10), ("mib", 1 << 20), ("gib", 1 << 30), ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30)]
-        .iter()
-        .find_map(|(suffix, scale)| lower.strip_suffix(suffix).map(|n| (n.to_string(), *scale)))
-        .unwrap_or((lower.clone(), 1));
+    let (number, scale) = [
+        ("kib", 1u64 << 10),
+        ("mib", 1 << 20),
+        ("gib", 1 << 30),
+        ("k", 1 << 10),
+        ("m", 1 << 20),
+        ("g", 1 << 30),
+    ]
+    .iter()
+    .find_map(|(suffix, scale)| lower.strip_suffix(suffix).map(|n| (n.to_string(), *scale)))
+    .unwrap_or((lower.clone(), 1));
     let value: u64 = number
         .trim()
         .parse()
