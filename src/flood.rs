@@ -20,3 +20,9 @@ impl std::fmt::Display for FloodError {
 pub fn run(_command: FloodCommand) -> Result<(), FloodError> {
     Ok(())
 }
+
+impl FloodError {
+    pub fn exit_code(&self) -> u8 {
+        1
+    }
+}

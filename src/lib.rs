@@ -18,6 +18,7 @@ pub mod metainfo;
 pub mod net;
 pub mod peer;
 pub mod pieces;
+pub mod scheduler;
 pub mod tracker;
 pub mod units;
 pub mod wire;

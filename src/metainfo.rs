@@ -54,6 +54,9 @@ impl Metainfo {
     ) -> Result<Metainfo, MetainfoError> {
         todo!()
     }
+    pub fn write_to_file(&self, _path: &Path) -> Result<(), MetainfoError> {
+        todo!()
+    }
     pub fn as_bytes(&self) -> &[u8] {
         &self.raw
     }

@@ -1,1 +1,156 @@
-//! STUB
+//! A peer of the tracker swarm: joins a swarm through the tracker, downloads the pieces it
+//! lacks rarest first from other peers, and serves uploads to everyone at the same time.
+//!
+//! The blocking flow, in order ([`run`]):
+//!
+//! 1. Learn the swarm: read `--torrent`, hash `--seed FILE`, or ask the tracker (`SWARMS`,
+//!    then `METAINFO`), each a `connect`/`write`/`read`/close exchange (`peer/tracker_client.rs`).
+//! 2. Open the data file and verify what is already on disk: only pieces whose SHA-1 matches
+//!    are ever reported (`peer/storage.rs`).
+//! 3. `bind` + `listen` on `--port`, and start the accept thread that serves uploads
+//!    (`peer/upload.rs`).
+//! 4. `PUBLISH` the metainfo and `JOIN` the swarm with the pieces held.
+//! 5. The scheduler thread (`scheduler.rs`) fires ping, report and round tasks over a crossbeam
+//!    channel; this thread blocks in `select` on those tasks and on finished downloads.
+//! 6. A round: `LIST` the other peers, and unless fewer than `--min-peers` are listed, pick the
+//!    rarest missing pieces (`peer/picker.rs`) and fetch each from a random holder on its own
+//!    thread (`peer/download.rs`). A verified piece is written, then added to what we report
+//!    and announce with `have`; a failed one is thrown away and fetched again elsewhere.
+//! 7. Once complete, rounds stop; pings, reports and uploads go on.
+
+pub mod download;
+pub mod picker;
+pub mod storage;
+pub mod tracker_client;
+
+mod run;
+pub mod upload;
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::infohash::InfoHash;
+use crate::metainfo::{Metainfo, MetainfoError};
+use crate::pieces::PieceSet;
+pub use run::run;
+use storage::Storage;
+use tracker_client::ClientError;
+
+/// Everything `bittorrent-sim peer` is told on its command line.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// Listening port (0: any free port); names the peer in development mode.
+    pub port: u16,
+    pub tracker: SocketAddr,
+    pub bind: Option<IpAddr>,
+    pub source: Source,
+    /// Where a downloaded file goes (default `./peer-PORT`).
+    pub dir: Option<PathBuf>,
+    pub ping_interval: Duration,
+    pub report_interval: Duration,
+    pub round_interval: Duration,
+    pub min_peers: usize,
+    pub parallel: usize,
+    pub pipeline: usize,
+    pub max_connections: usize,
+    pub exit_when_complete: bool,
+}
+
+/// Where the peer's metainfo comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A `.torrent` file.
+    Torrent(PathBuf),
+    /// `--seed FILE`: hash FILE now and seed it in place.
+    Seed { file: PathBuf, piece_length: u64 },
+    /// Ask the tracker: the swarm named, or the only one it knows.
+    Tracker(Option<InfoHash>),
+}
+
+/// Why the peer could not start.
+#[derive(Debug)]
+pub enum PeerError {
+    /// The tracker could not be reached or refused us at start.
+    Tracker {
+        addr: SocketAddr,
+        source: ClientError,
+    },
+    /// The tracker knows several swarms and none was chosen.
+    WhichSwarm(String),
+    Metainfo(MetainfoError),
+    Bind {
+        addr: SocketAddr,
+        source: io::Error,
+    },
+    Storage(io::Error),
+    Io(io::Error),
+}
+
+impl fmt::Display for PeerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PeerError::Tracker { addr, source } => write!(f, "tracker {addr}: {source}"),
+            PeerError::WhichSwarm(list) => write!(f, "{list}"),
+            PeerError::Metainfo(e) => write!(f, "{e}"),
+            PeerError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            PeerError::Storage(e) => write!(f, "{e}"),
+            PeerError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for PeerError {}
+
+impl From<io::Error> for PeerError {
+    fn from(e: io::Error) -> Self {
+        PeerError::Io(e)
+    }
+}
+
+/// What the peer's threads share: read-only swarm facts, the file, and the pieces held.
+pub struct Shared {
+    /// Thread-name prefix, `peer-PORT`.
+    pub name: String,
+    pub metainfo: Arc<Metainfo>,
+    pub storage: Storage,
+    pub peer_id: [u8; 20],
+    pub local_ip: Option<IpAddr>,
+    pub pipeline: usize,
+    have: Mutex<PieceSet>,
+    pub uploaded: AtomicU64,
+    pub downloaded: AtomicU64,
+}
+
+impl Shared {
+    /// A copy of the pieces held (the lock is let go before the caller does any I/O).
+    pub fn have_snapshot(&self) -> PieceSet {
+        self.have
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Records a verified, written piece. Returns the pieces held now.
+    fn add_piece(&self, index: u32) -> PieceSet {
+        let mut have = self.have.lock().unwrap_or_else(PoisonError::into_inner);
+        have.insert(index);
+        have.clone()
+    }
+}
+
+/// An Azureus-style peer id: `-BS0100-` and 12 random alphanumerics.
+pub fn new_peer_id() -> [u8; 20] {
+    use rand::RngExt;
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut id = *b"-BS0100-000000000000";
+    let mut rng = rand::rng();
+    for byte in &mut id[8..] {
+        *byte = ALPHABET[rng.random_range(0..ALPHABET.len())];
+    }
+    id
+}

@@ -1,1 +1,356 @@
-//! STUB
+//! The tracker: a TCP server that keeps, per swarm, the peers taking part and the pieces each
+//! holds, and answers with the list of the *other* peers. It holds no file data, only each
+//! swarm's metainfo, which it hands to peers that join knowing nothing but its address.
+//!
+//! The blocking calls, in the order a connection meets them:
+//!
+//! 1. `TcpListener::bind` + listen ([`Tracker::bind`]).
+//! 2. `accept()` blocks until a peer connects ([`Tracker::serve`]); each connection gets its
+//!    own named thread, at most `max_connections` at once (more wait in the listen queue).
+//! 3. In the connection's thread ([`serve_connection`]): `read_line` blocks until a request
+//!    line arrives (or the idle timeout fires), the peer table is updated under its lock, the
+//!    lock is let go, and `write_all` sends the reply. Repeat until `QUIT` or EOF.
+//! 4. Meanwhile the scheduler thread fires a clean-up every `cleanup_interval`, which drops
+//!    the peers that did not ping since the previous one.
+//!
+//! The request lines are in `tracker/proto.rs` and `PROTOCOL.md`; the table in `tracker/table.rs`.
+
+pub mod proto;
+pub mod table;
+
+use std::fmt;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use log::{debug, info, warn};
+
+use crate::metainfo::{Metainfo, MetainfoError};
+use crate::net::{self, ThreadCap, Timeouts};
+use crate::scheduler;
+use proto::{ErrorCode, ProtoError, Reply, Request};
+use table::{Identity, PeerTable};
+
+/// How long a connection may stay silent before the tracker closes it.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Everything `bittorrent-sim tracker` is told on its command line.
+#[derive(Debug, Clone)]
+pub struct TrackerConfig {
+    pub addr: SocketAddr,
+    pub identity: Identity,
+    pub cleanup_interval: Duration,
+    pub torrents: Vec<PathBuf>,
+    pub max_connections: usize,
+}
+
+/// Why the tracker could not start.
+#[derive(Debug)]
+pub enum TrackerError {
+    Bind { addr: SocketAddr, source: io::Error },
+    Torrent(MetainfoError),
+    Io(io::Error),
+}
+
+impl fmt::Display for TrackerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrackerError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
+            TrackerError::Torrent(e) => write!(f, "{e}"),
+            TrackerError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for TrackerError {}
+
+impl From<io::Error> for TrackerError {
+    fn from(e: io::Error) -> Self {
+        TrackerError::Io(e)
+    }
+}
+
+/// A bound tracker, ready to serve.
+pub struct Tracker {
+    listener: TcpListener,
+    table: Arc<PeerTable>,
+    config: TrackerConfig,
+}
+
+impl Tracker {
+    /// Loads the `--torrent` files and binds the listening socket (step 1).
+    pub fn bind(config: TrackerConfig) -> Result<Tracker, TrackerError> {
+        let table = Arc::new(PeerTable::new(config.identity));
+        for path in &config.torrents {
+            let metainfo = Metainfo::from_file(path).map_err(TrackerError::Torrent)?;
+            info!(
+                "serving swarm {} ({}, {} pieces) from {}",
+                metainfo.info_hash,
+                metainfo.name,
+                metainfo.num_pieces(),
+                path.display()
+            );
+            table.publish(metainfo);
+        }
+        let listener = TcpListener::bind(config.addr).map_err(|source| TrackerError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+        Ok(Tracker {
+            listener,
+            table,
+            config,
+        })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn table(&self) -> Arc<PeerTable> {
+        Arc::clone(&self.table)
+    }
+
+    /// Runs the clean-up scheduler and the accept loop (step 2), forever.
+    pub fn serve(self) -> Result<(), TrackerError> {
+        let mode = match self.config.identity {
+            Identity::Port => "development mode: peers told apart by port",
+            Identity::IpAndPort => "remote mode: peers told apart by ip and port",
+        };
+        info!("tracker listening on {} ({mode})", self.local_addr()?);
+        start_cleanup(Arc::clone(&self.table), self.config.cleanup_interval)?;
+        let cap = ThreadCap::new(self.config.max_connections);
+        loop {
+            let (stream, remote) = match self.listener.accept() {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    warn!("accept failed: {e}");
+                    continue;
+                }
+            };
+            debug!(
+                "accepted {remote} ({} of {} connection threads busy)",
+                cap.live(),
+                cap.max()
+            );
+            let table = Arc::clone(&self.table);
+            let spawned = cap.spawn(format!("tracker-conn-{remote}"), move || {
+                if let Err(e) = serve_connection(&stream, remote, &table) {
+                    warn!("{remote}: connection ended: {e}");
+                }
+            });
+            if let Err(e) = spawned {
+                warn!("{remote}: cannot start a thread: {e}");
+            }
+        }
+    }
+}
+
+/// Binds and serves: what `bittorrent-sim tracker` runs.
+pub fn run(config: TrackerConfig) -> Result<(), TrackerError> {
+    Tracker::bind(config)?.serve()
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CleanUp;
+
+/// Step 4: the scheduler thread fires `CleanUp`; the clean-up thread applies it.
+fn start_cleanup(table: Arc<PeerTable>, every: Duration) -> io::Result<()> {
+    let ticks = scheduler::start("scheduler", vec![(every, CleanUp)])?;
+    net::spawn_named("tracker-cleanup", move || {
+        for CleanUp in ticks {
+            let removed = table.remove_stale();
+            for gone in &removed {
+                info!(
+                    "clean-up: dropped {} from swarm {} (no ping since the last clean-up)",
+                    gone.addr,
+                    gone.info_hash.short()
+                );
+            }
+            debug!("clean-up done, {} peers dropped", removed.len());
+        }
+    })?;
+    Ok(())
+}
+
+/// Step 3: one connection, one request line at a time.
+fn serve_connection(stream: &TcpStream, remote: SocketAddr, table: &PeerTable) -> io::Result<()> {
+    net::configure(
+        stream,
+        Timeouts {
+            read: IDLE_TIMEOUT,
+            ..Timeouts::EXCHANGE
+        },
+    )?;
+    let mut reader = BufReader::new(stream);
+    loop {
+        let line = match proto::read_line(&mut reader) {
+            Ok(line) => line,
+            Err(ProtoError::Closed) => {
+                debug!("{remote}: closed the connection");
+                return Ok(());
+            }
+            Err(ProtoError::Io(e)) => return Err(e),
+            Err(e @ (ProtoError::TooLong | ProtoError::NotText | ProtoError::Bad(_))) => {
+                // The rest of an overlong or binary line cannot be resynchronised: answer, close.
+                warn!("{remote}: {e}; closing");
+                let code = if matches!(e, ProtoError::TooLong) {
+                    ErrorCode::TooLong
+                } else {
+                    ErrorCode::BadRequest
+                };
+                return send(stream, remote, &Reply::error(code, e.to_string()));
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let request = match Request::parse(&line) {
+            Ok(request) => request,
+            Err(e) => {
+                warn!("{remote}: bad request `{}`: {e}", proto::truncate(&line));
+                send(
+                    stream,
+                    remote,
+                    &Reply::error(ErrorCode::BadRequest, e.to_string()),
+                )?;
+                continue;
+            }
+        };
+        info!("{remote}: received {}", proto::truncate(&request.to_line()));
+        if let Request::Publish { info_hash, length } = request {
+            let reply = receive_metainfo(&mut reader, remote, table, info_hash, length)?;
+            send(stream, remote, &reply)?;
+            if matches!(
+                reply,
+                Reply::Err {
+                    code: ErrorCode::TooLong,
+                    ..
+                }
+            ) {
+                return Ok(()); // the body was not read: the stream is out of step
+            }
+            continue;
+        }
+        let quit = request == Request::Quit;
+        let reply = answer(request, remote, table);
+        send(stream, remote, &reply)?;
+        if quit {
+            return Ok(());
+        }
+    }
+}
+
+/// Applies one request to the table and builds the reply. The table's lock is held only
+/// inside the table's methods, never while the reply is written.
+fn answer(request: Request, remote: SocketAddr, table: &PeerTable) -> Reply {
+    let listening = |port: u16| SocketAddr::new(remote.ip(), port);
+    let result = match request {
+        Request::Join {
+            info_hash,
+            port,
+            pieces,
+        } => table
+            .register(&info_hash, listening(port), &pieces)
+            .map(Reply::Peers),
+        Request::Ping { info_hash, port } => table
+            .ping(&info_hash, listening(port))
+            .map(|()| Reply::Pong),
+        Request::Report {
+            info_hash,
+            port,
+            pieces,
+        } => table
+            .report(&info_hash, listening(port), &pieces)
+            .map(|held| Reply::Ok(format!("{held} pieces recorded"))),
+        Request::List { info_hash, port } => table
+            .snapshot(&info_hash, listening(port))
+            .map(Reply::Peers),
+        Request::Leave { info_hash, port } => {
+            Ok(Reply::Ok(if table.leave(&info_hash, listening(port)) {
+                "left".to_string()
+            } else {
+                "was not in the swarm".to_string()
+            }))
+        }
+        Request::Swarms => Ok(Reply::Swarms(
+            table
+                .swarms()
+                .into_iter()
+                .take(proto::MAX_SWARMS_PER_REPLY)
+                .collect(),
+        )),
+        Request::Metainfo { info_hash } => Ok(match table.metainfo(&info_hash) {
+            Some(metainfo) => Reply::Metainfo(metainfo.as_bytes().to_vec()),
+            None => Reply::error(
+                ErrorCode::NoMetainfo,
+                format!("no metainfo for swarm {info_hash}"),
+            ),
+        }),
+        Request::Help => Ok(Reply::Ok(proto::HELP.to_string())),
+        Request::Quit => Ok(Reply::Bye),
+        Request::Publish { .. } => Ok(Reply::error(
+            ErrorCode::BadRequest,
+            "PUBLISH is answered after its body",
+        )),
+    };
+    result.unwrap_or_else(|e| Reply::Err {
+        code: e.code,
+        message: e.message,
+    })
+}
+
+/// Reads a `PUBLISH` body, checks it is a torrent whose info-hash is the one announced, and
+/// learns it.
+fn receive_metainfo(
+    reader: &mut BufReader<&TcpStream>,
+    remote: SocketAddr,
+    table: &PeerTable,
+    info_hash: crate::infohash::InfoHash,
+    length: usize,
+) -> io::Result<Reply> {
+    if length > proto::MAX_TORRENT_BYTES {
+        warn!("{remote}: refused a metainfo of {length} bytes");
+        return Ok(Reply::error(
+            ErrorCode::TooLong,
+            format!("metainfo over {} bytes", proto::MAX_TORRENT_BYTES),
+        ));
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body)?;
+    let metainfo = match Metainfo::from_bytes(&body) {
+        Ok(m) => m,
+        Err(e) => return Ok(Reply::error(ErrorCode::BadMetainfo, e.to_string())),
+    };
+    if metainfo.info_hash != info_hash {
+        return Ok(Reply::error(
+            ErrorCode::BadMetainfo,
+            format!("its info-hash is {}, not {info_hash}", metainfo.info_hash),
+        ));
+    }
+    let name = metainfo.name.clone();
+    Ok(Reply::Ok(if table.publish(metainfo) {
+        info!("{remote}: learned swarm {info_hash} ({name})");
+        format!("published {name}")
+    } else {
+        "already known".to_string()
+    }))
+}
+
+fn send(stream: &TcpStream, remote: SocketAddr, reply: &Reply) -> io::Result<()> {
+    let mut out = BufWriter::new(stream);
+    reply.write_to(&mut out)?;
+    out.flush()?;
+    match reply {
+        Reply::Peers(peers) => info!("{remote}: sent PEERS {}", peers.len()),
+        Reply::Metainfo(bytes) => info!("{remote}: sent METAINFO {}", bytes.len()),
+        Reply::Swarms(list) => info!("{remote}: sent SWARMS {}", list.len()),
+        Reply::Err { code, message } => info!("{remote}: sent ERR {} {message}", code.as_str()),
+        Reply::Ok(text) => info!("{remote}: sent OK {}", proto::truncate(text)),
+        Reply::Pong => info!("{remote}: sent PONG"),
+        Reply::Bye => info!("{remote}: sent BYE"),
+    }
+    Ok(())
+}

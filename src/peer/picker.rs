@@ -1,0 +1,190 @@
+//! Rarest-first piece selection, as the seed describes it: from the tracker's list, count the
+//! holders of each missing piece, take the rarest (ties broken at random), and pick one of its
+//! holders at random.
+//!
+//! Pure policy over plain data; no sockets, no clock. The randomness comes in as an argument so
+//! tests can seed it.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+
+use rand::Rng;
+use rand::RngExt;
+use rand::seq::IndexedRandom;
+
+use crate::pieces::PieceSet;
+
+/// A peer from the tracker's list, with the pieces it reported.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub addr: SocketAddr,
+    pub pieces: PieceSet,
+}
+
+/// One piece to fetch, and from whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pick {
+    pub index: u32,
+    pub from: SocketAddr,
+}
+
+/// What the picker must steer around.
+#[derive(Debug, Default)]
+pub struct Avoid {
+    /// Pieces being fetched right now.
+    pub in_flight: HashSet<u32>,
+    /// Holders that already failed a given piece (it is fetched from another if one exists).
+    pub failed: HashMap<u32, HashSet<SocketAddr>>,
+    /// Holders never used again (they sent data that failed its hash twice).
+    pub banned: HashSet<SocketAddr>,
+}
+
+/// How many of the usable holders have each piece of `wanted`.
+pub fn availability(wanted: &PieceSet, holders: &[Holder], avoid: &Avoid) -> Vec<(u32, usize)> {
+    wanted
+        .iter()
+        .filter(|index| !avoid.in_flight.contains(index))
+        .map(|index| {
+            let count = holders
+                .iter()
+                .filter(|h| !avoid.banned.contains(&h.addr) && h.pieces.contains(index))
+                .count();
+            (index, count)
+        })
+        .filter(|(_, count)| *count > 0)
+        .collect()
+}
+
+/// Chooses up to `slots` pieces among `wanted`, rarest first, each with a random holder.
+pub fn pick<R: Rng + ?Sized>(
+    wanted: &PieceSet,
+    holders: &[Holder],
+    avoid: &Avoid,
+    slots: usize,
+    rng: &mut R,
+) -> Vec<Pick> {
+    // Rarest first; a random key breaks ties so equally rare pieces spread over the swarm.
+    let mut candidates: Vec<(usize, u64, u32)> = availability(wanted, holders, avoid)
+        .into_iter()
+        .map(|(index, count)| (count, rng.random::<u64>(), index))
+        .collect();
+    candidates.sort_unstable();
+    candidates
+        .into_iter()
+        .take(slots)
+        .filter_map(|(_, _, index)| {
+            let usable: Vec<SocketAddr> = holders
+                .iter()
+                .filter(|h| !avoid.banned.contains(&h.addr) && h.pieces.contains(index))
+                .map(|h| h.addr)
+                .collect();
+            let failed = avoid.failed.get(&index);
+            let fresh: Vec<SocketAddr> = usable
+                .iter()
+                .copied()
+                .filter(|addr| failed.is_none_or(|f| !f.contains(addr)))
+                .collect();
+            // Every holder failed this piece once: try them again rather than never.
+            let pool = if fresh.is_empty() { &usable } else { &fresh };
+            pool.choose(rng).map(|&from| Pick { index, from })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    fn holder(port: u16, ranges: &str) -> Holder {
+        Holder {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            pieces: PieceSet::from_ranges(ranges, 6).expect("ranges"),
+        }
+    }
+
+    #[test]
+    fn the_rarest_missing_piece_comes_first() {
+        // piece 4 is held by one peer, pieces 0-3 by three, piece 5 by two
+        let holders = [holder(1, "0-4"), holder(2, "0-3,5"), holder(3, "0-3,5")];
+        let wanted = PieceSet::full(6);
+        for seed in 0..20 {
+            let picks = pick(
+                &wanted,
+                &holders,
+                &Avoid::default(),
+                2,
+                &mut StdRng::seed_from_u64(seed),
+            );
+            assert_eq!(
+                picks[0],
+                Pick {
+                    index: 4,
+                    from: holders[0].addr
+                }
+            );
+            assert_eq!(picks[1].index, 5);
+            assert_ne!(picks[1].from, holders[0].addr);
+        }
+    }
+
+    #[test]
+    fn ties_and_holders_are_chosen_at_random() {
+        let holders = [holder(1, "0-5"), holder(2, "0-5")];
+        let wanted = PieceSet::full(6);
+        let mut first_pieces = HashSet::new();
+        let mut sources = HashSet::new();
+        for seed in 0..50 {
+            let picks = pick(
+                &wanted,
+                &holders,
+                &Avoid::default(),
+                1,
+                &mut StdRng::seed_from_u64(seed),
+            );
+            first_pieces.insert(picks[0].index);
+            sources.insert(picks[0].from);
+        }
+        assert!(
+            first_pieces.len() > 3,
+            "ties always broken the same way: {first_pieces:?}"
+        );
+        assert_eq!(sources.len(), 2);
+    }
+
+    #[test]
+    fn in_flight_banned_and_failed_holders_are_avoided() {
+        let holders = [holder(1, "0-5"), holder(2, "0-2"), holder(3, "0")];
+        let wanted = PieceSet::from_ranges("0-2", 6).expect("ranges");
+        let mut avoid = Avoid::default();
+        avoid.in_flight.insert(1);
+        avoid.banned.insert(holders[2].addr);
+        avoid.failed.insert(0, HashSet::from([holders[0].addr]));
+        let mut rng = StdRng::seed_from_u64(7);
+        let picks = pick(&wanted, &holders, &avoid, 5, &mut rng);
+        let indices: Vec<u32> = picks.iter().map(|p| p.index).collect();
+        assert!(!indices.contains(&1));
+        assert_eq!(
+            picks.iter().find(|p| p.index == 0).map(|p| p.from),
+            Some(holders[1].addr)
+        );
+        assert!(picks.iter().all(|p| p.from != holders[2].addr));
+    }
+
+    #[test]
+    fn a_piece_nobody_holds_is_not_picked() {
+        let holders = [holder(1, "0")];
+        let wanted = PieceSet::from_ranges("1-5", 6).expect("ranges");
+        assert!(
+            pick(
+                &wanted,
+                &holders,
+                &Avoid::default(),
+                3,
+                &mut StdRng::seed_from_u64(1)
+            )
+            .is_empty()
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! The peer's side of the tracker protocol: one short TCP exchange per request.
+//!
+//! Each call is the same four blocking steps: `connect` (from the peer's own address), write
+//! the request line, read the reply, close. A fresh connection each time keeps the flow easy
+//! to follow in a capture and survives a tracker restart without any reconnect logic.
+
+use std::fmt;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::net::{IpAddr, SocketAddr};
+
+use log::{debug, info};
+
+use crate::infohash::InfoHash;
+use crate::metainfo::Metainfo;
+use crate::net::{self, Timeouts};
+use crate::tracker::proto::{self, ErrorCode, PeerEntry, ProtoError, Reply, Request, SwarmEntry};
+
+/// Why an exchange with the tracker failed.
+#[derive(Debug)]
+pub enum ClientError {
+    /// Could not connect, or the connection broke.
+    Io(io::Error),
+    /// The tracker's reply was not of the protocol.
+    Proto(ProtoError),
+    /// The tracker answered `ERR`.
+    Refused { code: ErrorCode, message: String },
+    /// A reply of the protocol, but not the one this request expects.
+    Unexpected(String),
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::Io(e) => write!(f, "{e}"),
+            ClientError::Proto(e) => write!(f, "bad reply: {e}"),
+            ClientError::Refused { code, message } => {
+                write!(f, "refused ({}): {message}", code.as_str())
+            }
+            ClientError::Unexpected(what) => write!(f, "unexpected reply: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+impl From<io::Error> for ClientError {
+    fn from(e: io::Error) -> Self {
+        ClientError::Io(e)
+    }
+}
+
+impl From<ProtoError> for ClientError {
+    fn from(e: ProtoError) -> Self {
+        match e {
+            ProtoError::Io(e) => ClientError::Io(e),
+            other => ClientError::Proto(other),
+        }
+    }
+}
+
+impl ClientError {
+    /// True when the tracker no longer knows us or our swarm (it restarted, or cleaned us up):
+    /// the cure is to publish and join again.
+    pub fn is_forgotten(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Refused {
+                code: ErrorCode::UnknownPeer | ErrorCode::UnknownSwarm,
+                ..
+            }
+        )
+    }
+}
+
+/// Talks to one tracker on behalf of one peer.
+#[derive(Debug, Clone)]
+pub struct TrackerClient {
+    pub tracker: SocketAddr,
+    /// The address to connect from (the peer's `--bind`), so a `--remote` tracker sees it.
+    pub local_ip: Option<IpAddr>,
+}
+
+impl TrackerClient {
+    /// One exchange: connect, write the request (and body), read the reply, close.
+    fn exchange(&self, request: &Request, body: Option<&[u8]>) -> Result<Reply, ClientError> {
+        let stream = net::connect(self.tracker, self.local_ip, Timeouts::EXCHANGE)?;
+        let line = request.to_line();
+        debug!("{}: write {} bytes", self.tracker, line.len() + 1);
+        let mut out = BufWriter::new(&stream);
+        writeln!(out, "{line}")?;
+        if let Some(body) = body {
+            out.write_all(body)?;
+            writeln!(out)?;
+        }
+        out.flush()?;
+        drop(out);
+        info!("{}: sent {}", self.tracker, proto::truncate(&line));
+        let reply = Reply::read_from(&mut BufReader::new(&stream))?;
+        log_reply(self.tracker, &reply);
+        match reply {
+            Reply::Err { code, message } => Err(ClientError::Refused { code, message }),
+            reply => Ok(reply),
+        }
+    }
+
+    fn peers(&self, request: Request) -> Result<Vec<PeerEntry>, ClientError> {
+        match self.exchange(&request, None)? {
+            Reply::Peers(peers) => Ok(peers),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// `JOIN`: enter the swarm with the pieces held; returns the other peers.
+    pub fn join(
+        &self,
+        info_hash: InfoHash,
+        port: u16,
+        ranges: &str,
+    ) -> Result<Vec<PeerEntry>, ClientError> {
+        self.peers(Request::Join {
+            info_hash,
+            port,
+            pieces: ranges.to_string(),
+        })
+    }
+
+    /// `LIST`: the other peers and their pieces.
+    pub fn list(&self, info_hash: InfoHash, port: u16) -> Result<Vec<PeerEntry>, ClientError> {
+        self.peers(Request::List { info_hash, port })
+    }
+
+    /// `PING`: proof of life.
+    pub fn ping(&self, info_hash: InfoHash, port: u16) -> Result<(), ClientError> {
+        self.exchange(&Request::Ping { info_hash, port }, None)
+            .map(drop)
+    }
+
+    /// `REPORT`: the pieces held now.
+    pub fn report(&self, info_hash: InfoHash, port: u16, ranges: &str) -> Result<(), ClientError> {
+        self.exchange(
+            &Request::Report {
+                info_hash,
+                port,
+                pieces: ranges.to_string(),
+            },
+            None,
+        )
+        .map(drop)
+    }
+
+    /// `LEAVE`: leave the swarm at once.
+    pub fn leave(&self, info_hash: InfoHash, port: u16) -> Result<(), ClientError> {
+        self.exchange(&Request::Leave { info_hash, port }, None)
+            .map(drop)
+    }
+
+    /// `PUBLISH`: hands the swarm's metainfo to the tracker.
+    pub fn publish(&self, metainfo: &Metainfo) -> Result<(), ClientError> {
+        let bytes = metainfo.as_bytes();
+        let request = Request::Publish {
+            info_hash: metainfo.info_hash,
+            length: bytes.len(),
+        };
+        self.exchange(&request, Some(bytes)).map(drop)
+    }
+
+    /// `SWARMS`: the swarms the tracker knows.
+    pub fn swarms(&self) -> Result<Vec<SwarmEntry>, ClientError> {
+        match self.exchange(&Request::Swarms, None)? {
+            Reply::Swarms(list) => Ok(list),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// `METAINFO`: fetches a swarm's .torrent and checks it hashes to `info_hash`.
+    pub fn metainfo(&self, info_hash: InfoHash) -> Result<Metainfo, ClientError> {
+        let bytes = match self.exchange(&Request::Metainfo { info_hash }, None)? {
+            Reply::Metainfo(bytes) => bytes,
+            other => return Err(ClientError::Unexpected(format!("{other:?}"))),
+        };
+        let metainfo = Metainfo::from_bytes(&bytes)
+            .map_err(|e| ClientError::Unexpected(format!("metainfo does not parse: {e}")))?;
+        if metainfo.info_hash != info_hash {
+            return Err(ClientError::Unexpected(format!(
+                "metainfo hashes to {}, not {info_hash}",
+                metainfo.info_hash
+            )));
+        }
+        Ok(metainfo)
+    }
+}
+
+fn log_reply(tracker: SocketAddr, reply: &Reply) {
+    match reply {
+        Reply::Peers(peers) => {
+            info!("{tracker}: received PEERS {}", peers.len());
+            for p in peers {
+                debug!("{tracker}: PEER {} {} {}", p.ip, p.port, p.pieces);
+            }
+        }
+        Reply::Metainfo(bytes) => info!("{tracker}: received METAINFO {}", bytes.len()),
+        Reply::Swarms(list) => info!("{tracker}: received SWARMS {}", list.len()),
+        Reply::Err { code, message } => {
+            info!("{tracker}: received ERR {} {message}", code.as_str())
+        }
+        Reply::Ok(text) => info!("{tracker}: received OK {}", proto::truncate(text)),
+        Reply::Pong => info!("{tracker}: received PONG"),
+        Reply::Bye => info!("{tracker}: received BYE"),
+    }
+}

@@ -1,0 +1,194 @@
+//! Golden tests for the tracker's line protocol: literal lines as a student would type them.
+
+use super::*;
+use std::io::{BufReader, Cursor, Read};
+
+const HASH: &str = "0123456789abcdef0123456789abcdef01234567";
+
+fn hash() -> InfoHash {
+    HASH.parse().expect("valid hash")
+}
+
+/// A reader that hands out one byte per `read()`.
+struct OneByte<'a>(&'a [u8]);
+
+impl Read for OneByte<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match (self.0.split_first(), buf.first_mut()) {
+            (Some((first, rest)), Some(slot)) => {
+                *slot = *first;
+                self.0 = rest;
+                Ok(1)
+            }
+            _ => Ok(0),
+        }
+    }
+}
+
+#[test]
+fn requests_parse_from_golden_lines() {
+    let cases = [
+        (
+            format!("JOIN {HASH} 7001 0-3,5"),
+            Request::Join {
+                info_hash: hash(),
+                port: 7001,
+                pieces: "0-3,5".into(),
+            },
+        ),
+        (
+            format!("ping {HASH} 7001"),
+            Request::Ping {
+                info_hash: hash(),
+                port: 7001,
+            },
+        ),
+        (
+            format!("REPORT {HASH} 7002 -"),
+            Request::Report {
+                info_hash: hash(),
+                port: 7002,
+                pieces: "-".into(),
+            },
+        ),
+        (
+            format!("LIST {HASH} 7003"),
+            Request::List {
+                info_hash: hash(),
+                port: 7003,
+            },
+        ),
+        (
+            format!("LEAVE {HASH} 7003"),
+            Request::Leave {
+                info_hash: hash(),
+                port: 7003,
+            },
+        ),
+        ("SWARMS".to_string(), Request::Swarms),
+        (
+            format!("METAINFO {HASH}"),
+            Request::Metainfo { info_hash: hash() },
+        ),
+        (
+            format!("PUBLISH {HASH} 312"),
+            Request::Publish {
+                info_hash: hash(),
+                length: 312,
+            },
+        ),
+        ("quit".to_string(), Request::Quit),
+    ];
+    for (line, request) in cases {
+        assert_eq!(Request::parse(&line).expect(&line), request);
+        if !line.starts_with(|c: char| c.is_lowercase()) {
+            assert_eq!(request.to_line(), line);
+        }
+    }
+}
+
+#[test]
+fn bad_requests_are_refused_with_a_reason() {
+    let cases = [
+        ("", "empty line"),
+        ("FETCH", "unknown request `FETCH` (try HELP)"),
+        ("PING", "usage: PING <info-hash> <port>"),
+        (
+            &format!("PING {HASH} 0") as &str,
+            "`0` is not a port (1-65535)",
+        ),
+        (
+            &format!("PING {HASH} 70000"),
+            "`70000` is not a port (1-65535)",
+        ),
+        ("PING abc 7001", "`abc` is not an info-hash (40 hex digits)"),
+        (&format!("PUBLISH {HASH} -1"), "`-1` is not a length"),
+        (
+            &format!("JOIN {HASH} 7001"),
+            "usage: JOIN <info-hash> <port> <pieces>",
+        ),
+    ];
+    for (line, why) in cases {
+        match Request::parse(line) {
+            Err(ProtoError::Bad(text)) => assert_eq!(text, why, "{line:?}"),
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn replies_write_the_golden_lines() {
+    let peers = Reply::Peers(vec![
+        PeerEntry {
+            ip: "127.0.0.1".parse().expect("ip"),
+            port: 7002,
+            pieces: "0-9".into(),
+        },
+        PeerEntry {
+            ip: "10.0.0.3".parse().expect("ip"),
+            port: 7003,
+            pieces: "-".into(),
+        },
+    ]);
+    let swarms = Reply::Swarms(vec![SwarmEntry {
+        info_hash: hash(),
+        pieces: 40,
+        peers: 3,
+        name: "sample file.bin".into(),
+    }]);
+    let cases: Vec<(Reply, &[u8])> = vec![
+        (Reply::Ok("joined".into()), b"OK joined\n"),
+        (Reply::Pong, b"PONG\n"),
+        (Reply::Bye, b"BYE\n"),
+        (
+            Reply::error(ErrorCode::UnknownPeer, "port 7001 is not in the swarm"),
+            b"ERR unknown-peer port 7001 is not in the swarm\n",
+        ),
+        (
+            peers,
+            b"PEERS 2\nPEER 127.0.0.1 7002 0-9\nPEER 10.0.0.3 7003 -\n",
+        ),
+        (
+            swarms,
+            b"SWARMS 1\nSWARM 0123456789abcdef0123456789abcdef01234567 40 3 sample file.bin\n",
+        ),
+        (
+            Reply::Metainfo(b"d1:ai1ee".to_vec()),
+            b"METAINFO 8\nd1:ai1ee\n",
+        ),
+    ];
+    for (reply, bytes) in cases {
+        let mut out = Vec::new();
+        reply.write_to(&mut out).expect("write");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(bytes)
+        );
+        // and back, one byte at a time
+        let mut reader = BufReader::with_capacity(1, OneByte(bytes));
+        assert_eq!(Reply::read_from(&mut reader).expect("read"), reply);
+    }
+}
+
+#[test]
+fn lines_are_capped_and_crlf_is_accepted() {
+    let mut input = Cursor::new(b"PONG\r\nnext\n".to_vec());
+    assert_eq!(read_line(&mut input).expect("line"), "PONG");
+    assert_eq!(read_line(&mut input).expect("line"), "next");
+    assert!(matches!(read_line(&mut input), Err(ProtoError::Closed)));
+
+    let long = vec![b'A'; MAX_LINE_LEN + 10];
+    let mut input = BufReader::new(Cursor::new(long));
+    assert!(matches!(read_line(&mut input), Err(ProtoError::TooLong)));
+
+    let mut input = Cursor::new(b"\xff\xfe\n".to_vec());
+    assert!(matches!(read_line(&mut input), Err(ProtoError::NotText)));
+}
+
+#[test]
+fn reply_counts_over_the_cap_are_refused() {
+    let mut input = Cursor::new(b"PEERS 100000\n".to_vec());
+    assert!(Reply::read_from(&mut input).is_err());
+    let mut input = Cursor::new(b"METAINFO 99999999999\n".to_vec());
+    assert!(Reply::read_from(&mut input).is_err());
+}

@@ -1,0 +1,321 @@
+//! The tracker's peer table: per swarm (info-hash), its metainfo and the peers that take part,
+//! with the pieces each holds and whether it has shown life since the last clean-up.
+//!
+//! One `Mutex<HashMap>` behind intention-revealing methods. Every method takes the lock,
+//! changes or copies what it needs and lets go before returning: callers write to sockets
+//! with a snapshot, never under the lock. No I/O here.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use crate::infohash::InfoHash;
+use crate::metainfo::Metainfo;
+use crate::pieces::PieceSet;
+use crate::tracker::proto::{ErrorCode, PeerEntry, SwarmEntry};
+
+/// How peers are told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// Development mode: everything runs on one host, the listening port names a peer.
+    Port,
+    /// `--remote`: source IP of the connection plus listening port.
+    IpAndPort,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct PeerKey {
+    ip: Option<IpAddr>,
+    port: u16,
+}
+
+#[derive(Debug)]
+struct PeerRecord {
+    addr: SocketAddr,
+    pieces: PieceSet,
+    last_seen: Instant,
+    alive_since_cleanup: bool,
+}
+
+#[derive(Default)]
+struct Swarm {
+    metainfo: Option<Arc<Metainfo>>,
+    peers: HashMap<PeerKey, PeerRecord>,
+}
+
+/// A refusal, ready to be sent as an `ERR` reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl fmt::Display for TableError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code.as_str(), self.message)
+    }
+}
+
+fn refuse(code: ErrorCode, message: String) -> TableError {
+    TableError { code, message }
+}
+
+/// What a clean-up removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    pub info_hash: InfoHash,
+    pub addr: SocketAddr,
+}
+
+/// The table. Cheap to share: wrap it in an `Arc`.
+pub struct PeerTable {
+    identity: Identity,
+    swarms: Mutex<HashMap<InfoHash, Swarm>>,
+}
+
+impl PeerTable {
+    pub fn new(identity: Identity) -> PeerTable {
+        PeerTable {
+            identity,
+            swarms: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<InfoHash, Swarm>> {
+        // A panic elsewhere cannot leave the map half-changed (no method panics between
+        // writes), so a poisoned lock is still sound to use.
+        self.swarms.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn key(&self, addr: SocketAddr) -> PeerKey {
+        match self.identity {
+            Identity::Port => PeerKey {
+                ip: None,
+                port: addr.port(),
+            },
+            Identity::IpAndPort => PeerKey {
+                ip: Some(addr.ip()),
+                port: addr.port(),
+            },
+        }
+    }
+
+    /// Learns a swarm's metainfo. Returns false when it was already known.
+    pub fn publish(&self, metainfo: Metainfo) -> bool {
+        let mut swarms = self.lock();
+        let swarm = swarms.entry(metainfo.info_hash).or_default();
+        if swarm.metainfo.is_some() {
+            return false;
+        }
+        swarm.metainfo = Some(Arc::new(metainfo));
+        true
+    }
+
+    pub fn metainfo(&self, info_hash: &InfoHash) -> Option<Arc<Metainfo>> {
+        self.lock().get(info_hash).and_then(|s| s.metainfo.clone())
+    }
+
+    /// Adds (or refreshes) the peer listening at `addr` with the pieces in `ranges`, and returns
+    /// the other peers of the swarm.
+    pub fn register(
+        &self,
+        info_hash: &InfoHash,
+        addr: SocketAddr,
+        ranges: &str,
+    ) -> Result<Vec<PeerEntry>, TableError> {
+        let key = self.key(addr);
+        let mut swarms = self.lock();
+        let swarm = known_swarm(&mut swarms, info_hash)?;
+        let pieces = parse_pieces(swarm, ranges)?;
+        swarm.peers.insert(
+            key,
+            PeerRecord {
+                addr,
+                pieces,
+                last_seen: Instant::now(),
+                alive_since_cleanup: true,
+            },
+        );
+        Ok(others(swarm, key))
+    }
+
+    /// Records a ping.
+    pub fn ping(&self, info_hash: &InfoHash, addr: SocketAddr) -> Result<(), TableError> {
+        let key = self.key(addr);
+        let mut swarms = self.lock();
+        let peer = known_peer(&mut swarms, info_hash, key)?;
+        peer.addr = addr;
+        peer.last_seen = Instant::now();
+        peer.alive_since_cleanup = true;
+        Ok(())
+    }
+
+    /// Replaces the peer's piece list with a new report. Returns how many pieces it holds.
+    pub fn report(
+        &self,
+        info_hash: &InfoHash,
+        addr: SocketAddr,
+        ranges: &str,
+    ) -> Result<u32, TableError> {
+        let key = self.key(addr);
+        let mut swarms = self.lock();
+        let swarm = known_swarm(&mut swarms, info_hash)?;
+        let pieces = parse_pieces(swarm, ranges)?;
+        let peer = swarm
+            .peers
+            .get_mut(&key)
+            .ok_or_else(|| unknown_peer(addr))?;
+        peer.addr = addr;
+        peer.pieces = pieces;
+        peer.last_seen = Instant::now();
+        peer.alive_since_cleanup = true;
+        Ok(peer.pieces.count())
+    }
+
+    /// The other peers of the swarm, as the peer at `addr` should see them.
+    pub fn snapshot(
+        &self,
+        info_hash: &InfoHash,
+        addr: SocketAddr,
+    ) -> Result<Vec<PeerEntry>, TableError> {
+        let key = self.key(addr);
+        let mut swarms = self.lock();
+        let swarm = known_swarm(&mut swarms, info_hash)?;
+        Ok(others(swarm, key))
+    }
+
+    /// Removes the peer at `addr`. Returns whether it was there.
+    pub fn leave(&self, info_hash: &InfoHash, addr: SocketAddr) -> bool {
+        let key = self.key(addr);
+        self.lock()
+            .get_mut(info_hash)
+            .is_some_and(|s| s.peers.remove(&key).is_some())
+    }
+
+    /// Drops every peer that showed no life since the previous call, and clears the flag of
+    /// the others.
+    pub fn remove_stale(&self) -> Vec<Removed> {
+        let mut removed = Vec::new();
+        for (info_hash, swarm) in self.lock().iter_mut() {
+            swarm.peers.retain(|_, peer| {
+                let keep = std::mem::replace(&mut peer.alive_since_cleanup, false);
+                if !keep {
+                    removed.push(Removed {
+                        info_hash: *info_hash,
+                        addr: peer.addr,
+                    });
+                }
+                keep
+            });
+        }
+        removed
+    }
+
+    /// The swarms known, busiest first.
+    pub fn swarms(&self) -> Vec<SwarmEntry> {
+        let mut list: Vec<SwarmEntry> = self
+            .lock()
+            .iter()
+            .map(|(hash, swarm)| SwarmEntry {
+                info_hash: *hash,
+                pieces: swarm.metainfo.as_ref().map_or(0, |m| m.num_pieces()),
+                peers: swarm.peers.len(),
+                name: swarm
+                    .metainfo
+                    .as_ref()
+                    .map_or_else(|| "-".to_string(), |m| m.name.clone()),
+            })
+            .collect();
+        list.sort_by(|a, b| b.peers.cmp(&a.peers).then(a.info_hash.cmp(&b.info_hash)));
+        list
+    }
+
+    /// Every peer of a swarm with its pieces and seconds since it was last seen (status view).
+    pub fn peers(&self, info_hash: &InfoHash) -> Vec<(SocketAddr, PieceSet, f64)> {
+        let swarms = self.lock();
+        let Some(swarm) = swarms.get(info_hash) else {
+            return Vec::new();
+        };
+        let mut list: Vec<_> = swarm
+            .peers
+            .values()
+            .map(|p| {
+                (
+                    p.addr,
+                    p.pieces.clone(),
+                    p.last_seen.elapsed().as_secs_f64(),
+                )
+            })
+            .collect();
+        list.sort_by_key(|(addr, _, _)| *addr);
+        list
+    }
+}
+
+fn known_swarm<'a>(
+    swarms: &'a mut HashMap<InfoHash, Swarm>,
+    info_hash: &InfoHash,
+) -> Result<&'a mut Swarm, TableError> {
+    swarms
+        .get_mut(info_hash)
+        .filter(|s| s.metainfo.is_some())
+        .ok_or_else(|| {
+            refuse(
+                ErrorCode::UnknownSwarm,
+                format!("swarm {info_hash} is unknown: PUBLISH its metainfo first"),
+            )
+        })
+}
+
+fn known_peer<'a>(
+    swarms: &'a mut HashMap<InfoHash, Swarm>,
+    info_hash: &InfoHash,
+    key: PeerKey,
+) -> Result<&'a mut PeerRecord, TableError> {
+    let swarm = known_swarm(swarms, info_hash)?;
+    let port = key.port;
+    swarm.peers.get_mut(&key).ok_or_else(|| {
+        refuse(
+            ErrorCode::UnknownPeer,
+            format!("peer on port {port} is not in the swarm: JOIN first"),
+        )
+    })
+}
+
+fn unknown_peer(addr: SocketAddr) -> TableError {
+    refuse(
+        ErrorCode::UnknownPeer,
+        format!("peer {addr} is not in the swarm: JOIN first"),
+    )
+}
+
+fn parse_pieces(swarm: &Swarm, ranges: &str) -> Result<PieceSet, TableError> {
+    let count = swarm.metainfo.as_ref().map_or(0, |m| m.num_pieces());
+    PieceSet::from_ranges(ranges, count).map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))
+}
+
+/// The swarm's peers other than `key`, capped, the most complete first.
+fn others(swarm: &Swarm, key: PeerKey) -> Vec<PeerEntry> {
+    let mut list: Vec<&PeerRecord> = swarm
+        .peers
+        .iter()
+        .filter(|(k, _)| **k != key)
+        .map(|(_, p)| p)
+        .collect();
+    list.sort_by(|a, b| {
+        b.pieces
+            .count()
+            .cmp(&a.pieces.count())
+            .then(a.addr.cmp(&b.addr))
+    });
+    list.into_iter()
+        .take(crate::tracker::proto::MAX_PEERS_PER_REPLY)
+        .map(|p| PeerEntry {
+            ip: p.addr.ip(),
+            port: p.addr.port(),
+            pieces: p.pieces.to_ranges(),
+        })
+        .collect()
+}
