@@ -1,0 +1,307 @@
+//! The strict bencode decoder: one recursive-descent pass over a byte slice, building a tree of
+//! [`Node`]s that borrow from the input and know their own raw bytes.
+//!
+//! It does not interpret keys and does not copy string contents.
+
+use std::collections::BTreeMap;
+
+use super::{BencodeError, MAX_DEPTH, Value};
+
+/// One decoded value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node<'a> {
+    /// Offset of the value's first byte in the input.
+    pub offset: usize,
+    /// The value's bytes exactly as they appear in the input (`i42e`, `4:spam`, `d...e`).
+    pub raw: &'a [u8],
+    pub kind: Kind<'a>,
+}
+
+/// What a [`Node`] holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind<'a> {
+    Int(i64),
+    Bytes(&'a [u8]),
+    List(Vec<Node<'a>>),
+    /// Keys are unique and were sorted in the input (the decoder checks both).
+    Dict(BTreeMap<&'a [u8], Node<'a>>),
+}
+
+impl<'a> Node<'a> {
+    /// The value of `key` if this is a dictionary holding it.
+    pub fn get(&self, key: &[u8]) -> Option<&Node<'a>> {
+        match &self.kind {
+            Kind::Dict(entries) => entries.get(key),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self.kind {
+            Kind::Int(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub fn as_bytes(&self) -> Option<&'a [u8]> {
+        match self.kind {
+            Kind::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The string contents if this is a byte string holding valid UTF-8.
+    pub fn as_str(&self) -> Option<&'a str> {
+        self.as_bytes().and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    pub fn as_list(&self) -> Option<&[Node<'a>]> {
+        match &self.kind {
+            Kind::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_dict(&self) -> Option<&BTreeMap<&'a [u8], Node<'a>>> {
+        match &self.kind {
+            Kind::Dict(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// What kind of value this is, in words, for error messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Int(_) => "an integer",
+            Kind::Bytes(_) => "a byte string",
+            Kind::List(_) => "a list",
+            Kind::Dict(_) => "a dictionary",
+        }
+    }
+
+    /// An owned copy, for example to change it and encode it again.
+    pub fn to_value(&self) -> Value {
+        match &self.kind {
+            Kind::Int(n) => Value::Int(*n),
+            Kind::Bytes(b) => Value::Bytes(b.to_vec()),
+            Kind::List(items) => Value::List(items.iter().map(Node::to_value).collect()),
+            Kind::Dict(entries) => Value::Dict(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_vec(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Decodes exactly one canonical bencoded value filling the whole of `input`.
+pub fn decode(input: &[u8]) -> Result<Node<'_>, BencodeError> {
+    let mut decoder = Decoder { input, pos: 0 };
+    let node = decoder.value(0)?;
+    if decoder.pos < input.len() {
+        return Err(BencodeError::TrailingBytes {
+            offset: decoder.pos,
+            count: input.len() - decoder.pos,
+        });
+    }
+    Ok(node)
+}
+
+/// Keys in error messages: printable, and short even when the key is not.
+fn shown_key(key: &[u8]) -> String {
+    let mut shown: String = key.escape_ascii().to_string();
+    if shown.len() > 60 {
+        shown.truncate(60);
+        shown.push_str("...");
+    }
+    shown
+}
+
+struct Decoder<'a> {
+    input: &'a [u8],
+    /// Next byte to read; always `<= input.len()`.
+    pos: usize,
+}
+
+impl<'a> Decoder<'a> {
+    fn peek(&self, expected: &'static str) -> Result<u8, BencodeError> {
+        self.input
+            .get(self.pos)
+            .copied()
+            .ok_or(BencodeError::UnexpectedEnd {
+                offset: self.pos,
+                expected,
+            })
+    }
+
+    /// `depth` is how many lists and dictionaries enclose this value.
+    fn value(&mut self, depth: usize) -> Result<Node<'a>, BencodeError> {
+        let start = self.pos;
+        let kind = match self.peek("a value")? {
+            b'i' => Kind::Int(self.int()?),
+            b'0'..=b'9' => Kind::Bytes(self.bytes()?),
+            b'l' | b'd' if depth >= MAX_DEPTH => {
+                return Err(BencodeError::TooDeep { offset: start });
+            }
+            b'l' => self.list(depth + 1)?,
+            b'd' => self.dict(depth + 1)?,
+            found => {
+                return Err(BencodeError::Unexpected {
+                    offset: start,
+                    found,
+                    expected: "a value (`i`, `l`, `d` or a string length)",
+                });
+            }
+        };
+        Ok(Node {
+            offset: start,
+            raw: &self.input[start..self.pos],
+            kind,
+        })
+    }
+
+    /// `i<digits>e`, at `self.pos` on the `i`.
+    fn int(&mut self) -> Result<i64, BencodeError> {
+        let start = self.pos;
+        self.pos += 1;
+        let negative = self.peek("a digit or `-`")? == b'-';
+        if negative {
+            self.pos += 1;
+        }
+        let digits_start = self.pos;
+        loop {
+            match self.peek("a digit or `e`")? {
+                b'0'..=b'9' => self.pos += 1,
+                b'e' if self.pos > digits_start => break,
+                found => {
+                    return Err(BencodeError::Unexpected {
+                        offset: self.pos,
+                        found,
+                        expected: "a digit",
+                    });
+                }
+            }
+        }
+        let digits = &self.input[digits_start..self.pos];
+        if digits.len() > 1 && digits[0] == b'0' {
+            return Err(BencodeError::LeadingZero {
+                offset: digits_start,
+            });
+        }
+        if negative && digits == b"0" {
+            return Err(BencodeError::NegativeZero { offset: start });
+        }
+        // Accumulate as a negative number so that i64::MIN fits.
+        let mut n: i64 = 0;
+        for &d in digits {
+            n = n
+                .checked_mul(10)
+                .and_then(|n| n.checked_sub(i64::from(d - b'0')))
+                .ok_or(BencodeError::IntOverflow { offset: start })?;
+        }
+        if !negative {
+            n = n
+                .checked_neg()
+                .ok_or(BencodeError::IntOverflow { offset: start })?;
+        }
+        self.pos += 1; // the `e`
+        Ok(n)
+    }
+
+    /// `<length>:<bytes>`, at `self.pos` on the first digit.
+    fn bytes(&mut self) -> Result<&'a [u8], BencodeError> {
+        let start = self.pos;
+        // Saturates instead of overflowing: any length past the input is refused below anyway.
+        let mut declared: u64 = 0;
+        loop {
+            match self.peek("a digit or `:`")? {
+                d @ b'0'..=b'9' => {
+                    if self.pos > start && self.input[start] == b'0' {
+                        return Err(BencodeError::LeadingZero { offset: start });
+                    }
+                    declared = declared
+                        .saturating_mul(10)
+                        .saturating_add(u64::from(d - b'0'));
+                    self.pos += 1;
+                }
+                b':' => break,
+                found => {
+                    return Err(BencodeError::Unexpected {
+                        offset: self.pos,
+                        found,
+                        expected: "a digit or `:` in a string length",
+                    });
+                }
+            }
+        }
+        self.pos += 1; // the `:`
+        let remaining = self.input.len() - self.pos;
+        let len = match usize::try_from(declared) {
+            Ok(len) if len <= remaining => len,
+            _ => {
+                return Err(BencodeError::StringPastEnd {
+                    offset: start,
+                    declared,
+                    remaining,
+                });
+            }
+        };
+        let bytes = &self.input[self.pos..self.pos + len];
+        self.pos += len;
+        Ok(bytes)
+    }
+
+    /// `l<values>e`, at `self.pos` on the `l`.
+    fn list(&mut self, depth: usize) -> Result<Kind<'a>, BencodeError> {
+        self.pos += 1;
+        let mut items = Vec::new();
+        while self.peek("a value or `e`")? != b'e' {
+            items.push(self.value(depth)?);
+        }
+        self.pos += 1;
+        Ok(Kind::List(items))
+    }
+
+    /// `d<key><value>...e`, at `self.pos` on the `d`.
+    fn dict(&mut self, depth: usize) -> Result<Kind<'a>, BencodeError> {
+        self.pos += 1;
+        let mut entries = BTreeMap::new();
+        let mut previous: Option<&'a [u8]> = None;
+        loop {
+            let key_start = self.pos;
+            let key = match self.peek("a dictionary key or `e`")? {
+                b'e' => break,
+                b'0'..=b'9' => self.bytes()?,
+                found => {
+                    return Err(BencodeError::Unexpected {
+                        offset: key_start,
+                        found,
+                        expected: "a byte-string dictionary key or `e`",
+                    });
+                }
+            };
+            if let Some(previous) = previous {
+                if key == previous {
+                    let key = shown_key(key);
+                    return Err(BencodeError::DuplicateKey {
+                        offset: key_start,
+                        key,
+                    });
+                }
+                if key < previous {
+                    let key = shown_key(key);
+                    return Err(BencodeError::UnsortedKey {
+                        offset: key_start,
+                        key,
+                    });
+                }
+            }
+            let value = self.value(depth)?;
+            entries.insert(key, value);
+            previous = Some(key);
+        }
+        self.pos += 1;
+        Ok(Kind::Dict(entries))
+    }
+}

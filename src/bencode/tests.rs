@@ -1,0 +1,451 @@
+//! Unit tests for the bencode codec. Decoder inputs are hand-written literals, never output of
+//! the encoder under test; encoder outputs are compared with literals.
+
+use std::collections::BTreeMap;
+
+use super::*;
+
+/// Joins literal pieces, so a golden input can be written field by field.
+fn cat(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+fn err(input: &[u8]) -> BencodeError {
+    match decode(input) {
+        Ok(node) => panic!(
+            "accepted {:?} as {node:?}",
+            input.escape_ascii().to_string()
+        ),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn decodes_integers() {
+    assert_eq!(decode(b"i0e").unwrap().as_int(), Some(0));
+    assert_eq!(decode(b"i42e").unwrap().as_int(), Some(42));
+    assert_eq!(decode(b"i-7e").unwrap().as_int(), Some(-7));
+    assert_eq!(
+        decode(b"i9223372036854775807e").unwrap().as_int(),
+        Some(i64::MAX)
+    );
+    assert_eq!(
+        decode(b"i-9223372036854775808e").unwrap().as_int(),
+        Some(i64::MIN)
+    );
+}
+
+#[test]
+fn decodes_strings() {
+    assert_eq!(decode(b"4:spam").unwrap().as_bytes(), Some(&b"spam"[..]));
+    assert_eq!(decode(b"0:").unwrap().as_bytes(), Some(&b""[..]));
+    assert_eq!(
+        decode(b"3:\x00\xff:").unwrap().as_bytes(),
+        Some(&b"\x00\xff:"[..])
+    );
+    assert_eq!(decode(b"3:\xff\xfe\xfd").unwrap().as_str(), None);
+}
+
+#[test]
+fn decodes_nested_values_with_spans() {
+    let input = &cat(&[
+        b"d",      // offset 0: top dictionary
+        b"4:info", // key "info"
+        b"d",      // offset 7: its value, a dictionary
+        b"4:list", //   key "list"
+        b"l",      //   offset 14: its value, a list
+        b"i1e",    //     offset 15: 1
+        b"0:",     //     offset 18: ""
+        b"e",      //   end of list
+        b"e",      // end of "info"
+        b"4:spam", // key "spam"
+        b"i-3e",   // -3
+        b"e",      // end of top dictionary
+    ]);
+    assert_eq!(input, b"d4:infod4:listli1e0:ee4:spami-3ee");
+    let top = decode(input).unwrap();
+    assert_eq!(top.offset, 0);
+    assert_eq!(top.raw, input);
+    let info = top.get(b"info").unwrap();
+    assert_eq!(info.offset, 7);
+    assert_eq!(info.raw, b"d4:listli1e0:ee");
+    let list = info.get(b"list").unwrap().as_list().unwrap();
+    assert_eq!(list[0].raw, b"i1e");
+    assert_eq!(list[0].offset, 15);
+    assert_eq!(list[1].as_bytes(), Some(&b""[..]));
+    assert_eq!(top.get(b"spam").unwrap().as_int(), Some(-3));
+    assert_eq!(top.get(b"spam").unwrap().raw, b"i-3e");
+    assert!(top.get(b"missing").is_none());
+    assert_eq!(top.as_dict().unwrap().len(), 2);
+    assert_eq!(top.kind_name(), "a dictionary");
+}
+
+#[test]
+fn keys_sort_as_raw_bytes() {
+    // "Z" (0x5a) < "a" (0x61) < "a\x00" < "\xc3" (0xc3): byte order, not alphabetical.
+    let node = decode(b"d1:Zi1e1:ai2e2:a\x00i3e1:\xc3i4ee").unwrap();
+    let keys: Vec<&[u8]> = node.as_dict().unwrap().keys().copied().collect();
+    assert_eq!(keys, [&b"Z"[..], b"a", b"a\x00", b"\xc3"]);
+}
+
+#[test]
+fn encodes_canonically() {
+    assert_eq!(encode(&Value::Int(0)), b"i0e");
+    assert_eq!(encode(&Value::Int(-42)), b"i-42e");
+    assert_eq!(encode(&Value::Int(i64::MIN)), b"i-9223372036854775808e");
+    assert_eq!(encode(&Value::from("")), b"0:");
+    assert_eq!(encode(&Value::from(&b"\x00\xff"[..])), b"2:\x00\xff");
+    let list = Value::List(vec![
+        Value::from("spam"),
+        Value::Int(7),
+        Value::List(vec![]),
+    ]);
+    assert_eq!(encode(&list), b"l4:spami7elee");
+    // Inserted out of order; written sorted as raw bytes.
+    let dict = Value::dict([
+        ("piece length", Value::Int(16384)),
+        ("name", Value::from("a.bin")),
+        ("length", Value::Int(5)),
+        ("Z", Value::Dict(BTreeMap::new())),
+    ]);
+    assert_eq!(
+        encode(&dict),
+        cat(&[
+            b"d",               // dictionary
+            b"1:Z",             // "Z" (0x5a) sorts before lower case
+            b"de",              // {}
+            b"6:length",        // "length"
+            b"i5e",             // 5
+            b"4:name",          // "name"
+            b"5:a.bin",         // "a.bin"
+            b"12:piece length", // "piece length"
+            b"i16384e",         // 16384
+            b"e",               // end
+        ])
+    );
+}
+
+#[test]
+fn to_value_then_encode_gives_back_the_input() {
+    let input = b"d3:bar4:spam3:fooi42e4:listl1:ai-1edeee";
+    assert_eq!(encode(&decode(input).unwrap().to_value()), input);
+}
+
+#[test]
+fn rejects_non_canonical_integers() {
+    assert_eq!(err(b"i03e"), BencodeError::LeadingZero { offset: 1 });
+    assert_eq!(err(b"i00e"), BencodeError::LeadingZero { offset: 1 });
+    assert_eq!(err(b"i-03e"), BencodeError::LeadingZero { offset: 2 });
+    assert_eq!(err(b"i-0e"), BencodeError::NegativeZero { offset: 0 });
+    assert!(matches!(
+        err(b"ie"),
+        BencodeError::Unexpected {
+            offset: 1,
+            found: b'e',
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(b"i-e"),
+        BencodeError::Unexpected {
+            offset: 2,
+            found: b'e',
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(b"i+1e"),
+        BencodeError::Unexpected {
+            offset: 1,
+            found: b'+',
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(b"i1.5e"),
+        BencodeError::Unexpected {
+            offset: 2,
+            found: b'.',
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(b"i--1e"),
+        BencodeError::Unexpected {
+            offset: 2,
+            found: b'-',
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(b"i 1e"),
+        BencodeError::Unexpected { offset: 1, .. }
+    ));
+    assert_eq!(
+        err(b"i9223372036854775808e"),
+        BencodeError::IntOverflow { offset: 0 }
+    );
+    assert_eq!(
+        err(b"i-9223372036854775809e"),
+        BencodeError::IntOverflow { offset: 0 }
+    );
+    assert_eq!(
+        err(b"i99999999999999999999999999e"),
+        BencodeError::IntOverflow { offset: 0 }
+    );
+}
+
+#[test]
+fn rejects_bad_string_lengths() {
+    assert_eq!(err(b"03:abc"), BencodeError::LeadingZero { offset: 0 });
+    assert_eq!(err(b"00:"), BencodeError::LeadingZero { offset: 0 });
+    assert_eq!(
+        err(b"5:abc"),
+        BencodeError::StringPastEnd {
+            offset: 0,
+            declared: 5,
+            remaining: 3
+        }
+    );
+    // A huge length must be refused before any allocation.
+    assert_eq!(
+        err(b"99999999999999999999999999:x"),
+        BencodeError::StringPastEnd {
+            offset: 0,
+            declared: u64::MAX,
+            remaining: 1
+        }
+    );
+    assert!(matches!(
+        err(b"3abc"),
+        BencodeError::Unexpected {
+            offset: 1,
+            found: b'a',
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(b"-1:a"),
+        BencodeError::Unexpected {
+            offset: 0,
+            found: b'-',
+            ..
+        }
+    ));
+}
+
+#[test]
+fn rejects_bad_dictionaries() {
+    // Unsorted: "b" then "a".
+    assert_eq!(
+        err(&cat(&[b"d", b"1:b", b"i1e", b"1:a", b"i2e", b"e"])),
+        BencodeError::UnsortedKey {
+            offset: 7,
+            key: "a".into()
+        }
+    );
+    // Sorted by raw bytes, "a" (0x61) comes after "Z" (0x5a), so this is unsorted too.
+    assert!(matches!(
+        err(b"d1:ai1e1:Zi2ee"),
+        BencodeError::UnsortedKey { offset: 7, .. }
+    ));
+    // A prefix sorts first: "ab" before "a" is out of order.
+    assert!(matches!(
+        err(b"d2:abi1e1:ai2ee"),
+        BencodeError::UnsortedKey { offset: 8, .. }
+    ));
+    assert_eq!(
+        err(&cat(&[b"d", b"1:a", b"i1e", b"1:a", b"i2e", b"e"])),
+        BencodeError::DuplicateKey {
+            offset: 7,
+            key: "a".into()
+        }
+    );
+    // Keys must be byte strings.
+    assert!(matches!(
+        err(b"di1ei2ee"),
+        BencodeError::Unexpected {
+            offset: 1,
+            found: b'i',
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(b"dlei2ee"),
+        BencodeError::Unexpected {
+            offset: 1,
+            found: b'l',
+            ..
+        }
+    ));
+    // A key without a value.
+    assert!(matches!(
+        err(b"d1:ae"),
+        BencodeError::Unexpected {
+            offset: 4,
+            found: b'e',
+            ..
+        }
+    ));
+}
+
+#[test]
+fn rejects_truncated_input() {
+    for input in [
+        &b""[..],
+        b"i",
+        b"i12",
+        b"i-",
+        b"4",
+        b"4:",
+        b"4:spa",
+        b"l",
+        b"li1e",
+        b"d",
+        b"d1:a",
+        b"d1:ai1e",
+        b"d4:infod",
+    ] {
+        match decode(input) {
+            Err(BencodeError::UnexpectedEnd { offset, .. }) => assert_eq!(offset, input.len()),
+            Err(BencodeError::StringPastEnd { .. }) => assert!(input.starts_with(b"4:")),
+            other => panic!("{:?}: {other:?}", input.escape_ascii().to_string()),
+        }
+    }
+}
+
+#[test]
+fn rejects_trailing_bytes_and_garbage() {
+    assert_eq!(
+        err(b"i1ei2e"),
+        BencodeError::TrailingBytes {
+            offset: 3,
+            count: 3
+        }
+    );
+    assert_eq!(
+        err(b"dee"),
+        BencodeError::TrailingBytes {
+            offset: 2,
+            count: 1
+        }
+    );
+    assert_eq!(
+        err(b"4:spam\n"),
+        BencodeError::TrailingBytes {
+            offset: 6,
+            count: 1
+        }
+    );
+    assert!(matches!(
+        err(b"e"),
+        BencodeError::Unexpected {
+            offset: 0,
+            found: b'e',
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(b"x"),
+        BencodeError::Unexpected {
+            offset: 0,
+            found: b'x',
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(b"<html>"),
+        BencodeError::Unexpected { offset: 0, .. }
+    ));
+}
+
+#[test]
+fn caps_nesting_depth() {
+    let ok = [vec![b'l'; MAX_DEPTH], vec![b'e'; MAX_DEPTH]].concat();
+    assert!(decode(&ok).is_ok());
+    let deep = [vec![b'l'; MAX_DEPTH + 1], vec![b'e'; MAX_DEPTH + 1]].concat();
+    assert_eq!(err(&deep), BencodeError::TooDeep { offset: MAX_DEPTH });
+    // Far deeper than any stack would survive without the cap.
+    let mut very_deep = b"d1:a".repeat(100_000);
+    very_deep.extend(vec![b'e'; 100_000]);
+    assert!(matches!(err(&very_deep), BencodeError::TooDeep { .. }));
+}
+
+#[test]
+fn errors_display_the_offset_and_what_was_expected() {
+    assert_eq!(
+        err(b"li1e").to_string(),
+        "input ends at byte 4, expected a value or `e`"
+    );
+    assert_eq!(
+        err(b"i0x").to_string(),
+        "at byte 2: expected a digit, found `x`"
+    );
+    assert_eq!(
+        err(b"d1:bi1e1:ai2ee").to_string(),
+        "at byte 7: dictionary key \"a\" is out of order (keys must be sorted as raw bytes)"
+    );
+    assert_eq!(err(b"i1ex").offset(), 3);
+}
+
+/// xorshift64: a tiny deterministic PRNG, so a failure reproduces exactly.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn garbage_never_panics_and_anything_accepted_is_canonical() {
+    const SEED: &[u8] = b"d8:announce30:http://127.0.0.1:6000/announce4:infod6:lengthi5e\
+        4:name5:a.bin12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee";
+    const ALPHABET: &[u8] = b"ilde0123456789:-ab";
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut accepted = 0;
+    for round in 0..10_000 {
+        let input: Vec<u8> = if round % 2 == 0 {
+            // Random bytes, mostly from the bencode alphabet so parsing gets somewhere.
+            let len = rng.below(40);
+            (0..len)
+                .map(|_| match rng.below(4) {
+                    0 => rng.next() as u8,
+                    _ => ALPHABET[rng.below(ALPHABET.len())],
+                })
+                .collect()
+        } else {
+            // A valid torrent with a few bytes changed, inserted, removed or cut off.
+            let mut input = SEED.to_vec();
+            for _ in 0..=rng.below(3) {
+                let at = rng.below(input.len() + 1);
+                match rng.below(4) {
+                    0 if at < input.len() => input[at] = ALPHABET[rng.below(ALPHABET.len())],
+                    1 => input.insert(at, ALPHABET[rng.below(ALPHABET.len())]),
+                    2 if at < input.len() => {
+                        input.remove(at);
+                    }
+                    _ => input.truncate(at),
+                }
+            }
+            input
+        };
+        if let Ok(node) = decode(&input) {
+            accepted += 1;
+            assert_eq!(node.raw, &input[..]);
+            assert_eq!(
+                encode(&node.to_value()),
+                input,
+                "accepted non-canonical input"
+            );
+        }
+    }
+    // The test means little if everything was refused.
+    assert!(accepted > 100, "only {accepted} inputs decoded");
+}
