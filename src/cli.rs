@@ -17,8 +17,9 @@ use crate::units::{parse_duration, parse_size};
 #[command(
     name = "bittorrent-sim",
     version,
+    args_override_self = true,
     about = "Run and watch BitTorrent: a tracker swarm over the real peer wire protocol, and a UDP flooding chunk network",
-    after_help = "Log detail is chosen with RUST_LOG (error, warn, info, debug); info traces every message."
+    after_help = "Log detail is chosen with RUST_LOG (error, warn, info, debug); info traces every message.\nTimers may also come from the environment (BTSIM_PING_INTERVAL, BTSIM_REPORT_INTERVAL,\nBTSIM_ROUND_INTERVAL, BTSIM_CLEANUP_INTERVAL, BTSIM_MIN_PEERS), so a demo can shorten them\nwhile keeping the design card's command line."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -51,7 +52,7 @@ pub struct TrackerArgs {
     #[arg(long)]
     pub remote: bool,
     /// Drop the peers that did not ping since the previous clean-up, this often.
-    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    #[arg(long, default_value = "15s", env = "BTSIM_CLEANUP_INTERVAL", value_parser = parse_duration)]
     pub cleanup_interval: Duration,
     /// A .torrent whose swarm this tracker serves from the start (repeatable).
     #[arg(long = "torrent", value_name = "FILE")]
@@ -89,16 +90,16 @@ pub struct PeerArgs {
     #[arg(long, default_value = "256KiB", value_parser = parse_size)]
     pub piece_length: u64,
     /// Ping the tracker this often (proof of life).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", env = "BTSIM_PING_INTERVAL", value_parser = parse_duration)]
     pub ping_interval: Duration,
     /// Report the list of pieces held this often.
-    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, default_value = "20s", env = "BTSIM_REPORT_INTERVAL", value_parser = parse_duration)]
     pub report_interval: Duration,
     /// Start a download round this often; 0 downloads continuously.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", env = "BTSIM_ROUND_INTERVAL", value_parser = parse_duration)]
     pub round_interval: Duration,
     /// No round starts until the tracker's list names at least this many other peers.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, env = "BTSIM_MIN_PEERS")]
     pub min_peers: usize,
     /// Pieces fetched at once, each from its own holder.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -1,0 +1,485 @@
+//! The tracker swarm end to end: a real tracker and real peers on loopback, with millisecond
+//! timers, checking the behaviours of SPEC.md's system 1.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use bittorrent_sim::infohash::InfoHash;
+use bittorrent_sim::metainfo::Metainfo;
+use bittorrent_sim::peer::tracker_client::TrackerClient;
+use bittorrent_sim::tracker::proto::PeerEntry;
+use common::*;
+
+const PIECE: usize = 16 * 1024;
+
+/// Everyone the tracker lists (asked as port 1, which no test peer uses).
+fn listed(tracker: SocketAddr, info_hash: InfoHash) -> Vec<PeerEntry> {
+    TrackerClient {
+        tracker,
+        local_ip: None,
+    }
+    .list(info_hash, 1)
+    .unwrap_or_default()
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
+
+struct Swarm {
+    dir: tempfile::TempDir,
+    data: Vec<u8>,
+    torrent: std::path::PathBuf,
+    info_hash: InfoHash,
+}
+
+/// A sample file of `pieces` pieces (the last one shorter) and its torrent.
+fn swarm(pieces: usize) -> Swarm {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = sample_bytes(pieces * PIECE - 1000, pieces as u64);
+    let file = write_file(&dir.path().join("orig"), "sample.bin", &data);
+    let torrent = create_torrent(&file, PIECE, &dir.path().join("sample.torrent"));
+    let info_hash = Metainfo::from_file(&torrent).expect("torrent").info_hash;
+    Swarm {
+        dir,
+        data,
+        torrent,
+        info_hash,
+    }
+}
+
+impl Swarm {
+    /// A peer directory pre-filled with the given pieces (none: empty directory).
+    fn peer_dir(&self, name: &str, pieces: impl IntoIterator<Item = usize>) -> std::path::PathBuf {
+        let dir = self.dir.path().join(name);
+        let copy = partial(&self.data, PIECE, pieces);
+        if copy.iter().any(|&b| b != 0) {
+            write_file(&dir, "sample.bin", &copy);
+        }
+        dir
+    }
+
+    fn copy_of(&self, dir: &Path) -> Vec<u8> {
+        read(&dir.join("sample.bin"))
+    }
+
+    fn args<'a>(&'a self, dir: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "--torrent",
+            self.torrent.to_str().expect("utf-8"),
+            "--dir",
+            dir.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        args
+    }
+}
+
+#[test]
+fn four_peers_of_the_seeds_split_scenario_end_with_identical_copies() {
+    let s = swarm(20);
+    let (_tracker, addr) = tracker(s.dir.path(), &[]);
+    // peer 1 holds most pieces, peer 2 the rest, peers 3 and 4 nothing
+    let dirs = [
+        s.peer_dir("p1", 0..14),
+        s.peer_dir("p2", 14..20),
+        s.peer_dir("p3", []),
+        s.peer_dir("p4", []),
+    ];
+    let peers: Vec<_> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            peer(
+                &format!("peer{}", i + 1),
+                s.dir.path(),
+                addr,
+                &s.args(dir, &["--parallel", "2"]),
+            )
+            .0
+        })
+        .collect();
+    for (peer, dir) in peers.iter().zip(&dirs) {
+        peer.wait_for("download complete");
+        assert!(
+            s.copy_of(dir) == s.data,
+            "{} holds a different copy",
+            peer.name
+        );
+    }
+    // peers 1 and 2 fetched exactly what they lacked
+    let fetched: Vec<u32> = verified_pieces(&peers[0])
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    let mut sorted = fetched.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (14..20).collect::<Vec<u32>>());
+}
+
+#[test]
+fn the_design_cards_command_line_shares_a_file() {
+    // a seeder with --seed FILE, and peers started with nothing but --port and --tracker, each in
+    // its own working directory (timers shortened through the environment)
+    let s = swarm(12);
+    let (_tracker, addr) = tracker(s.dir.path(), &[]);
+    let tracker_arg = addr.to_string();
+    let fast = [
+        ("BTSIM_PING_INTERVAL", "100ms"),
+        ("BTSIM_REPORT_INTERVAL", "100ms"),
+        ("BTSIM_ROUND_INTERVAL", "20ms"),
+    ];
+    let seed_file = s.dir.path().join("orig/sample.bin");
+    let seed_port = free_port().to_string();
+    let seeder = Proc::start(
+        "seeder",
+        s.dir.path(),
+        &[
+            "peer",
+            "--port",
+            &seed_port,
+            "--tracker",
+            &tracker_arg,
+            "--seed",
+            seed_file.to_str().expect("utf-8"),
+        ],
+        &fast,
+    );
+    seeder.wait_for("joined swarm");
+    let ports: Vec<String> = (0..3).map(|_| free_port().to_string()).collect();
+    let peers: Vec<Proc> = ports
+        .iter()
+        .map(|port| {
+            let cwd = s.dir.path().join(format!("cwd-{port}"));
+            std::fs::create_dir_all(&cwd).expect("mkdir");
+            Proc::start(
+                &format!("peer-{port}"),
+                &cwd,
+                &["peer", "--port", port, "--tracker", &tracker_arg],
+                &fast,
+            )
+        })
+        .collect();
+    for (peer, port) in peers.iter().zip(&ports) {
+        peer.wait_for("download complete");
+        let copy = read(
+            &s.dir
+                .path()
+                .join(format!("cwd-{port}/peer-{port}/sample.bin")),
+        );
+        assert!(copy == s.data, "{} holds a different copy", peer.name);
+    }
+}
+
+#[test]
+fn the_rarest_piece_is_fetched_first() {
+    let s = swarm(8);
+    let (_tracker, addr) = tracker(s.dir.path(), &[]);
+    // piece 5 is held by one peer, every other piece by two
+    let (_a, _) = peer(
+        "holder-a",
+        s.dir.path(),
+        addr,
+        &s.args(&s.peer_dir("a", 0..8), &[]),
+    );
+    let (_b, _) = peer(
+        "holder-b",
+        s.dir.path(),
+        addr,
+        &s.args(&s.peer_dir("b", (0..8).filter(|&i| i != 5)), &[]),
+    );
+    let (leecher, _) = peer(
+        "leecher",
+        s.dir.path(),
+        addr,
+        &s.args(&s.peer_dir("l", []), &["--parallel", "1"]),
+    );
+    leecher.wait_for("download complete");
+    let order = verified_pieces(&leecher);
+    assert_eq!(
+        order.first().map(|(i, _)| *i),
+        Some(5),
+        "fetch order {order:?}"
+    );
+    assert!(
+        leecher
+            .lines()
+            .iter()
+            .any(|l| l.contains("rarest missing piece 5 (1 holders)"))
+    );
+}
+
+#[test]
+fn a_half_filled_directory_fetches_only_the_missing_pieces() {
+    let s = swarm(10);
+    let (_tracker, addr) = tracker(s.dir.path(), &[]);
+    let (_seed, _) = peer(
+        "seed",
+        s.dir.path(),
+        addr,
+        &s.args(&s.peer_dir("seed", 0..10), &["--min-peers", "1"]),
+    );
+    let dir = s.peer_dir("half", [0, 2, 4, 6, 8]);
+    let (half, _) = peer(
+        "half",
+        s.dir.path(),
+        addr,
+        &s.args(&dir, &["--min-peers", "1"]),
+    );
+    assert!(
+        half.lines()
+            .iter()
+            .any(|l| l.contains(": 5 of 10 pieces verify"))
+    );
+    half.wait_for("download complete");
+    let mut fetched: Vec<u32> = verified_pieces(&half).into_iter().map(|(i, _)| i).collect();
+    fetched.sort_unstable();
+    assert_eq!(fetched, vec![1, 3, 5, 7, 9]);
+    assert!(s.copy_of(&dir) == s.data);
+}
+
+#[test]
+fn a_killed_peer_leaves_the_list_and_downloads_go_on_from_others() {
+    let s = swarm(60);
+    let (_tracker, addr) = tracker(s.dir.path(), &["--cleanup-interval", "300ms"]);
+    let (mut first, first_port) = peer(
+        "seed-1",
+        s.dir.path(),
+        addr,
+        &s.args(&s.peer_dir("s1", 0..60), &[]),
+    );
+    let (_second, _) = peer(
+        "seed-2",
+        s.dir.path(),
+        addr,
+        &s.args(&s.peer_dir("s2", 0..60), &[]),
+    );
+    let dir = s.peer_dir("leecher", []);
+    let (leecher, _) = peer(
+        "leecher",
+        s.dir.path(),
+        addr,
+        &s.args(&dir, &["--round-interval", "40ms", "--min-peers", "1"]),
+    );
+    eventually("a few pieces downloaded", || {
+        verified_pieces(&leecher).len() >= 5
+    });
+    first.kill();
+    eventually("the killed peer dropped from the list", || {
+        !listed(addr, s.info_hash)
+            .iter()
+            .any(|p| p.port == first_port)
+    });
+    leecher.wait_for("download complete");
+    assert!(s.copy_of(&dir) == s.data);
+    let killed_at = verified_pieces(&leecher).len();
+    assert!(killed_at >= 5);
+}
+
+#[test]
+fn a_restarted_tracker_gets_its_table_back_and_complete_peers_keep_reporting() {
+    let s = swarm(6);
+    let port = free_port();
+    let port_arg = port.to_string();
+    let tracker_args = ["tracker", "--port", &port_arg, "--bind", "127.0.0.1"];
+    let mut first = Proc::start("tracker-1", s.dir.path(), &tracker_args, &[]);
+    first.wait_for("tracker listening on");
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let (_seed, seed_port) = peer(
+        "seed",
+        s.dir.path(),
+        addr,
+        &s.args(&s.peer_dir("seed", 0..6), &["--min-peers", "1"]),
+    );
+    let (leecher, leecher_port) = peer(
+        "leecher",
+        s.dir.path(),
+        addr,
+        &s.args(&s.peer_dir("l", []), &["--min-peers", "1"]),
+    );
+    leecher.wait_for("download complete");
+    let reports_at_completion = leecher.count("sent REPORT");
+    eventually("the complete peer reports again", || {
+        leecher.count("sent REPORT") >= reports_at_completion + 3
+    });
+
+    first.kill();
+    let second = Proc::start("tracker-2", s.dir.path(), &tracker_args, &[]);
+    second.wait_for("tracker listening on");
+    eventually("both peers back in the table with all their pieces", || {
+        let peers = listed(addr, s.info_hash);
+        [seed_port, leecher_port]
+            .iter()
+            .all(|port| peers.iter().any(|p| p.port == *port && p.pieces == "0-5"))
+    });
+    assert!(
+        second.count("learned swarm") >= 1,
+        "the metainfo was published again"
+    );
+}
+
+#[test]
+fn a_piece_served_with_wrong_bytes_is_rejected_banned_and_fetched_again() {
+    let s = swarm(4);
+    let torrent = s.torrent.to_str().expect("utf-8");
+    let (_tracker, addr) = tracker(s.dir.path(), &["--torrent", torrent]);
+    let liar = liar::start(s.info_hash, 4);
+    liar::join(addr, s.info_hash, liar.port, "0-3");
+    let dir = s.peer_dir("l", []);
+    let (leecher, _) = peer(
+        "leecher",
+        s.dir.path(),
+        addr,
+        &s.args(&dir, &["--min-peers", "1"]),
+    );
+    leecher.wait_for("failed its sha-1 check");
+    leecher.wait_for("banned after 2 pieces");
+    let (_seed, _) = peer(
+        "seed",
+        s.dir.path(),
+        addr,
+        &s.args(&s.peer_dir("seed", 0..4), &["--min-peers", "1"]),
+    );
+    leecher.wait_for("download complete");
+    assert!(s.copy_of(&dir) == s.data);
+    let liar_addr = format!("127.0.0.1:{}", liar.port);
+    assert!(
+        verified_pieces(&leecher)
+            .iter()
+            .all(|(_, from)| *from != liar_addr)
+    );
+    assert!(liar.served() >= 2);
+}
+
+#[test]
+fn remote_mode_tells_peers_apart_by_address_development_mode_by_port() {
+    for (remote, expected) in [(true, 2), (false, 1)] {
+        let s = swarm(2);
+        let extra: &[&str] = if remote { &["--remote"] } else { &[] };
+        let (_tracker, addr) = {
+            let mut args = vec!["tracker", "--port", "0", "--bind", "0.0.0.0"];
+            args.extend_from_slice(extra);
+            let proc = Proc::start("tracker", s.dir.path(), &args, &[]);
+            let port = port_after(
+                &proc.wait_for("tracker listening on "),
+                "tracker listening on ",
+            );
+            (proc, SocketAddr::from(([127, 0, 0, 1], port)))
+        };
+        let port = free_port().to_string();
+        let seed = s.dir.path().join("orig/sample.bin");
+        let tracker_arg = addr.to_string();
+        let start = |ip: &str| {
+            let args = [
+                "peer",
+                "--port",
+                &port,
+                "--bind",
+                ip,
+                "--tracker",
+                &tracker_arg,
+                "--piece-length",
+                "16384",
+                "--seed",
+                seed.to_str().expect("utf-8"),
+            ];
+            let proc = Proc::start(ip, s.dir.path(), &args, &[]);
+            proc.wait_for("joined swarm");
+            proc
+        };
+        let _a = start("127.0.0.2");
+        let _b = start("127.0.0.3");
+        let peers = listed(addr, s.info_hash);
+        assert_eq!(peers.len(), expected, "remote={remote}: {peers:?}");
+        if remote {
+            let mut ips: Vec<String> = peers.iter().map(|p| p.ip.to_string()).collect();
+            ips.sort();
+            assert_eq!(ips, ["127.0.0.2", "127.0.0.3"]);
+        }
+    }
+}
+
+/// A peer that claims every piece and serves garbage.
+mod liar {
+    use std::io::{BufReader, BufWriter, Write};
+    use std::net::{SocketAddr, TcpListener};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use bittorrent_sim::infohash::InfoHash;
+    use bittorrent_sim::peer::tracker_client::TrackerClient;
+    use bittorrent_sim::pieces::PieceSet;
+    use bittorrent_sim::wire::{Handshake, Message};
+
+    pub struct Liar {
+        pub port: u16,
+        served: Arc<AtomicUsize>,
+    }
+
+    impl Liar {
+        pub fn served(&self) -> usize {
+            self.served.load(Ordering::SeqCst)
+        }
+    }
+
+    pub fn start(info_hash: InfoHash, pieces: u32) -> Liar {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let served = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&served);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().map_while(Result::ok) {
+                let count = Arc::clone(&count);
+                std::thread::spawn(move || -> Option<()> {
+                    let mut reader = BufReader::new(&stream);
+                    let mut writer = BufWriter::new(&stream);
+                    Handshake::read_from(&mut reader).ok()?;
+                    Handshake::new(info_hash, *b"-LIAR00-000000000000")
+                        .write_to(&mut writer)
+                        .ok()?;
+                    Message::Bitfield(PieceSet::full(pieces).to_bitfield())
+                        .write_to(&mut writer)
+                        .ok()?;
+                    writer.flush().ok()?;
+                    loop {
+                        match Message::read_from(&mut reader).ok()? {
+                            Message::Interested => Message::Unchoke.write_to(&mut writer).ok()?,
+                            Message::Request {
+                                index,
+                                begin,
+                                length,
+                            } => {
+                                let block = vec![0xee; length as usize];
+                                Message::Piece {
+                                    index,
+                                    begin,
+                                    block,
+                                }
+                                .write_to(&mut writer)
+                                .ok()?;
+                                if begin == 0 {
+                                    count.fetch_add(1, Ordering::SeqCst);
+                                }
+                            }
+                            _ => {}
+                        }
+                        writer.flush().ok()?;
+                    }
+                });
+            }
+        });
+        Liar { port, served }
+    }
+
+    /// Registers the liar with the tracker through the line protocol, claiming `ranges`.
+    pub fn join(tracker: SocketAddr, info_hash: InfoHash, port: u16, ranges: &str) {
+        TrackerClient {
+            tracker,
+            local_ip: None,
+        }
+        .join(info_hash, port, ranges)
+        .expect("liar joins");
+    }
+}
