@@ -58,12 +58,18 @@ pub enum MetainfoError {
     Empty {
         path: PathBuf,
     },
+    /// A `.torrent` file that was read but does not parse: names the file.
+    InFile {
+        path: PathBuf,
+        source: Box<MetainfoError>,
+    },
 }
 
 impl fmt::Display for MetainfoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MetainfoError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            MetainfoError::InFile { path, source } => write!(f, "{}: {source}", path.display()),
             MetainfoError::Invalid(why) => write!(f, "invalid metainfo: {why}"),
             MetainfoError::Bencode(e) => write!(f, "invalid metainfo: not bencode: {e}"),
             MetainfoError::MultiFile { name, files } => write!(
@@ -144,7 +150,10 @@ impl Metainfo {
         if raw.len() > MAX_TORRENT_BYTES {
             return Err(too_large(raw.len() as u64));
         }
-        Metainfo::parse(raw)
+        Metainfo::parse(raw).map_err(|e| MetainfoError::InFile {
+            path: path.to_path_buf(),
+            source: Box::new(e),
+        })
     }
 
     /// Builds the metainfo of `file` by hashing it piece by piece (one piece in memory at a

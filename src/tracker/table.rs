@@ -319,3 +319,106 @@ fn others(swarm: &Swarm, key: PeerKey) -> Vec<PeerEntry> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A two-piece torrent: `d4:infod6:lengthi20e4:name1:x12:piece lengthi16e6:pieces40:...ee`.
+    fn metainfo() -> Metainfo {
+        let mut bytes = b"d4:infod6:lengthi20e4:name1:x12:piece lengthi16e6:pieces40:".to_vec();
+        bytes.extend_from_slice(&[7u8; 40]);
+        bytes.extend_from_slice(b"ee");
+        Metainfo::from_bytes(&bytes).expect("valid torrent")
+    }
+
+    fn at(ip: [u8; 4], port: u16) -> SocketAddr {
+        SocketAddr::from((ip, port))
+    }
+
+    #[test]
+    fn joining_an_unknown_swarm_is_refused_until_its_metainfo_is_published() {
+        let table = PeerTable::new(Identity::Port);
+        let m = metainfo();
+        let hash = m.info_hash;
+        let refused = table
+            .register(&hash, at([127, 0, 0, 1], 7001), "-")
+            .expect_err("unknown");
+        assert_eq!(refused.code, ErrorCode::UnknownSwarm);
+        assert!(table.publish(m.clone()));
+        assert!(!table.publish(m));
+        assert_eq!(
+            table.register(&hash, at([127, 0, 0, 1], 7001), "0-1"),
+            Ok(vec![])
+        );
+        let others = table
+            .register(&hash, at([127, 0, 0, 1], 7002), "-")
+            .expect("joined");
+        assert_eq!(
+            others,
+            vec![PeerEntry {
+                ip: [127, 0, 0, 1].into(),
+                port: 7001,
+                pieces: "0-1".into()
+            }]
+        );
+        assert_eq!(
+            table
+                .report(&hash, at([127, 0, 0, 1], 7002), "9")
+                .expect_err("bad")
+                .code,
+            ErrorCode::BadRequest
+        );
+    }
+
+    #[test]
+    fn clean_up_drops_peers_silent_since_the_previous_clean_up() {
+        let table = PeerTable::new(Identity::Port);
+        let m = metainfo();
+        let hash = m.info_hash;
+        table.publish(m);
+        table
+            .register(&hash, at([127, 0, 0, 1], 7001), "-")
+            .expect("join");
+        table
+            .register(&hash, at([127, 0, 0, 1], 7002), "-")
+            .expect("join");
+        assert!(
+            table.remove_stale().is_empty(),
+            "both showed life since start"
+        );
+        table.ping(&hash, at([127, 0, 0, 1], 7001)).expect("ping");
+        let removed = table.remove_stale();
+        assert_eq!(
+            removed,
+            vec![Removed {
+                info_hash: hash,
+                addr: at([127, 0, 0, 1], 7002)
+            }]
+        );
+        assert_eq!(
+            table
+                .ping(&hash, at([127, 0, 0, 1], 7002))
+                .expect_err("gone")
+                .code,
+            ErrorCode::UnknownPeer
+        );
+    }
+
+    #[test]
+    fn identity_is_the_port_in_development_mode_and_ip_plus_port_in_remote_mode() {
+        for (identity, expected) in [(Identity::Port, 1), (Identity::IpAndPort, 2)] {
+            let table = PeerTable::new(identity);
+            let m = metainfo();
+            let hash = m.info_hash;
+            table.publish(m);
+            table
+                .register(&hash, at([127, 0, 0, 2], 7001), "-")
+                .expect("join");
+            table
+                .register(&hash, at([127, 0, 0, 3], 7001), "0")
+                .expect("join");
+            assert_eq!(table.peers(&hash).len(), expected, "{identity:?}");
+        }
+    }
+}
