@@ -10,7 +10,7 @@
 //!    `read_exact` the next frame. `interested` is answered with `unchoke` (every interested
 //!    peer is served; the thread cap is the upload slot count); each `request` is checked
 //!    (a piece we hold, inside the piece, at most 16 KiB), read from disk with `read_at` and
-//!    answered with a `piece` frame. Replies are flushed once no request is left unread, so a
+//!    answered with a `piece` frame. Replies are flushed before any read that could block, so a
 //!    pipelined burst of requests goes out as one burst of blocks.
 //! 5. EOF, an idle timeout or a protocol error closes the connection.
 
@@ -148,8 +148,8 @@ fn serve(stream: &TcpStream, remote: SocketAddr, shared: &Shared) -> Result<(), 
     let mut unchoked = false;
     loop {
         announce_new_pieces(&mut writer, remote, shared, &mut advertised)?;
-        if reader.buffer().is_empty() {
-            writer.flush()?; // nothing more queued: let the burst go
+        if !holds_whole_frame(reader.buffer()) {
+            writer.flush()?; // the next read may block: let the burst go first
         }
         let message = Message::read_from(&mut reader)?;
         info!("{remote}: received {message:?}");
@@ -196,6 +196,14 @@ fn serve(stream: &TcpStream, remote: SocketAddr, shared: &Shared) -> Result<(), 
             Message::NotInterested | Message::Choke | Message::Unchoke => {}
             Message::Have { .. } | Message::Bitfield(_) | Message::Piece { .. } => {}
         }
+    }
+}
+
+/// True when `buffered` starts with a complete frame, so the next read will not block.
+fn holds_whole_frame(buffered: &[u8]) -> bool {
+    match buffered.first_chunk::<4>() {
+        Some(prefix) => buffered.len() - 4 >= u32::from_be_bytes(*prefix) as usize,
+        None => false,
     }
 }
 
