@@ -483,3 +483,50 @@ mod liar {
         .expect("liar joins");
     }
 }
+
+#[test]
+fn a_torrent_made_by_mktorrent_is_shared() {
+    if !have_tool("mktorrent", &["-h"], "mktorrent") {
+        return;
+    }
+    let s = swarm(6);
+    let torrent = s.dir.path().join("mk.torrent");
+    let status = std::process::Command::new("mktorrent")
+        .args(["-l", "15", "-a", "http://127.0.0.1:1/announce", "-o"])
+        .arg(&torrent)
+        .arg(s.dir.path().join("orig/sample.bin"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run mktorrent");
+    assert!(status.success());
+    let torrent_arg = torrent.to_str().expect("utf-8");
+    let (_tracker, addr) = tracker(s.dir.path(), &[]);
+    let seed_dir = s.peer_dir("seed", 0..6);
+    let leech_dir = s.peer_dir("leech", []);
+    let with = |dir: &Path| {
+        vec![
+            "--torrent".to_string(),
+            torrent_arg.to_string(),
+            "--dir".into(),
+            dir.to_str().expect("utf-8").into(),
+            "--min-peers".into(),
+            "1".into(),
+        ]
+    };
+    let seed_args = with(&seed_dir);
+    let leech_args = with(&leech_dir);
+    let (_seed, _) = peer(
+        "seed",
+        s.dir.path(),
+        addr,
+        &seed_args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let (leecher, _) = peer(
+        "leecher",
+        s.dir.path(),
+        addr,
+        &leech_args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    leecher.wait_for("download complete");
+    assert!(s.copy_of(&leech_dir) == s.data);
+}

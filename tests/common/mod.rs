@@ -258,3 +258,22 @@ pub fn verified_pieces(proc: &Proc) -> Vec<(u32, String)> {
         })
         .collect()
 }
+
+/// Whether an external tool runs. When it does not: in CI (`CI=true`) the test fails, elsewhere
+/// it says how to install the tool and the caller skips.
+pub fn have_tool(program: &str, probe: &[&str], package: &str) -> bool {
+    let works = Command::new(program)
+        .args(probe)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !works {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{program} is missing in CI (apt-get install {package})"
+        );
+        eprintln!("skipped: {program} not installed (apt-get install {package})");
+    }
+    works
+}
