@@ -15,6 +15,7 @@
 //!
 //! The request lines are in `tracker/proto.rs` and `PROTOCOL.md`; the table in `tracker/table.rs`.
 
+pub mod http;
 pub mod proto;
 pub mod table;
 
