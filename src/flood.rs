@@ -1,5 +1,7 @@
 //! STUB: the flooding chunk network; to be written.
 
+pub mod message;
+
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
