@@ -198,3 +198,24 @@ fn malformed_datagrams_are_logged_and_ignored() {
     assert_eq!(count_lines(&log, &["(2000 bytes): oversized"]), 1, "{log}");
     assert_eq!(count_lines(&log, &["peers do not take it"]), 2, "{log}");
 }
+
+#[test]
+fn many_clients_at_once_are_all_served() {
+    let net = start();
+    let clients: Vec<UdpSocket> = (0..20).map(|_| socket()).collect();
+    // Every client's HELLO and GET are in flight together before any answer is read.
+    for client in &clients {
+        client.send_to(&[0, 1, 0, 1, 0, 2], net.peer_addr).unwrap(); // HELLO 2
+        client.send_to(&[0, 4, 0, 1, 0, 1], net.peer_addr).unwrap(); // GET 1
+    }
+    for client in &clients {
+        assert_eq!(recv(client).0, [0, 3, 0, 1, 0, 2]);
+        assert_eq!(recv(client).0, response_bytes(1));
+    }
+    // And each HELLO was flooded to both neighbours.
+    for neighbour in [&net.n1, &net.n2] {
+        for _ in &clients {
+            assert_eq!(recv(neighbour).0[..2], [0, 2]);
+        }
+    }
+}
