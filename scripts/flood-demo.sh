@@ -15,6 +15,7 @@
 # Environment: RUST_LOG (default info), CLIENT_TIMEOUT (default 5s), CARGO_TARGET_DIR.
 set -euo pipefail
 
+[[ "${1:-}" = flood ]] && shift # accept `./test.sh flood [tmux]` passed through whole
 mode="${1:-headless}"
 case "$mode" in
   headless|tmux) ;;
@@ -45,13 +46,16 @@ declare -A neighbours=(
   [5]="$ip:5002 $ip:5003 $ip:5004"
 )
 declare -A holds=([1]="5 6 7 8" [2]="1 2" [3]="3 6 7 8" [4]="6 7 8" [5]="9 10")
-peer_cmd() { echo "$bin flood peer $ip:500$1 key-values-files_peer$1 ${neighbours[$1]}"; }
-client1_cmd="$bin flood client $ip:5001 5,6,7 --bind 127.0.0.6 --timeout $timeout"
-client2_cmd="$bin flood client $ip:5004 1,3,4,5,9 --bind 127.0.0.7 --timeout $timeout"
+# Commands as shell-quoted strings: the tmux panes and the headless runner share them.
+# shellcheck disable=SC2086 # the neighbour list splits on purpose
+peer_cmd() { printf '%q ' "$bin" flood peer "$ip:500$1" "key-values-files_peer$1" ${neighbours[$1]}; }
+client1_cmd="$(printf '%q ' "$bin" flood client "$ip:5001" 5,6,7 --bind 127.0.0.6 --timeout "$timeout")"
+client2_cmd="$(printf '%q ' "$bin" flood client "$ip:5004" 1,3,4,5,9 --bind 127.0.0.7 --timeout "$timeout")"
 
 pids=()
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done; true
 }
 trap cleanup EXIT
 
@@ -69,9 +73,17 @@ cd "$run"
 if [[ "$mode" = tmux ]]; then
   session=bittorrent-sim-flood
   tmux kill-session -t "$session" 2>/dev/null || true
-  # Each pane runs one process, shows its log and keeps it in logs/ for the check.
-  pane() { echo "cd '$run' && export RUST_LOG=$RUST_LOG && $1 2>&1 | tee logs/$2.log; echo \$? > logs/$2.done; echo '[$2 finished]'; exec cat"; }
+  # Each pane runs a small script: one process, its log shown and kept in logs/ for the check,
+  # its exit status in logs/NAME.done.
+  mkdir -p panes
+  pane() {
+    # shellcheck disable=SC2016 # ${PIPESTATUS[0]} is for the pane's shell
+    printf '#!/usr/bin/env bash\ncd %q\nexport RUST_LOG=%q\n%s 2>&1 | tee logs/%s.log\necho "${PIPESTATUS[0]}" > logs/%s.done\necho "[%s finished]"\n' \
+      "$run" "$RUST_LOG" "$1" "$2" "$2" "$2" > "panes/$2.sh"
+    echo "bash '$run/panes/$2.sh'"
+  }
   tmux new-session -d -s "$session" -n flood -x 220 -y 60 "$(pane "$(peer_cmd 1)" peer1)"
+  tmux set-option -t "$session" remain-on-exit on >/dev/null
   for n in 2 3 4 5; do
     tmux split-window -t "$session:flood" "$(pane "$(peer_cmd "$n")" "peer$n")"
     tmux select-layout -t "$session:flood" tiled >/dev/null
@@ -88,16 +100,19 @@ if [[ "$mode" = tmux ]]; then
     tmux switch-client -t "$session" || true
   fi
   wait_for logs/client1.done . && wait_for logs/client2.done .
+  for c in client1 client2; do
+    [[ "$(cat "logs/$c.done")" = 0 ]] || { echo "$c failed (status $(cat "logs/$c.done"))" >&2; exit 1; }
+  done
   echo "   the peers keep running in tmux; stop them with: tmux kill-session -t $session"
 else
   for n in 1 2 3 4 5; do
-    $(peer_cmd "$n") > >(tee "logs/peer$n.log" | sed -u "s/^/[peer$n] /") 2>&1 &
+    (eval "exec $(peer_cmd "$n")") > >(tee "logs/peer$n.log" | sed -u "s/^/[peer$n] /") 2>&1 &
     pids+=($!)
   done
   for n in 1 2 3 4 5; do wait_for "logs/peer$n.log" "listening on"; done
-  $client1_cmd > >(tee logs/client1.log | sed -u 's/^/[client1] /') 2>&1 &
+  (eval "exec $client1_cmd") > >(tee logs/client1.log | sed -u 's/^/[client1] /') 2>&1 &
   c1=$!
-  $client2_cmd > >(tee logs/client2.log | sed -u 's/^/[client2] /') 2>&1 &
+  (eval "exec $client2_cmd") > >(tee logs/client2.log | sed -u 's/^/[client2] /') 2>&1 &
   c2=$!
   status=0
   wait "$c1" || status=$?
