@@ -55,7 +55,10 @@ client2_cmd="$(printf '%q ' "$bin" flood client "$ip:5004" 1,3,4,5,9 --bind 127.
 pids=()
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done; true
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || continue
+    wait "$pid" 2>/dev/null || true # reap it; its status is the SIGTERM we sent
+  done
 }
 trap cleanup EXIT
 
