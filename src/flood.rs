@@ -128,10 +128,9 @@ pub struct SampleArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkIds(pub Vec<u16>);
 
-/// Why a flood command failed.
+/// Why a flood command failed. (Bad arguments never get here: clap reports them and exits 2.)
 #[derive(Debug)]
 pub enum FloodError {
-    BadArgument(String),
     KeyValues(KeyValuesError),
     Io { context: String, source: io::Error },
     Other(String),
@@ -145,10 +144,9 @@ impl FloodError {
         }
     }
 
-    /// 2 bad arguments, 66 missing input file, 65 bad data, 74 I/O, 1 other.
+    /// 66 missing input file, 65 bad data, 74 I/O, 1 other (2, bad arguments, is clap's).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::BadArgument(_) => 2,
             Self::KeyValues(e) => e.exit_code(),
             Self::Io { .. } => 74,
             Self::Other(_) => 1,
@@ -159,7 +157,7 @@ impl FloodError {
 impl fmt::Display for FloodError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::BadArgument(text) | Self::Other(text) => f.write_str(text),
+            Self::Other(text) => f.write_str(text),
             Self::KeyValues(e) => write!(f, "{e}"),
             Self::Io { context, source } if context.is_empty() => write!(f, "{source}"),
             Self::Io { context, source } => write!(f, "{context}: {source}"),
@@ -359,7 +357,7 @@ mod tests {
             source: missing,
         };
         assert_eq!(FloodError::from(kv).exit_code(), 66);
-        assert_eq!(FloodError::BadArgument("x".into()).exit_code(), 2);
+        assert_eq!(FloodError::Other("x".into()).exit_code(), 1);
         assert_eq!(FloodError::from(io::Error::other("x")).exit_code(), 74);
     }
 }

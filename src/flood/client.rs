@@ -58,10 +58,8 @@ pub struct ClientConfig {
 /// What a run left behind.
 #[derive(Debug)]
 pub struct Outcome {
-    pub client_ip: Ipv4Addr,
     pub log_path: PathBuf,
-    pub output_dir: PathBuf,
-    pub received: Vec<(u16, SocketAddrV4)>,
+    /// The chunks that did not come, and why.
     pub missing: Vec<(u16, Missing)>,
 }
 
@@ -99,10 +97,8 @@ pub fn run(config: &ClientConfig) -> Result<Outcome, FloodError> {
     let started = Instant::now();
     let deadline = started + config.timeout;
     let mut plan = Plan::new(&config.ids, config.timing, config.seed);
-    let mut received = Vec::new();
-    if let Action::Hello(ids) = plan.start(started) {
-        socket.send(&Message::Hello { ids }, config.contact);
-    }
+    let ids = plan.start(started);
+    socket.send(&Message::Hello { ids }, config.contact);
 
     // 5: timers and datagrams until done.
     loop {
@@ -138,17 +134,9 @@ pub fn run(config: &ClientConfig) -> Result<Outcome, FloodError> {
             }
             Message::Response { id, data } => match plan.judge(from, id) {
                 Verdict::Accept => {
-                    let path = output::store_chunk(&output_dir, id, &data).map_err(|e| {
-                        FloodError::io(
-                            format!("cannot store chunk {id} in {}", output_dir.display()),
-                            e,
-                        )
-                    })?;
-                    log.append(&output::log_line(from, id)).map_err(|e| {
-                        FloodError::io(format!("cannot write {}", log.path().display()), e)
-                    })?;
+                    let path = output::store_chunk(&output_dir, id, &data)?;
+                    log.append(&output::log_line(from, id))?;
                     plan.received(id, from);
-                    received.push((id, from));
                     info!(
                         "stored chunk {id} from {from} ({} bytes) in {}",
                         data.len(),
@@ -170,8 +158,7 @@ pub fn run(config: &ClientConfig) -> Result<Outcome, FloodError> {
     // 6: the chunks that did not come.
     let missing = plan.missing();
     for (id, why) in &missing {
-        log.append(&output::not_found_line(*id))
-            .map_err(|e| FloodError::io(format!("cannot write {}", log.path().display()), e))?;
+        log.append(&output::not_found_line(*id))?;
         match why {
             Missing::NeverOffered => info!("chunk {id}: no peer offered it; logged 0.0.0.0:0"),
             Missing::NoResponse { holders, gets } => warn!(
@@ -188,10 +175,7 @@ pub fn run(config: &ClientConfig) -> Result<Outcome, FloodError> {
         );
     }
     Ok(Outcome {
-        client_ip: ip,
         log_path: log.path().to_path_buf(),
-        output_dir,
-        received,
         missing,
     })
 }

@@ -47,20 +47,27 @@ impl OutputLog {
         &self.path
     }
 
-    /// Appends a line and flushes it, so the file is current even if the client is killed.
+    /// Appends a line and flushes it, so the file is current even if the client is killed. An
+    /// error names the file.
     pub fn append(&mut self, line: &str) -> io::Result<()> {
-        self.file.write_all(line.as_bytes())?;
-        self.file.flush()
+        let written = self.file.write_all(line.as_bytes());
+        written.and_then(|()| self.file.flush()).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot write {}: {e}", self.path.display()),
+            )
+        })
     }
 }
 
 /// Writes chunk `id` into `dir` under its conventional name, atomically (temporary file, then
-/// rename). Returns the final path.
+/// rename). Returns the final path; an error names it.
 pub fn store_chunk(dir: &Path, id: u16, data: &[u8]) -> io::Result<PathBuf> {
     let path = dir.join(chunk_file_name(id));
     let partial = dir.join(format!("{}.part", chunk_file_name(id)));
-    fs::write(&partial, data)?;
-    fs::rename(&partial, &path)?;
+    fs::write(&partial, data)
+        .and_then(|()| fs::rename(&partial, &path))
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot store {}: {e}", path.display())))?;
     Ok(path)
 }
 

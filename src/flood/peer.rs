@@ -80,10 +80,6 @@ impl Peer {
         Ok(peer)
     }
 
-    pub fn local_addr(&self) -> io::Result<SocketAddrV4> {
-        self.socket.local_addr()
-    }
-
     /// Steps 3 and 4, until `stop` is set. Returns only on a failure of the socket itself.
     pub fn serve(&mut self, stop: &AtomicBool) -> io::Result<()> {
         while !stop.load(Ordering::Relaxed) {

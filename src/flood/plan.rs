@@ -113,11 +113,11 @@ impl Plan {
         }
     }
 
-    /// The first HELLO, for every chunk.
-    pub fn start(&mut self, now: Instant) -> Action {
+    /// The first HELLO: the ids to ask the contact peer for (every chunk).
+    pub fn start(&mut self, now: Instant) -> Vec<u16> {
         self.hellos = 1;
         self.last_hello = Some(now);
-        Action::Hello(self.order.clone())
+        self.order.clone()
     }
 
     /// A CHUNKS_INFO from `from`. Returns the offered ids that were not requested (to log).
@@ -158,30 +158,20 @@ impl Plan {
     /// The datagrams whose time has come: first GETs of chunks whose gather window closed,
     /// GETs and HELLOs to resend.
     pub fn due(&mut self, now: Instant) -> Vec<Action> {
-        let Timing {
-            gather,
-            retry_interval,
-            retries,
-        } = self.timing;
         let mut actions = Vec::new();
         for id in self.order.clone() {
             let Some(chunk) = self.chunks.get(&id) else {
                 continue;
             };
-            if chunk.received_from.is_some() {
+            if self.get_due_at(chunk).is_none_or(|at| now < at) {
                 continue;
             }
-            let to = match (chunk.first_offer, chunk.last_get) {
-                (Some(first), None) if now >= first + gather => self.choose(id),
-                (_, Some(last)) if now >= last + retry_interval && chunk.gets <= retries => {
-                    self.next_holder(id)
-                }
-                _ => None,
+            let to = if chunk.last_get.is_none() {
+                self.choose(id)
+            } else {
+                self.next_holder(id)
             };
-            let Some(to) = to else {
-                continue;
-            };
-            let Some(chunk) = self.chunks.get_mut(&id) else {
+            let (Some(to), Some(chunk)) = (to, self.chunks.get_mut(&id)) else {
                 continue;
             };
             chunk.gets += 1;
@@ -197,37 +187,46 @@ impl Plan {
                 holders: chunk.holders.clone(),
             });
         }
-        let unoffered = self.unoffered();
-        if let Some(last) = self.last_hello
-            && !unoffered.is_empty()
-            && now >= last + retry_interval
-            && self.hellos <= retries
-        {
+        if self.hello_due_at().is_some_and(|at| now >= at) {
             self.hellos += 1;
             self.last_hello = Some(now);
-            actions.push(Action::Hello(unoffered));
+            actions.push(Action::Hello(self.unoffered()));
         }
         actions
     }
 
     /// When [`Plan::due`] may next have something to send; `None` when nothing is pending.
     pub fn next_wakeup(&self) -> Option<Instant> {
+        let gets = self.chunks.values().filter_map(|c| self.get_due_at(c));
+        gets.chain(self.hello_due_at()).min()
+    }
+
+    /// When `chunk`'s next GET is due: its first when the gather window closes, a resend one
+    /// retry interval after the last, none once it is in or out of retries.
+    fn get_due_at(&self, chunk: &Chunk) -> Option<Instant> {
         let Timing {
             gather,
             retry_interval,
             retries,
         } = self.timing;
-        let chunks = self.chunks.values().filter(|c| c.received_from.is_none());
-        let gets = chunks.filter_map(|c| match (c.first_offer, c.last_get) {
+        if chunk.received_from.is_some() {
+            return None;
+        }
+        match (chunk.first_offer, chunk.last_get) {
             (Some(first), None) => Some(first + gather),
-            (_, Some(last)) if c.gets <= retries => Some(last + retry_interval),
+            (_, Some(last)) if chunk.gets <= retries => Some(last + retry_interval),
             _ => None,
-        });
-        let hello = self
-            .last_hello
-            .filter(|_| self.hellos <= retries && !self.unoffered().is_empty())
-            .map(|last| last + retry_interval);
-        gets.chain(hello).min()
+        }
+    }
+
+    /// When the next HELLO is due: one retry interval after the last, while some chunk has no
+    /// offer and retries are left.
+    fn hello_due_at(&self) -> Option<Instant> {
+        if self.hellos > self.timing.retries || self.unoffered().is_empty() {
+            return None;
+        }
+        self.last_hello
+            .map(|last| last + self.timing.retry_interval)
     }
 
     /// The chunks not in, in the order asked, and why.
@@ -337,7 +336,7 @@ mod tests {
     fn a_chunk_is_asked_once_when_its_gather_window_closes() {
         let t0 = Instant::now();
         let mut plan = Plan::new(&[6], timing(5), 1);
-        assert_eq!(plan.start(t0), Action::Hello(vec![6]));
+        assert_eq!(plan.start(t0), vec![6]);
         plan.offer(peer(5001), &[6], t0);
         assert!(gets(&plan.due(t0 + 10 * MS)).is_empty());
         plan.offer(peer(5003), &[6], t0 + 20 * MS);
@@ -405,7 +404,7 @@ mod tests {
     fn hello_is_resent_for_unoffered_chunks_only_and_boundedly() {
         let t0 = Instant::now();
         let mut plan = Plan::new(&[1, 4, 1], timing(2), 1);
-        assert_eq!(plan.start(t0), Action::Hello(vec![1, 4]));
+        assert_eq!(plan.start(t0), vec![1, 4]);
         plan.offer(peer(5002), &[1, 9], t0);
         let mut hellos = Vec::new();
         for step in 1..10 {

@@ -27,11 +27,6 @@ pub const HOLDINGS: [(u8, &[u16]); 5] = [
 /// The overlay links of the assignment's topology.
 pub const LINKS: [(u8, u8); 5] = [(1, 2), (1, 3), (2, 5), (3, 5), (4, 5)];
 
-/// The sample peers' UDP ports: peer N listens on 5000 + N.
-pub fn port(peer: u8) -> u16 {
-    5000 + u16::from(peer)
-}
-
 /// Peer `peer`'s neighbours in the sample topology, in increasing order.
 pub fn neighbours(peer: u8) -> Vec<u8> {
     let mut list: Vec<u8> = LINKS
