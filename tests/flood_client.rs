@@ -9,23 +9,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use flood_support::{Proc, chunk, count_lines};
-
-fn socket() -> UdpSocket {
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    socket
-}
-
-fn recv(socket: &UdpSocket) -> (Vec<u8>, SocketAddr) {
-    let mut buffer = [0u8; 2048];
-    let (len, from) = socket
-        .recv_from(&mut buffer)
-        .expect("a datagram within 5 s");
-    (buffer[..len].to_vec(), from)
-}
+use flood_support::{Proc, chunk, count_lines, port, recv, response, socket};
 
 /// Every datagram already waiting on `socket`, without blocking.
 fn drain(socket: &UdpSocket) -> Vec<Vec<u8>> {
@@ -61,15 +45,6 @@ fn recv_any(sockets: &[&UdpSocket]) -> (usize, Vec<u8>, SocketAddr) {
     panic!("no datagram within 5 s");
 }
 
-fn response(id: u16) -> Vec<u8> {
-    let data = chunk(id);
-    let mut bytes = vec![0, 5]; // RESPONSE
-    bytes.extend(id.to_be_bytes()); // chunk id
-    bytes.extend((data.len() as u16).to_be_bytes()); // chunk size
-    bytes.extend(data);
-    bytes
-}
-
 fn client(dir: &Path, contact: &UdpSocket, ids: &str, options: &[&str]) -> Proc {
     let contact = contact.local_addr().unwrap().to_string();
     let mut args: Vec<String> = ["flood", "client", &contact, ids]
@@ -77,10 +52,6 @@ fn client(dir: &Path, contact: &UdpSocket, ids: &str, options: &[&str]) -> Proc 
         .to_vec();
     args.extend(options.iter().map(|s| s.to_string()));
     Proc::start("client", dir, &args)
-}
-
-fn port(socket: &UdpSocket) -> u16 {
-    socket.local_addr().unwrap().port()
 }
 
 #[test]

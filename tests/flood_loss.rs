@@ -6,7 +6,9 @@ mod flood_support;
 use std::fs;
 use std::time::Duration;
 
-use flood_support::{Proc, chunk, count_lines, free_udp_ports, start_peer, write_peer_data};
+use flood_support::{
+    Proc, chain_neighbours, chunk, count_lines, free_udp_ports, start_peer, write_peer_data,
+};
 
 #[test]
 fn with_30_percent_of_datagrams_dropped_everywhere_every_chunk_still_arrives() {
@@ -20,11 +22,7 @@ fn with_30_percent_of_datagrams_dropped_everywhere_every_chunk_still_arrives() {
     for i in 0..3 {
         let kv = format!("kv{i}");
         write_peer_data(dir, &kv, holdings[i]);
-        let neighbours: Vec<u16> = [i.checked_sub(1), Some(i + 1)]
-            .into_iter()
-            .flatten()
-            .filter_map(|j| ports.get(j).copied())
-            .collect();
+        let neighbours = chain_neighbours(i, &ports);
         let seed = (11 + i).to_string();
         let loss = ["--drop-outgoing", "0.3", "--drop-seed", &seed];
         peers.push(start_peer(

@@ -8,9 +8,10 @@
 mod flood_support;
 
 use std::net::{SocketAddr, UdpSocket};
-use std::time::Duration;
 
-use flood_support::{Proc, chunk, count_lines, free_udp_ports, start_peer, write_peer_data};
+use flood_support::{
+    Proc, count_lines, free_udp_ports, port, recv, response, socket, start_peer, write_peer_data,
+};
 
 struct Net {
     peer: Proc,
@@ -19,18 +20,6 @@ struct Net {
     n1: UdpSocket,
     n2: UdpSocket,
     _dir: tempfile::TempDir,
-}
-
-fn socket() -> UdpSocket {
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    socket
-}
-
-fn port(socket: &UdpSocket) -> u16 {
-    socket.local_addr().unwrap().port()
 }
 
 /// A peer holding chunks 1 and 2, whose neighbours are the test sockets `n1` and `n2`.
@@ -58,15 +47,6 @@ fn start() -> Net {
     }
 }
 
-/// The next datagram on `socket` (within 5 s) and its sender.
-fn recv(socket: &UdpSocket) -> (Vec<u8>, SocketAddr) {
-    let mut buffer = [0u8; 2048];
-    let (len, from) = socket
-        .recv_from(&mut buffer)
-        .expect("a datagram within 5 s");
-    (buffer[..len].to_vec(), from)
-}
-
 /// Asserts the next datagram on `socket` is the RESPONSE to a marker GET for chunk 1, i.e. that
 /// nothing else was sent to it before.
 fn assert_nothing_else_came(net: &Net, socket: &UdpSocket) {
@@ -77,15 +57,6 @@ fn assert_nothing_else_came(net: &Net, socket: &UdpSocket) {
         [0, 5, 0, 1],
         "expected only the marker RESPONSE, got {bytes:02x?}"
     );
-}
-
-fn response_bytes(id: u16) -> Vec<u8> {
-    let data = chunk(id);
-    let mut bytes = vec![0, 5]; // RESPONSE
-    bytes.extend(id.to_be_bytes()); // chunk id
-    bytes.extend((data.len() as u16).to_be_bytes()); // chunk size
-    bytes.extend(data);
-    bytes
 }
 
 #[test]
@@ -151,8 +122,8 @@ fn get_is_answered_with_one_response_per_chunk_held() {
     net.client
         .send_to(&[0, 4, 0, 3, 0, 2, 0, 7, 0, 1], net.peer_addr)
         .unwrap(); // GET 2, 7, 1
-    assert_eq!(recv(&net.client).0, response_bytes(2));
-    assert_eq!(recv(&net.client).0, response_bytes(1));
+    assert_eq!(recv(&net.client).0, response(2));
+    assert_eq!(recv(&net.client).0, response(1));
     assert_nothing_else_came(&net, &net.client);
     let log = net.peer.log_text();
     assert_eq!(
@@ -210,7 +181,7 @@ fn many_clients_at_once_are_all_served() {
     }
     for client in &clients {
         assert_eq!(recv(client).0, [0, 3, 0, 1, 0, 2]);
-        assert_eq!(recv(client).0, response_bytes(1));
+        assert_eq!(recv(client).0, response(1));
     }
     // And each HELLO was flooded to both neighbours.
     for neighbour in [&net.n1, &net.n2] {

@@ -5,7 +5,9 @@ mod flood_support;
 use std::fs;
 use std::time::Duration;
 
-use flood_support::{Proc, count_lines, free_udp_ports, start_peer, write_peer_data};
+use flood_support::{
+    Proc, chain_neighbours, count_lines, free_udp_ports, start_peer, write_peer_data,
+};
 
 #[test]
 fn a_query_entering_a_chain_of_five_reaches_exactly_the_next_three() {
@@ -18,11 +20,7 @@ fn a_query_entering_a_chain_of_five_reaches_exactly_the_next_three() {
         .map(|i| {
             let kv = format!("kv_{}", names[i]);
             write_peer_data(dir, &kv, &[i as u16 + 1]);
-            let neighbours: Vec<u16> = [i.checked_sub(1), Some(i + 1)]
-                .into_iter()
-                .flatten()
-                .filter_map(|j| ports.get(j).copied())
-                .collect();
+            let neighbours = chain_neighbours(i, &ports);
             start_peer(names[i], dir, ports[i], &kv, &neighbours, &[])
         })
         .collect();

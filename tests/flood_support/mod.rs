@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::fs::{self, File};
-use std::net::UdpSocket;
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::sleep;
@@ -157,4 +157,46 @@ pub fn count_lines(log: &str, parts: &[&str]) -> usize {
     log.lines()
         .filter(|l| parts.iter().all(|p| l.contains(p)))
         .count()
+}
+
+/// A test socket on 127.0.0.1 playing a peer or a client; reads wait at most 5 s.
+pub fn socket() -> UdpSocket {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    socket
+}
+
+pub fn port(socket: &UdpSocket) -> u16 {
+    socket.local_addr().unwrap().port()
+}
+
+/// The next datagram on `socket` (within its read timeout) and its sender.
+pub fn recv(socket: &UdpSocket) -> (Vec<u8>, SocketAddr) {
+    let mut buffer = [0u8; 2048];
+    let (len, from) = socket
+        .recv_from(&mut buffer)
+        .expect("a datagram within 5 s");
+    (buffer[..len].to_vec(), from)
+}
+
+/// The RESPONSE datagram a peer sends for test chunk `id`, built field by field.
+pub fn response(id: u16) -> Vec<u8> {
+    let data = chunk(id);
+    let mut bytes = vec![0, 5]; // RESPONSE
+    bytes.extend(id.to_be_bytes()); // chunk id
+    bytes.extend((data.len() as u16).to_be_bytes()); // chunk size
+    bytes.extend(data);
+    bytes
+}
+
+/// The neighbours of peer `i` in a chain of `ports.len()` peers: the ports before and after it.
+pub fn chain_neighbours(i: usize, ports: &[u16]) -> Vec<u16> {
+    let around = [i.checked_sub(1), Some(i + 1)];
+    around
+        .into_iter()
+        .flatten()
+        .filter_map(|j| ports.get(j).copied())
+        .collect()
 }
