@@ -84,7 +84,11 @@ pub fn read_request(input: &mut impl BufRead) -> Result<Request, HttpError> {
         let limit = (MAX_HEAD_LEN - head_len) as u64 + 1;
         let read = std::io::Read::take(&mut *input, limit).read_until(b'\n', &mut line)?;
         if read == 0 {
-            return Err(if lines.is_empty() { HttpError::Closed } else { malformed("head ends early") });
+            return Err(if lines.is_empty() {
+                HttpError::Closed
+            } else {
+                malformed("head ends early")
+            });
         }
         head_len += read;
         if head_len > MAX_HEAD_LEN {
@@ -104,7 +108,8 @@ pub fn read_request(input: &mut impl BufRead) -> Result<Request, HttpError> {
         lines.push(text);
     }
     let mut words = lines[0].split(' ');
-    let (Some(method), Some(target), Some(version), None) = (words.next(), words.next(), words.next(), words.next())
+    let (Some(method), Some(target), Some(version), None) =
+        (words.next(), words.next(), words.next(), words.next())
     else {
         return Err(malformed("request line is not `METHOD TARGET HTTP/1.x`"));
     };
@@ -113,14 +118,20 @@ pub fn read_request(input: &mut impl BufRead) -> Result<Request, HttpError> {
     }
     let connection = lines[1..].iter().find_map(|header| {
         let (name, value) = header.split_once(':')?;
-        name.trim().eq_ignore_ascii_case("connection").then(|| value.trim().to_ascii_lowercase())
+        name.trim()
+            .eq_ignore_ascii_case("connection")
+            .then(|| value.trim().to_ascii_lowercase())
     });
     let keep_alive = match connection.as_deref() {
         Some("close") => false,
         Some("keep-alive") => true,
         _ => version == "HTTP/1.1",
     };
-    Ok(Request { method: method.to_string(), target: target.to_string(), keep_alive })
+    Ok(Request {
+        method: method.to_string(),
+        target: target.to_string(),
+        keep_alive,
+    })
 }
 
 /// BEP 3's `event`.
@@ -159,15 +170,24 @@ pub fn parse_announce(query: &str) -> Result<Announce, HttpError> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         let bytes = percent_decode(value)?;
-        let text = || String::from_utf8(bytes.clone()).map_err(|_| malformed(format!("`{key}` is not text")));
+        let text = || {
+            String::from_utf8(bytes.clone()).map_err(|_| malformed(format!("`{key}` is not text")))
+        };
         let number = |name: &str| -> Result<u64, HttpError> {
-            text()?.parse().map_err(|_| malformed(format!("`{name}` is not a number")))
+            text()?
+                .parse()
+                .map_err(|_| malformed(format!("`{name}` is not a number")))
         };
         match key {
             "info_hash" => info_hash = Some(twenty(&bytes, "info_hash")?),
             "peer_id" => peer_id = Some(twenty(&bytes, "peer_id")?),
             "port" => {
-                port = Some(u16::try_from(number("port")?).ok().filter(|p| *p != 0).ok_or_else(|| malformed("`port` is not 1-65535"))?)
+                port = Some(
+                    u16::try_from(number("port")?)
+                        .ok()
+                        .filter(|p| *p != 0)
+                        .ok_or_else(|| malformed("`port` is not 1-65535"))?,
+                )
             }
             "uploaded" => uploaded = number("uploaded")?,
             "downloaded" => downloaded = number("downloaded")?,
@@ -200,7 +220,9 @@ pub fn parse_announce(query: &str) -> Result<Announce, HttpError> {
 }
 
 fn twenty(bytes: &[u8], name: &str) -> Result<[u8; 20], HttpError> {
-    bytes.try_into().map_err(|_| malformed(format!("`{name}` is not 20 bytes")))
+    bytes
+        .try_into()
+        .map_err(|_| malformed(format!("`{name}` is not 20 bytes")))
 }
 
 /// Decodes `%XX` escapes and `+`; any other byte stands for itself.
@@ -211,8 +233,12 @@ pub fn percent_decode(text: &str) -> Result<Vec<u8>, HttpError> {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-                let value = hex.and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(|| malformed("bad %-escape"))?;
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                let value = hex
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| malformed("bad %-escape"))?;
                 out.push(value);
                 i += 3;
             }
@@ -244,7 +270,13 @@ pub fn percent_encode(bytes: &[u8]) -> String {
 
 /// The announce reply: `interval`, seed and leecher counts, and the peers (compact: 6 bytes
 /// each, IPv4 only; otherwise a list of `{ip, port}` dictionaries).
-pub fn announce_reply(interval: u32, complete: usize, incomplete: usize, peers: &[SocketAddr], compact: bool) -> Vec<u8> {
+pub fn announce_reply(
+    interval: u32,
+    complete: usize,
+    incomplete: usize,
+    peers: &[SocketAddr],
+    compact: bool,
+) -> Vec<u8> {
     let peers = if compact {
         let mut packed = Vec::with_capacity(peers.len() * 6);
         for peer in peers {
@@ -258,7 +290,12 @@ pub fn announce_reply(interval: u32, complete: usize, incomplete: usize, peers: 
         Value::List(
             peers
                 .iter()
-                .map(|p| Value::dict([("ip", Value::from(p.ip().to_string())), ("port", Value::Int(i64::from(p.port())))]))
+                .map(|p| {
+                    Value::dict([
+                        ("ip", Value::from(p.ip().to_string())),
+                        ("port", Value::Int(i64::from(p.port()))),
+                    ])
+                })
                 .collect(),
         )
     };

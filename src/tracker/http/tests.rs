@@ -10,7 +10,10 @@ const QUERY: &str = "info_hash=%01%23Eg%89%AB%CD%EF%01%23Eg%89%AB%CD%EF%01%23Eg&
 fn a_libtorrent_style_announce_parses() {
     let announce = parse_announce(QUERY).expect("valid");
     let mut hash = [0u8; 20];
-    hash.copy_from_slice(&[0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67]);
+    hash.copy_from_slice(&[
+        0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd,
+        0xef, 0x01, 0x23, 0x45, 0x67,
+    ]);
     assert_eq!(
         announce,
         Announce {
@@ -31,15 +34,39 @@ fn a_libtorrent_style_announce_parses() {
 fn malformed_queries_are_refused_with_a_reason() {
     let hash = "info_hash=%01%23Eg%89%AB%CD%EF%01%23Eg%89%AB%CD%EF%01%23Eg";
     let cases = [
-        ("peer_id=-lt2080-abcdefghijkl&port=1".to_string(), "missing info_hash"),
+        (
+            "peer_id=-lt2080-abcdefghijkl&port=1".to_string(),
+            "missing info_hash",
+        ),
         (format!("{hash}&port=1"), "missing peer_id"),
-        (format!("{hash}&peer_id=-lt2080-abcdefghijkl"), "missing port"),
-        (format!("{hash}&peer_id=short&port=1"), "`peer_id` is not 20 bytes"),
-        ("info_hash=%01%02&peer_id=-lt2080-abcdefghijkl&port=1".to_string(), "`info_hash` is not 20 bytes"),
-        (format!("{hash}&peer_id=-lt2080-abcdefghijkl&port=0"), "`port` is not 1-65535"),
-        (format!("{hash}&peer_id=-lt2080-abcdefghijkl&port=70000"), "`port` is not 1-65535"),
-        (format!("{hash}&peer_id=-lt2080-abcdefghijkl&port=1&left=-5"), "`left` is not a number"),
-        (format!("{hash}&peer_id=-lt2080-abcdefghijkl&port=1&event=paused"), "`event` is not started, completed or stopped"),
+        (
+            format!("{hash}&peer_id=-lt2080-abcdefghijkl"),
+            "missing port",
+        ),
+        (
+            format!("{hash}&peer_id=short&port=1"),
+            "`peer_id` is not 20 bytes",
+        ),
+        (
+            "info_hash=%01%02&peer_id=-lt2080-abcdefghijkl&port=1".to_string(),
+            "`info_hash` is not 20 bytes",
+        ),
+        (
+            format!("{hash}&peer_id=-lt2080-abcdefghijkl&port=0"),
+            "`port` is not 1-65535",
+        ),
+        (
+            format!("{hash}&peer_id=-lt2080-abcdefghijkl&port=70000"),
+            "`port` is not 1-65535",
+        ),
+        (
+            format!("{hash}&peer_id=-lt2080-abcdefghijkl&port=1&left=-5"),
+            "`left` is not a number",
+        ),
+        (
+            format!("{hash}&peer_id=-lt2080-abcdefghijkl&port=1&event=paused"),
+            "`event` is not started, completed or stopped",
+        ),
         (format!("{hash}&peer_id=%zz&port=1"), "bad %-escape"),
     ];
     for (query, why) in cases {
@@ -52,7 +79,10 @@ fn malformed_queries_are_refused_with_a_reason() {
 
 #[test]
 fn compact_reply_golden_bytes() {
-    let peers = [SocketAddr::from(([127, 0, 0, 1], 7001)), SocketAddr::from(([10, 0, 0, 2], 0x1b59))];
+    let peers = [
+        SocketAddr::from(([127, 0, 0, 1], 7001)),
+        SocketAddr::from(([10, 0, 0, 2], 0x1b59)),
+    ];
     let mut expected = b"d".to_vec();
     expected.extend_from_slice(b"8:completei1e"); // seeds
     expected.extend_from_slice(b"10:incompletei1e"); // leechers
@@ -70,12 +100,18 @@ fn dictionary_reply_golden_bytes() {
     let peers = [SocketAddr::from(([127, 0, 0, 1], 7001))];
     let expected = b"d8:completei0e10:incompletei1e8:intervali60e12:min intervali30e5:peersl\
 d2:ip9:127.0.0.14:porti7001eeee";
-    assert_eq!(String::from_utf8_lossy(&announce_reply(60, 0, 1, &peers, false)), String::from_utf8_lossy(expected));
+    assert_eq!(
+        String::from_utf8_lossy(&announce_reply(60, 0, 1, &peers, false)),
+        String::from_utf8_lossy(expected)
+    );
 }
 
 #[test]
 fn failure_and_response_golden_bytes() {
-    assert_eq!(failure_reply("bad port"), b"d14:failure reason8:bad porte".to_vec());
+    assert_eq!(
+        failure_reply("bad port"),
+        b"d14:failure reason8:bad porte".to_vec()
+    );
     assert_eq!(
         response(400, "text/plain", b"no", false),
         b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno".to_vec()
@@ -84,9 +120,19 @@ fn failure_and_response_golden_bytes() {
 
 #[test]
 fn request_heads_parse_and_keep_alive_follows_the_version() {
-    let mut input = Cursor::new(b"GET /announce?x=1 HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.0\r\n\r\n".to_vec());
+    let mut input = Cursor::new(
+        b"GET /announce?x=1 HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.0\r\n\r\n".to_vec(),
+    );
     let first = read_request(&mut input).expect("first");
-    assert_eq!((first.method.as_str(), first.path(), first.query(), first.keep_alive), ("GET", "/announce", "x=1", true));
+    assert_eq!(
+        (
+            first.method.as_str(),
+            first.path(),
+            first.query(),
+            first.keep_alive
+        ),
+        ("GET", "/announce", "x=1", true)
+    );
     let second = read_request(&mut input).expect("second");
     assert_eq!((second.path(), second.keep_alive), ("/", false));
     assert!(matches!(read_request(&mut input), Err(HttpError::Closed)));
@@ -96,13 +142,28 @@ fn request_heads_parse_and_keep_alive_follows_the_version() {
 
 #[test]
 fn malformed_and_oversized_heads_are_refused() {
-    for bad in [&b"GET /announce\r\n\r\n"[..], b"GET announce HTTP/1.1\r\n\r\n", b"GET / HTTP/2.0\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x", b"\xff\xfe / HTTP/1.1\r\n\r\n"] {
-        assert!(matches!(read_request(&mut Cursor::new(bad.to_vec())), Err(HttpError::Malformed(_))), "{bad:?}");
+    for bad in [
+        &b"GET /announce\r\n\r\n"[..],
+        b"GET announce HTTP/1.1\r\n\r\n",
+        b"GET / HTTP/2.0\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x",
+        b"\xff\xfe / HTTP/1.1\r\n\r\n",
+    ] {
+        assert!(
+            matches!(
+                read_request(&mut Cursor::new(bad.to_vec())),
+                Err(HttpError::Malformed(_))
+            ),
+            "{bad:?}"
+        );
     }
     let mut huge = b"GET /".to_vec();
     huge.extend(std::iter::repeat_n(b'a', MAX_HEAD_LEN));
     huge.extend_from_slice(b" HTTP/1.1\r\n\r\n");
-    assert!(matches!(read_request(&mut Cursor::new(huge)), Err(HttpError::TooLong)));
+    assert!(matches!(
+        read_request(&mut Cursor::new(huge)),
+        Err(HttpError::TooLong)
+    ));
 }
 
 #[test]
