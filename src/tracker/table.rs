@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::infohash::InfoHash;
 use crate::metainfo::Metainfo;
@@ -34,9 +34,22 @@ struct PeerKey {
 #[derive(Debug)]
 struct PeerRecord {
     addr: SocketAddr,
-    pieces: PieceSet,
+    /// `None` for a client that announced over HTTP and is not a seed: its pieces are learned
+    /// from the peer itself (bitfield and have), not from the tracker.
+    pieces: Option<PieceSet>,
     last_seen: Instant,
     alive_since_cleanup: bool,
+    /// Announced over HTTP: it re-announces every `interval`, it does not ping.
+    via_http: bool,
+}
+
+/// What an HTTP announce gets back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnounceOutcome {
+    pub peers: Vec<SocketAddr>,
+    /// Seeds (peers known to hold every piece) and the others.
+    pub complete: usize,
+    pub incomplete: usize,
 }
 
 #[derive(Default)]
@@ -72,13 +85,20 @@ pub struct Removed {
 /// The table. Cheap to share: wrap it in an `Arc`.
 pub struct PeerTable {
     identity: Identity,
+    /// HTTP clients silent this long are dropped (they announce, they do not ping).
+    http_expiry: Duration,
     swarms: Mutex<HashMap<InfoHash, Swarm>>,
 }
 
 impl PeerTable {
     pub fn new(identity: Identity) -> PeerTable {
+        PeerTable::with_http_expiry(identity, Duration::from_secs(180))
+    }
+
+    pub fn with_http_expiry(identity: Identity, http_expiry: Duration) -> PeerTable {
         PeerTable {
             identity,
+            http_expiry,
             swarms: Mutex::new(HashMap::new()),
         }
     }
@@ -133,12 +153,62 @@ impl PeerTable {
             key,
             PeerRecord {
                 addr,
-                pieces,
+                pieces: Some(pieces),
                 last_seen: Instant::now(),
                 alive_since_cleanup: true,
+                via_http: false,
             },
         );
         Ok(others(swarm, key))
+    }
+
+    /// An HTTP announce: adds, refreshes or (on `stopped`) removes the client, and returns up to
+    /// `numwant` other peers. A swarm the tracker has no metainfo for is created (as
+    /// opentracker does); `left == 0` marks a seed, whose pieces are then all known.
+    pub fn announce(
+        &self,
+        info_hash: &InfoHash,
+        addr: SocketAddr,
+        left: u64,
+        stopped: bool,
+        numwant: usize,
+    ) -> AnnounceOutcome {
+        let key = self.key(addr);
+        let mut swarms = self.lock();
+        let swarm = swarms.entry(*info_hash).or_default();
+        if stopped {
+            swarm.peers.remove(&key);
+        } else {
+            let pieces = match (&swarm.metainfo, left) {
+                (Some(m), 0) => Some(PieceSet::full(m.num_pieces())),
+                _ => None,
+            };
+            let record = PeerRecord {
+                addr,
+                pieces,
+                last_seen: Instant::now(),
+                alive_since_cleanup: true,
+                via_http: true,
+            };
+            swarm.peers.insert(key, record);
+        }
+        let complete = swarm
+            .peers
+            .values()
+            .filter(|p| p.pieces.as_ref().is_some_and(PieceSet::is_complete))
+            .count();
+        let peers = swarm
+            .peers
+            .iter()
+            .filter(|(k, _)| **k != key)
+            .map(|(_, p)| p.addr)
+            .take(numwant)
+            .collect();
+        AnnounceOutcome {
+            peers,
+            complete,
+            incomplete: swarm.peers.len() - complete,
+        }
     }
 
     /// Records a ping.
@@ -168,10 +238,11 @@ impl PeerTable {
             .get_mut(&key)
             .ok_or_else(|| unknown_peer(addr))?;
         peer.addr = addr;
-        peer.pieces = pieces;
+        let held = pieces.count();
+        peer.pieces = Some(pieces);
         peer.last_seen = Instant::now();
         peer.alive_since_cleanup = true;
-        Ok(peer.pieces.count())
+        Ok(held)
     }
 
     /// The other peers of the swarm, as the peer at `addr` should see them.
@@ -195,12 +266,18 @@ impl PeerTable {
     }
 
     /// Drops every peer that showed no life since the previous call, and clears the flag of
-    /// the others.
+    /// the others. HTTP clients are dropped when silent for the HTTP expiry instead.
     pub fn remove_stale(&self) -> Vec<Removed> {
         let mut removed = Vec::new();
+        let http_expiry = self.http_expiry;
         for (info_hash, swarm) in self.lock().iter_mut() {
             swarm.peers.retain(|_, peer| {
-                let keep = std::mem::replace(&mut peer.alive_since_cleanup, false);
+                let pinged = std::mem::replace(&mut peer.alive_since_cleanup, false);
+                let keep = if peer.via_http {
+                    peer.last_seen.elapsed() < http_expiry
+                } else {
+                    pinged
+                };
                 if !keep {
                     removed.push(Removed {
                         info_hash: *info_hash,
@@ -233,7 +310,7 @@ impl PeerTable {
     }
 
     /// Every peer of a swarm with its pieces and seconds since it was last seen (status view).
-    pub fn peers(&self, info_hash: &InfoHash) -> Vec<(SocketAddr, PieceSet, f64)> {
+    pub fn peers(&self, info_hash: &InfoHash) -> Vec<(SocketAddr, Option<PieceSet>, f64)> {
         let swarms = self.lock();
         let Some(swarm) = swarms.get(info_hash) else {
             return Vec::new();
@@ -304,18 +381,18 @@ fn others(swarm: &Swarm, key: PeerKey) -> Vec<PeerEntry> {
         .filter(|(k, _)| **k != key)
         .map(|(_, p)| p)
         .collect();
-    list.sort_by(|a, b| {
-        b.pieces
-            .count()
-            .cmp(&a.pieces.count())
-            .then(a.addr.cmp(&b.addr))
-    });
+    let held = |p: &PeerRecord| p.pieces.as_ref().map_or(0, PieceSet::count);
+    list.sort_by(|a, b| held(b).cmp(&held(a)).then(a.addr.cmp(&b.addr)));
     list.into_iter()
         .take(crate::tracker::proto::MAX_PEERS_PER_REPLY)
         .map(|p| PeerEntry {
             ip: p.addr.ip(),
             port: p.addr.port(),
-            pieces: p.pieces.to_ranges(),
+            // `?`: a client that announced over HTTP; its pieces are learned from itself.
+            pieces: p
+                .pieces
+                .as_ref()
+                .map_or_else(|| "?".to_string(), PieceSet::to_ranges),
         })
         .collect()
 }
