@@ -60,6 +60,10 @@ pub struct TrackerArgs {
     /// At most this many connections are served at once; more wait in the listen queue.
     #[arg(long, default_value_t = 128)]
     pub max_connections: usize,
+    /// The interval real clients are told to re-announce at over HTTP (they are dropped when
+    /// silent for three intervals).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub announce_interval: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -107,6 +107,7 @@ fn run_tracker(args: TrackerArgs) -> Result<(), Failure> {
         cleanup_interval: args.cleanup_interval,
         torrents: args.torrents,
         max_connections: args.max_connections,
+        announce_interval: args.announce_interval,
     };
     tracker::run(config).map_err(Failure::Tracker)
 }

@@ -10,17 +10,20 @@
 //! 3. In the connection's thread ([`serve_connection`]): `read_line` blocks until a request
 //!    line arrives (or the idle timeout fires), the peer table is updated under its lock, the
 //!    lock is let go, and `write_all` sends the reply. Repeat until `QUIT` or EOF.
+//!    A connection whose first bytes are `GET ` speaks HTTP instead: BEP 3 announces from
+//!    real clients (`tracker/announce.rs`), answered in bencode on the same port.
 //! 4. Meanwhile the scheduler thread fires a clean-up every `cleanup_interval`, which drops
 //!    the peers that did not ping since the previous one.
 //!
 //! The request lines are in `tracker/proto.rs` and `PROTOCOL.md`; the table in `tracker/table.rs`.
 
+pub mod announce;
 pub mod http;
 pub mod proto;
 pub mod table;
 
 use std::fmt;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,6 +48,9 @@ pub struct TrackerConfig {
     pub cleanup_interval: Duration,
     pub torrents: Vec<PathBuf>,
     pub max_connections: usize,
+    /// The `interval` HTTP clients are told to re-announce at; silent for three of them, they
+    /// are dropped.
+    pub announce_interval: Duration,
 }
 
 /// Why the tracker could not start.
@@ -83,7 +89,10 @@ pub struct Tracker {
 impl Tracker {
     /// Loads the `--torrent` files and binds the listening socket (step 1).
     pub fn bind(config: TrackerConfig) -> Result<Tracker, TrackerError> {
-        let table = Arc::new(PeerTable::new(config.identity));
+        let table = Arc::new(PeerTable::with_http_expiry(
+            config.identity,
+            config.announce_interval * 3,
+        ));
         for path in &config.torrents {
             let metainfo = Metainfo::from_file(path).map_err(TrackerError::Torrent)?;
             info!(
@@ -137,8 +146,9 @@ impl Tracker {
                 cap.max()
             );
             let table = Arc::clone(&self.table);
+            let interval = self.config.announce_interval;
             let spawned = cap.spawn(format!("tracker-conn-{remote}"), move || {
-                if let Err(e) = serve_connection(&stream, remote, &table) {
+                if let Err(e) = serve_connection(&stream, remote, &table, interval) {
                     warn!("{remote}: connection ended: {e}");
                 }
             });
@@ -177,7 +187,12 @@ fn start_cleanup(table: Arc<PeerTable>, every: Duration) -> io::Result<()> {
 }
 
 /// Step 3: one connection, one request line at a time.
-fn serve_connection(stream: &TcpStream, remote: SocketAddr, table: &PeerTable) -> io::Result<()> {
+fn serve_connection(
+    stream: &TcpStream,
+    remote: SocketAddr,
+    table: &PeerTable,
+    announce_interval: Duration,
+) -> io::Result<()> {
     net::configure(
         stream,
         Timeouts {
@@ -186,6 +201,11 @@ fn serve_connection(stream: &TcpStream, remote: SocketAddr, table: &PeerTable) -
         },
     )?;
     let mut reader = BufReader::new(stream);
+    // A request starting with `GET ` is HTTP (a real client announcing); anything else is
+    // our line protocol.
+    if reader.fill_buf()?.starts_with(b"GET ") {
+        return announce::serve(&mut reader, stream, remote, table, announce_interval);
+    }
     loop {
         let line = match proto::read_line(&mut reader) {
             Ok(line) => line,

@@ -1,0 +1,106 @@
+//! Serving HTTP on the tracker's port: BEP 3 announces from real BitTorrent clients.
+//!
+//! The blocking calls, for one connection: `read` a request head (capped), update the peer
+//! table (its lock let go before replying), `write_all` the response, and repeat while the
+//! client keeps the connection alive. A malformed or oversized request gets a `400` and the
+//! connection is closed; the table is untouched.
+
+use std::io::{self, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use log::{info, warn};
+
+use super::http::{self, Event, HttpError};
+use super::table::PeerTable;
+use crate::infohash::to_hex;
+
+/// Serves HTTP requests on one connection until it closes.
+pub fn serve(
+    reader: &mut BufReader<&TcpStream>,
+    mut stream: &TcpStream,
+    remote: SocketAddr,
+    table: &PeerTable,
+    interval: Duration,
+) -> io::Result<()> {
+    loop {
+        let request = match http::read_request(reader) {
+            Ok(request) => request,
+            Err(HttpError::Closed) => return Ok(()),
+            Err(HttpError::Io(e)) => return Err(e),
+            Err(e) => {
+                warn!("{remote}: bad http request: {e}");
+                let body = format!("bad request: {e}\n");
+                stream.write_all(&http::response(400, "text/plain", body.as_bytes(), false))?;
+                return Ok(());
+            }
+        };
+        let (status, content_type, body) = respond(&request, remote, table, interval);
+        stream.write_all(&http::response(
+            status,
+            content_type,
+            &body,
+            request.keep_alive,
+        ))?;
+        if status == 400 || !request.keep_alive {
+            return Ok(());
+        }
+    }
+}
+
+/// The status, content type and body for one request.
+fn respond(
+    request: &http::Request,
+    remote: SocketAddr,
+    table: &PeerTable,
+    interval: Duration,
+) -> (u16, &'static str, Vec<u8>) {
+    if request.method != "GET" {
+        return (405, "text/plain", b"only GET is served\n".to_vec());
+    }
+    if request.path() != "/announce" {
+        return (
+            404,
+            "text/plain",
+            b"not found: the announce URL is /announce\n".to_vec(),
+        );
+    }
+    let announce = match http::parse_announce(request.query()) {
+        Ok(announce) => announce,
+        Err(e) => {
+            warn!("{remote}: bad announce: {e}");
+            return (
+                400,
+                "text/plain",
+                format!("bad announce: {e}\n").into_bytes(),
+            );
+        }
+    };
+    let addr = SocketAddr::new(remote.ip(), announce.port);
+    let stopped = announce.event == Event::Stopped;
+    let outcome = table.announce(
+        &announce.info_hash,
+        addr,
+        announce.left,
+        stopped,
+        announce.numwant,
+    );
+    info!(
+        "{remote}: received announce {:?} for {} from port {} (peer id {}, left {}), sent {} peers",
+        announce.event,
+        announce.info_hash.short(),
+        announce.port,
+        to_hex(&announce.peer_id[..8]),
+        announce.left,
+        outcome.peers.len()
+    );
+    let seconds = interval.as_secs().max(1) as u32;
+    let body = http::announce_reply(
+        seconds,
+        outcome.complete,
+        outcome.incomplete,
+        &outcome.peers,
+        announce.compact,
+    );
+    (200, "text/plain", body)
+}
