@@ -12,7 +12,8 @@ use bittorrent_sim::flood::{self, FloodError};
 use bittorrent_sim::logging;
 use bittorrent_sim::metainfo::{self, Metainfo, MetainfoError};
 use bittorrent_sim::net;
-use bittorrent_sim::peer::{self, PeerConfig, PeerError, Source};
+use bittorrent_sim::peer::http_tracker::AnnounceUrl;
+use bittorrent_sim::peer::{self, PeerConfig, PeerError, Source, TrackerAddr};
 use bittorrent_sim::tracker::table::Identity;
 use bittorrent_sim::tracker::{self, TrackerConfig, TrackerError};
 
@@ -67,7 +68,7 @@ fn exit_code(failure: &Failure) -> u8 {
         | Failure::Peer(PeerError::Bind { source, .. }) => io_code(source),
         Failure::Tracker(TrackerError::Io(e)) => io_code(e),
         Failure::Peer(PeerError::Tracker { .. }) => UNAVAILABLE,
-        Failure::Peer(PeerError::WhichSwarm(_)) => USAGE,
+        Failure::Peer(PeerError::WhichSwarm(_) | PeerError::NeedTorrent) => USAGE,
         Failure::Peer(PeerError::Metainfo(e)) => metainfo_code(e),
         Failure::Peer(PeerError::Storage(e)) => match e.kind() {
             io::ErrorKind::NotFound => NO_INPUT,
@@ -117,16 +118,12 @@ fn run_peer(args: PeerArgs) -> Result<(), Failure> {
         (Some(tracker), _) => tracker.clone(),
         (None, Some(path)) => {
             let metainfo = Metainfo::from_file(path).map_err(Failure::Metainfo)?;
-            metainfo
-                .announce
-                .as_deref()
-                .and_then(metainfo::tracker_addr_from_announce)
-                .ok_or_else(|| {
-                    Failure::Usage(format!(
-                        "{} names no http tracker; give --tracker HOST:PORT",
-                        path.display()
-                    ))
-                })?
+            metainfo.announce.ok_or_else(|| {
+                Failure::Usage(format!(
+                    "{} names no tracker; give --tracker HOST:PORT",
+                    path.display()
+                ))
+            })?
         }
         (None, None) => {
             return Err(Failure::Usage(
@@ -134,11 +131,7 @@ fn run_peer(args: PeerArgs) -> Result<(), Failure> {
             ));
         }
     };
-    let tracker = net::resolve(&tracker_text).map_err(|e| {
-        Failure::Usage(format!(
-            "tracker `{tracker_text}` is not a HOST:PORT address: {e}"
-        ))
-    })?;
+    let tracker = tracker_addr(&tracker_text)?;
     let source = match (args.torrent, args.seed) {
         (Some(torrent), _) => Source::Torrent(torrent),
         (None, Some(file)) => Source::Seed {
@@ -163,6 +156,27 @@ fn run_peer(args: PeerArgs) -> Result<(), Failure> {
         exit_when_complete: args.exit_when_complete,
     };
     peer::run(config).map_err(Failure::Peer)
+}
+
+/// `HOST:PORT` is our line protocol; `http://HOST:PORT/PATH` an HTTP announce URL.
+fn tracker_addr(text: &str) -> Result<TrackerAddr, Failure> {
+    let resolve = |host_port: &str| {
+        net::resolve(host_port).map_err(|e| {
+            Failure::Usage(format!(
+                "tracker `{text}` is not a reachable HOST:PORT address: {e}"
+            ))
+        })
+    };
+    if let Some(url) = AnnounceUrl::parse(text) {
+        let addr = resolve(&url.host_port)?;
+        return Ok(TrackerAddr::Http { url, addr });
+    }
+    if text.contains("://") {
+        return Err(Failure::Usage(format!(
+            "tracker `{text}`: only HOST:PORT (our protocol) and http:// announce URLs are spoken"
+        )));
+    }
+    Ok(TrackerAddr::Text(resolve(text)?))
 }
 
 fn run_create(args: CreateArgs) -> Result<(), Failure> {

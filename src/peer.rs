@@ -18,13 +18,17 @@
 //!    and announce with `have`; a failed one is thrown away and fetched again elsewhere.
 //! 7. Once complete, rounds stop; pings, reports and uploads go on.
 
-pub mod download;
+pub mod announcer;
+pub mod connection;
+pub mod engine;
+pub mod frames;
+pub mod http_tracker;
+pub mod listener;
 pub mod picker;
 pub mod storage;
 pub mod tracker_client;
 
 mod run;
-pub mod upload;
 
 use std::fmt;
 use std::io;
@@ -46,7 +50,7 @@ use tracker_client::ClientError;
 pub struct PeerConfig {
     /// Listening port (0: any free port); names the peer in development mode.
     pub port: u16,
-    pub tracker: SocketAddr,
+    pub tracker: TrackerAddr,
     pub bind: Option<IpAddr>,
     pub source: Source,
     /// Where a downloaded file goes (default `./peer-PORT`).
@@ -59,6 +63,26 @@ pub struct PeerConfig {
     pub pipeline: usize,
     pub max_connections: usize,
     pub exit_when_complete: bool,
+}
+
+/// The tracker and the protocol it is spoken to in.
+#[derive(Debug, Clone)]
+pub enum TrackerAddr {
+    /// `HOST:PORT`: our line protocol, whose lists say which pieces each peer holds.
+    Text(SocketAddr),
+    /// `http://HOST:PORT/PATH`: BEP 3 announce; pieces are learned from the peers.
+    Http {
+        url: http_tracker::AnnounceUrl,
+        addr: SocketAddr,
+    },
+}
+
+impl TrackerAddr {
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            TrackerAddr::Text(addr) | TrackerAddr::Http { addr, .. } => *addr,
+        }
+    }
 }
 
 /// Where the peer's metainfo comes from.
@@ -82,6 +106,8 @@ pub enum PeerError {
     },
     /// The tracker knows several swarms and none was chosen.
     WhichSwarm(String),
+    /// An HTTP tracker cannot hand out metainfo.
+    NeedTorrent,
     Metainfo(MetainfoError),
     Bind {
         addr: SocketAddr,
@@ -96,6 +122,9 @@ impl fmt::Display for PeerError {
         match self {
             PeerError::Tracker { addr, source } => write!(f, "tracker {addr}: {source}"),
             PeerError::WhichSwarm(list) => write!(f, "{list}"),
+            PeerError::NeedTorrent => f.write_str(
+                "an http tracker does not hand out metainfo: give --torrent FILE or --seed FILE",
+            ),
             PeerError::Metainfo(e) => write!(f, "{e}"),
             PeerError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             PeerError::Storage(e) => write!(f, "{e}"),
@@ -124,6 +153,8 @@ pub struct Shared {
     have: Mutex<PieceSet>,
     pub uploaded: AtomicU64,
     pub downloaded: AtomicU64,
+    /// Names connections, outgoing and incoming alike.
+    pub next_conn_id: AtomicU64,
 }
 
 impl Shared {
@@ -133,6 +164,14 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Whether piece `index` is held (verified and on disk).
+    pub fn has(&self, index: u32) -> bool {
+        self.have
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(index)
     }
 
     /// Records a verified, written piece. Returns the pieces held now.

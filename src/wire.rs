@@ -306,6 +306,18 @@ impl Message {
     }
 }
 
+/// Writes a `piece` frame straight from a borrowed block (the upload path reads a block into a
+/// reused buffer and sends it without building a [`Message`]).
+pub fn write_piece(out: &mut impl Write, index: u32, begin: u32, block: &[u8]) -> io::Result<()> {
+    let mut head = [0u8; 13];
+    head[..4].copy_from_slice(&(9 + block.len() as u32).to_be_bytes());
+    head[4] = 7;
+    head[5..9].copy_from_slice(&index.to_be_bytes());
+    head[9..13].copy_from_slice(&begin.to_be_bytes());
+    out.write_all(&head)?;
+    out.write_all(block)
+}
+
 fn read_u32(input: &mut impl Read) -> io::Result<u32> {
     let mut bytes = [0u8; 4];
     input.read_exact(&mut bytes)?;

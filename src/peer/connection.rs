@@ -1,0 +1,479 @@
+//! One peer wire connection, in its own thread, carrying both directions of BEP 3: the pieces
+//! the engine asks us to fetch, and the blocks the remote asks us for.
+//!
+//! The blocking calls, in order ([`run`]):
+//!
+//! 1. `connect` (an outgoing connection) or `accept` (done by the listener, `peer/listener.rs`).
+//! 2. `write_all` our handshake and `read_exact` theirs (the side that connected writes first);
+//!    another swarm's info-hash ends it here. Then `write_all` our bitfield.
+//! 3. The loop, until the remote leaves, misbehaves, or the engine says close:
+//!    * take the engine's commands (fetch a piece, cancel one, announce a `have`);
+//!    * `write_all` requests: up to `pipeline` 16 KiB blocks in flight, only while unchoked;
+//!    * `write_all` the blocks the remote asked for, from a bounded queue served in order;
+//!    * a keep-alive when nothing was sent for [`KEEPALIVE_AFTER`];
+//!    * `read` with a short timeout ([`TICK`]) and handle every whole frame (`peer/frames.rs`):
+//!      bitfield and have teach us the remote's pieces, choke and unchoke gate our requests,
+//!      interested is answered with unchoke, request and cancel feed the upload queue, and a
+//!      piece's block lands in its buffer. A completed piece is checked against its SHA-1 and
+//!      written at its offset before the engine hears of it.
+//! 4. Close: dropping the socket. The engine hears why.
+//!
+//! An unknown message id, an oversized frame, a malformed bitfield or a request that is not a
+//! 16 KiB block inside a piece we hold ends the connection (that is what real clients do).
+
+mod download;
+mod upload;
+
+use std::fmt;
+use std::io::{BufWriter, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use log::{debug, info};
+
+use super::Shared;
+use super::frames::{FrameReader, Next};
+use crate::pieces::PieceSet;
+use crate::wire::{Handshake, Message, WireError};
+use download::Downloads;
+use upload::Uploads;
+
+/// How long one blocking read waits before the loop looks at its commands and timers again.
+pub const TICK: Duration = Duration::from_millis(25);
+/// A keep-alive goes out when nothing else was sent for this long (rqbit drops a connection
+/// silent for 10 s).
+pub const KEEPALIVE_AFTER: Duration = Duration::from_secs(5);
+/// A connection that received nothing for this long is closed (BEP 3: two minutes).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// A fetch that received no block for this long is given up, and the connection closed.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Names a connection for the engine.
+pub type ConnId = u64;
+
+/// What the engine tells a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Fetch this piece from the remote.
+    Fetch(u32),
+    /// Stop fetching this piece (another connection finished it); cancel its requests.
+    Cancel(u32),
+    /// We completed this piece: tell the remote with `have`.
+    Have(u32),
+    /// Close the connection.
+    Close,
+}
+
+/// Why a fetched piece was not kept.
+#[derive(Debug)]
+pub enum PieceFailure {
+    /// The assembled piece failed its SHA-1.
+    HashMismatch,
+    /// It verified but could not be written.
+    Storage(std::io::Error),
+}
+
+impl fmt::Display for PieceFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PieceFailure::HashMismatch => f.write_str("piece failed its sha-1 check"),
+            PieceFailure::Storage(e) => write!(f, "cannot write the piece: {e}"),
+        }
+    }
+}
+
+/// What a connection tells the engine.
+#[derive(Debug)]
+pub enum Event {
+    /// Handshake done: commands for this connection go to `commands`.
+    Ready {
+        id: ConnId,
+        addr: SocketAddr,
+        outgoing: bool,
+        commands: Sender<Command>,
+    },
+    /// The remote's pieces, from its bitfield.
+    Bitfield { id: ConnId, pieces: PieceSet },
+    /// The remote completed a piece.
+    Have { id: ConnId, index: u32 },
+    /// The remote choked (true) or unchoked (false) us.
+    Choked { id: ConnId, choked: bool },
+    /// A fetched piece was verified and written (`Ok(bytes received)`), or thrown away.
+    Piece {
+        id: ConnId,
+        index: u32,
+        result: Result<u64, PieceFailure>,
+    },
+    /// The connection ended; the pieces it was fetching are free again.
+    Closed {
+        id: ConnId,
+        addr: SocketAddr,
+        reason: String,
+    },
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+pub enum ConnError {
+    Wire(WireError),
+    WrongSwarm,
+    /// The handshake carried our own peer id: we connected to ourselves.
+    Myself,
+    BadBitfield,
+    BadRequest {
+        index: u32,
+        begin: u32,
+        length: u32,
+    },
+    UnrequestedBlock {
+        index: u32,
+        begin: u32,
+        len: usize,
+    },
+    QueueFull,
+    Stalled,
+    Idle,
+}
+
+impl fmt::Display for ConnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnError::Wire(e) => write!(f, "{e}"),
+            ConnError::WrongSwarm => f.write_str("handshake names another swarm"),
+            ConnError::Myself => f.write_str("connected to ourselves"),
+            ConnError::BadBitfield => f.write_str("bitfield of the wrong size"),
+            ConnError::BadRequest {
+                index,
+                begin,
+                length,
+            } => {
+                write!(
+                    f,
+                    "bad request: piece {index} begin {begin} length {length}"
+                )
+            }
+            ConnError::UnrequestedBlock { index, begin, len } => {
+                write!(
+                    f,
+                    "block we did not request: piece {index} begin {begin} ({len} bytes)"
+                )
+            }
+            ConnError::QueueFull => f.write_str("too many requests queued"),
+            ConnError::Stalled => write!(f, "no block for {STALL_TIMEOUT:?} while fetching"),
+            ConnError::Idle => write!(f, "silent for {IDLE_TIMEOUT:?}"),
+        }
+    }
+}
+
+impl From<WireError> for ConnError {
+    fn from(e: WireError) -> Self {
+        ConnError::Wire(e)
+    }
+}
+
+impl From<std::io::Error> for ConnError {
+    fn from(e: std::io::Error) -> Self {
+        ConnError::Wire(WireError::Io(e))
+    }
+}
+
+impl ConnError {
+    /// The remote went away rather than misbehaved.
+    pub fn is_disconnect(&self) -> bool {
+        matches!(self, ConnError::Wire(e) if e.is_disconnect())
+    }
+}
+
+/// Everything one connection thread owns.
+struct Conn<'a> {
+    id: ConnId,
+    remote: SocketAddr,
+    shared: &'a Shared,
+    stream: &'a TcpStream,
+    writer: BufWriter<&'a TcpStream>,
+    frames: FrameReader,
+    events: &'a Sender<Event>,
+    /// The remote's pieces as it told us (bitfield, haves).
+    remote_pieces: PieceSet,
+    /// Our pieces as the remote knows them.
+    advertised: PieceSet,
+    am_interested: bool,
+    downloads: Downloads,
+    uploads: Uploads,
+    last_sent: Instant,
+    last_received: Instant,
+    nonblocking: bool,
+}
+
+/// Steps 2 to 4 on a connected socket. `outgoing`: we connected, so we write first.
+pub fn run(
+    stream: TcpStream,
+    remote: SocketAddr,
+    outgoing: bool,
+    id: ConnId,
+    shared: Arc<Shared>,
+    events: Sender<Event>,
+    commands: (Sender<Command>, Receiver<Command>),
+) {
+    let result = handshake_and_serve(&stream, remote, outgoing, id, &shared, &events, commands);
+    let reason = match result {
+        Ok(()) => "closed".to_string(),
+        Err(e) if e.is_disconnect() => {
+            info!("{remote}: disconnected");
+            "disconnected".to_string()
+        }
+        Err(e) => {
+            log::warn!("{remote}: closing connection: {e}");
+            e.to_string()
+        }
+    };
+    let _ = events.send(Event::Closed {
+        id,
+        addr: remote,
+        reason,
+    });
+}
+
+fn handshake_and_serve(
+    stream: &TcpStream,
+    remote: SocketAddr,
+    outgoing: bool,
+    id: ConnId,
+    shared: &Shared,
+    events: &Sender<Event>,
+    (commands_tx, commands): (Sender<Command>, Receiver<Command>),
+) -> Result<(), ConnError> {
+    let metainfo = &shared.metainfo;
+    let mut writer = BufWriter::with_capacity(64 * 1024, stream);
+    let mut reader = stream;
+    // 2. handshakes: the connecting side writes first
+    let ours = Handshake::new(metainfo.info_hash, shared.peer_id);
+    if outgoing {
+        ours.write_to(&mut writer)?;
+        writer.flush()?;
+    }
+    let theirs = Handshake::read_from(&mut reader)?;
+    if theirs.info_hash != metainfo.info_hash {
+        return Err(ConnError::WrongSwarm);
+    }
+    if theirs.peer_id == shared.peer_id {
+        return Err(ConnError::Myself);
+    }
+    if !outgoing {
+        ours.write_to(&mut writer)?;
+    }
+    info!(
+        "{remote}: handshake done, peer id {}",
+        printable(&theirs.peer_id)
+    );
+    let advertised = shared.have_snapshot();
+    let mut conn = Conn {
+        id,
+        remote,
+        shared,
+        stream,
+        writer,
+        frames: FrameReader::new(),
+        events,
+        remote_pieces: PieceSet::empty(metainfo.num_pieces()),
+        advertised: advertised.clone(),
+        am_interested: false,
+        downloads: Downloads::default(),
+        uploads: Uploads::default(),
+        last_sent: Instant::now(),
+        last_received: Instant::now(),
+        nonblocking: false,
+    };
+    if !advertised.is_empty() {
+        conn.send(&Message::Bitfield(advertised.to_bitfield()))?;
+    }
+    conn.writer.flush()?;
+    stream.set_read_timeout(Some(TICK))?;
+    let _ = events.send(Event::Ready {
+        id,
+        addr: remote,
+        outgoing,
+        commands: commands_tx,
+    });
+    // 3. the loop
+    conn.serve(&commands)
+}
+
+impl Conn<'_> {
+    fn serve(&mut self, commands: &Receiver<Command>) -> Result<(), ConnError> {
+        loop {
+            while let Ok(command) = commands.try_recv() {
+                if !self.obey(command)? {
+                    return Ok(());
+                }
+            }
+            self.send_requests()?;
+            self.send_blocks()?;
+            if self.last_sent.elapsed() >= KEEPALIVE_AFTER {
+                self.send(&Message::KeepAlive)?;
+            }
+            self.writer.flush()?;
+            self.read_and_handle()?;
+            if self.last_received.elapsed() >= IDLE_TIMEOUT {
+                return Err(ConnError::Idle);
+            }
+            if self.downloads.stalled(STALL_TIMEOUT) {
+                return Err(ConnError::Stalled);
+            }
+        }
+    }
+
+    /// Applies one command; false means close.
+    fn obey(&mut self, command: Command) -> Result<bool, ConnError> {
+        match command {
+            Command::Fetch(index) => {
+                let len = self.shared.metainfo.piece_len(index);
+                self.downloads.add(index, len);
+                self.update_interest()?;
+            }
+            Command::Cancel(index) => {
+                for (index, begin, length) in self.downloads.cancel(index) {
+                    self.send(&Message::Cancel {
+                        index,
+                        begin,
+                        length,
+                    })?;
+                }
+            }
+            Command::Have(index) => {
+                if self.advertised.insert(index) {
+                    self.send(&Message::Have { index })?;
+                }
+                self.update_interest()?;
+            }
+            Command::Close => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Sends `interested` or `not interested` when the remote has (or no longer has) pieces we
+    /// lack.
+    fn update_interest(&mut self) -> Result<(), ConnError> {
+        let wanted = !self.downloads.is_empty()
+            || self
+                .remote_pieces
+                .iter()
+                .any(|i| !self.advertised.contains(i));
+        if wanted != self.am_interested {
+            self.am_interested = wanted;
+            let message = if wanted {
+                Message::Interested
+            } else {
+                Message::NotInterested
+            };
+            self.send(&message)?;
+        }
+        Ok(())
+    }
+
+    /// Reads: without blocking while uploads are queued, else for up to one tick. Handles every
+    /// whole frame that arrived.
+    fn read_and_handle(&mut self) -> Result<(), ConnError> {
+        let busy = self.uploads.has_queued() || self.downloads.can_request();
+        if busy != self.nonblocking {
+            self.stream.set_nonblocking(busy)?;
+            self.nonblocking = busy;
+        }
+        let mut reader = self.stream;
+        let first = self.frames.next(&mut reader)?;
+        if self.nonblocking {
+            self.stream.set_nonblocking(false)?;
+            self.nonblocking = false;
+        }
+        let Next::Frame(message) = first else {
+            return Ok(());
+        };
+        self.last_received = Instant::now();
+        self.handle(message)?;
+        while let Some(message) = self.frames.buffered_frame()? {
+            self.handle(message)?;
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, message: Message) -> Result<(), ConnError> {
+        let remote = self.remote;
+        info!("{remote}: received {message:?}");
+        match message {
+            Message::KeepAlive => {}
+            Message::Choke => {
+                let dropped = self.downloads.choked();
+                debug!("{remote}: choked us; {dropped} requests dropped");
+                let _ = self.events.send(Event::Choked {
+                    id: self.id,
+                    choked: true,
+                });
+            }
+            Message::Unchoke => {
+                self.downloads.unchoked();
+                let _ = self.events.send(Event::Choked {
+                    id: self.id,
+                    choked: false,
+                });
+            }
+            Message::Interested => {
+                if self.uploads.interested(true) {
+                    self.send(&Message::Unchoke)?;
+                }
+            }
+            Message::NotInterested => {
+                self.uploads.interested(false);
+            }
+            Message::Have { index } => {
+                if index < self.remote_pieces.len() && self.remote_pieces.insert(index) {
+                    let _ = self.events.send(Event::Have { id: self.id, index });
+                    self.update_interest()?;
+                }
+            }
+            Message::Bitfield(bits) => {
+                let count = self.shared.metainfo.num_pieces();
+                self.remote_pieces =
+                    PieceSet::from_bitfield(&bits, count).map_err(|_| ConnError::BadBitfield)?;
+                let _ = self.events.send(Event::Bitfield {
+                    id: self.id,
+                    pieces: self.remote_pieces.clone(),
+                });
+                self.update_interest()?;
+            }
+            Message::Request {
+                index,
+                begin,
+                length,
+            } => self.queue_request(index, begin, length)?,
+            Message::Cancel {
+                index,
+                begin,
+                length,
+            } => self.uploads.cancel(index, begin, length),
+            Message::Piece {
+                index,
+                begin,
+                block,
+            } => self.receive_block(index, begin, block)?,
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, message: &Message) -> Result<(), ConnError> {
+        info!("{}: send {message:?}", self.remote);
+        message.write_to(&mut self.writer)?;
+        self.last_sent = Instant::now();
+        Ok(())
+    }
+}
+
+/// A peer id for logs: its printable prefix (`-lt2080-`, `-BS0100-`).
+fn printable(peer_id: &[u8; 20]) -> String {
+    peer_id
+        .iter()
+        .take(8)
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
+        .collect()
+}

@@ -1,0 +1,353 @@
+//! The fetching half of a connection: the pieces the engine assigned, which of their blocks
+//! are requested and received, and the assembly of each piece.
+//!
+//! [`Downloads`] is pure bookkeeping; the `impl Conn` block below sends the requests and
+//! files the blocks, verifying each completed piece before the engine hears of it.
+
+use std::time::{Duration, Instant};
+
+use log::{debug, info};
+
+use super::{Conn, ConnError, Event, PieceFailure};
+use crate::infohash::sha1;
+use crate::wire::{BLOCK_LEN, Message};
+
+impl Conn<'_> {
+    /// Sends requests up to the pipeline depth, while unchoked.
+    pub(super) fn send_requests(&mut self) -> Result<(), ConnError> {
+        if !self.downloads.can_request() {
+            return Ok(());
+        }
+        for (index, begin, length) in self.downloads.next_requests(self.shared.pipeline) {
+            self.send(&Message::Request {
+                index,
+                begin,
+                length,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Files one block; when it completes a piece, verifies, writes and reports it.
+    pub(super) fn receive_block(
+        &mut self,
+        index: u32,
+        begin: u32,
+        block: Vec<u8>,
+    ) -> Result<(), ConnError> {
+        let len = block.len();
+        let data = match self.downloads.receive(index, begin, &block) {
+            Received::Stored => return Ok(()),
+            Received::Late => {
+                debug!("{}: late block of piece {index} ignored", self.remote);
+                return Ok(());
+            }
+            Received::Unrequested => return Err(ConnError::UnrequestedBlock { index, begin, len }),
+            Received::Complete { data, .. } => data,
+        };
+        let result = if &sha1(&data) != self.shared.metainfo.piece_hash(index) {
+            Err(PieceFailure::HashMismatch)
+        } else {
+            match self.shared.storage.write_piece(index, &data) {
+                Ok(()) => Ok(data.len() as u64),
+                Err(e) => Err(PieceFailure::Storage(e)),
+            }
+        };
+        if result.is_ok() {
+            info!(
+                "{}: piece {index} complete and verified, written at offset {}",
+                self.remote,
+                self.shared.metainfo.piece_offset(index)
+            );
+        }
+        let _ = self.events.send(Event::Piece {
+            id: self.id,
+            index,
+            result,
+        });
+        Ok(())
+    }
+}
+
+/// One piece being fetched.
+struct Fetch {
+    index: u32,
+    len: u32,
+    data: Vec<u8>,
+    requested: Vec<bool>,
+    received: Vec<bool>,
+    remaining: u32,
+}
+
+/// What a received block was.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    /// Stored; the piece still lacks blocks.
+    Stored,
+    /// The last block: here is the whole piece, no longer tracked.
+    Complete { index: u32, data: Vec<u8> },
+    /// A block of a piece we cancelled, or one we already had: ignored.
+    Late,
+    /// A block nobody asked for.
+    Unrequested,
+}
+
+/// The pieces one connection is fetching.
+pub struct Downloads {
+    fetches: Vec<Fetch>,
+    /// Pieces recently cancelled (blocks for them may still be on the way).
+    cancelled: Vec<u32>,
+    choked: bool,
+    outstanding: usize,
+    last_progress: Instant,
+}
+
+impl Default for Downloads {
+    fn default() -> Self {
+        // Every connection starts choked (BEP 3).
+        Downloads {
+            fetches: Vec::new(),
+            cancelled: Vec::new(),
+            choked: true,
+            outstanding: 0,
+            last_progress: Instant::now(),
+        }
+    }
+}
+
+impl Downloads {
+    pub fn is_empty(&self) -> bool {
+        self.fetches.is_empty()
+    }
+
+    /// Takes on piece `index` of `len` bytes (ignored if already being fetched).
+    pub fn add(&mut self, index: u32, len: u32) {
+        if self.fetches.iter().any(|f| f.index == index) {
+            return;
+        }
+        if self.fetches.is_empty() {
+            self.last_progress = Instant::now();
+        }
+        let blocks = len.div_ceil(BLOCK_LEN) as usize;
+        self.cancelled.retain(|&i| i != index);
+        self.fetches.push(Fetch {
+            index,
+            len,
+            data: vec![0; len as usize],
+            requested: vec![false; blocks],
+            received: vec![false; blocks],
+            remaining: blocks as u32,
+        });
+    }
+
+    /// Drops piece `index`; returns the requests in flight for it, to cancel on the wire.
+    pub fn cancel(&mut self, index: u32) -> Vec<(u32, u32, u32)> {
+        let Some(position) = self.fetches.iter().position(|f| f.index == index) else {
+            return Vec::new();
+        };
+        let fetch = self.fetches.remove(position);
+        let in_flight: Vec<(u32, u32, u32)> = (0..fetch.requested.len())
+            .filter(|&b| fetch.requested[b] && !fetch.received[b])
+            .map(|b| block_of(fetch.index, fetch.len, b as u32))
+            .collect();
+        self.outstanding -= in_flight.len();
+        self.cancelled.push(index);
+        if self.cancelled.len() > 64 {
+            self.cancelled.remove(0);
+        }
+        in_flight
+    }
+
+    /// The remote choked us: it drops our requests (BEP 3), so they are asked again later.
+    /// Returns how many were dropped.
+    pub fn choked(&mut self) -> usize {
+        self.choked = true;
+        let dropped = self.outstanding;
+        for fetch in &mut self.fetches {
+            for (requested, received) in fetch.requested.iter_mut().zip(&fetch.received) {
+                *requested = *received;
+            }
+        }
+        self.outstanding = 0;
+        dropped
+    }
+
+    pub fn unchoked(&mut self) {
+        self.choked = false;
+        self.last_progress = Instant::now();
+    }
+
+    /// Whether a request may be sent now (unchoked, and a block not yet asked for).
+    pub fn can_request(&self) -> bool {
+        !self.choked && self.fetches.iter().any(|f| f.requested.iter().any(|r| !r))
+    }
+
+    /// The next requests to send, keeping at most `pipeline` in flight, in piece order.
+    pub fn next_requests(&mut self, pipeline: usize) -> Vec<(u32, u32, u32)> {
+        let mut out = Vec::new();
+        if self.choked {
+            return out;
+        }
+        for fetch in &mut self.fetches {
+            for block in 0..fetch.requested.len() {
+                if self.outstanding + out.len() >= pipeline {
+                    self.outstanding += out.len();
+                    return out;
+                }
+                if !fetch.requested[block] {
+                    fetch.requested[block] = true;
+                    out.push(block_of(fetch.index, fetch.len, block as u32));
+                }
+            }
+        }
+        self.outstanding += out.len();
+        out
+    }
+
+    /// Files a received block.
+    pub fn receive(&mut self, index: u32, begin: u32, block: &[u8]) -> Received {
+        let Some(position) = self.fetches.iter().position(|f| f.index == index) else {
+            return if self.cancelled.contains(&index) {
+                Received::Late
+            } else {
+                Received::Unrequested
+            };
+        };
+        let fetch = &mut self.fetches[position];
+        let number = (begin / BLOCK_LEN) as usize;
+        let expected = block_of(index, fetch.len, number as u32);
+        if !begin.is_multiple_of(BLOCK_LEN)
+            || number >= fetch.requested.len()
+            || block.len() != expected.2 as usize
+        {
+            return Received::Unrequested;
+        }
+        if !fetch.requested[number] {
+            return Received::Unrequested;
+        }
+        if fetch.received[number] {
+            return Received::Late;
+        }
+        fetch.data[begin as usize..begin as usize + block.len()].copy_from_slice(block);
+        fetch.received[number] = true;
+        fetch.remaining -= 1;
+        self.outstanding -= 1;
+        self.last_progress = Instant::now();
+        if fetch.remaining > 0 {
+            return Received::Stored;
+        }
+        let fetch = self.fetches.remove(position);
+        Received::Complete {
+            index,
+            data: fetch.data,
+        }
+    }
+
+    /// True when pieces are assigned but nothing arrived for `timeout`.
+    pub fn stalled(&self, timeout: Duration) -> bool {
+        !self.fetches.is_empty() && self.last_progress.elapsed() > timeout
+    }
+}
+
+/// `(index, begin, length)` of block `number` of a piece of `len` bytes.
+fn block_of(index: u32, len: u32, number: u32) -> (u32, u32, u32) {
+    let begin = number * BLOCK_LEN;
+    (index, begin, BLOCK_LEN.min(len - begin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_aligned_16_kib_blocks_and_the_last_is_short() {
+        let mut d = Downloads::default();
+        d.add(3, 40_000); // 16384 + 16384 + 7232
+        assert!(d.next_requests(10).is_empty(), "choked at start");
+        d.unchoked();
+        assert_eq!(
+            d.next_requests(10),
+            vec![(3, 0, 16384), (3, 16384, 16384), (3, 32768, 7232)]
+        );
+        assert!(!d.can_request());
+    }
+
+    #[test]
+    fn the_pipeline_caps_requests_in_flight() {
+        let mut d = Downloads::default();
+        d.unchoked();
+        d.add(0, 4 * BLOCK_LEN);
+        d.add(1, 4 * BLOCK_LEN);
+        assert_eq!(d.next_requests(3).len(), 3);
+        assert!(d.next_requests(3).is_empty());
+        assert_eq!(d.receive(0, 0, &[1; BLOCK_LEN as usize]), Received::Stored);
+        assert_eq!(d.next_requests(3), vec![(0, 3 * BLOCK_LEN, BLOCK_LEN)]);
+    }
+
+    #[test]
+    fn a_piece_completes_when_every_block_arrived_in_any_order() {
+        let mut d = Downloads::default();
+        d.unchoked();
+        d.add(7, 20_000);
+        d.next_requests(8);
+        assert_eq!(d.receive(7, 16384, &[2; 3616]), Received::Stored);
+        match d.receive(7, 0, &[1; 16384]) {
+            Received::Complete { index: 7, data } => {
+                assert_eq!(data.len(), 20_000);
+                assert_eq!((data[0], data[16384]), (1, 2));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn unrequested_misaligned_and_wrong_size_blocks_are_told_apart_from_late_ones() {
+        let mut d = Downloads::default();
+        d.unchoked();
+        d.add(1, 2 * BLOCK_LEN);
+        assert_eq!(
+            d.receive(1, 0, &[0; 16384]),
+            Received::Unrequested,
+            "not yet requested"
+        );
+        d.next_requests(1);
+        assert_eq!(
+            d.receive(1, 1, &[0; 16384]),
+            Received::Unrequested,
+            "misaligned"
+        );
+        assert_eq!(
+            d.receive(1, 0, &[0; 100]),
+            Received::Unrequested,
+            "wrong size"
+        );
+        assert_eq!(
+            d.receive(9, 0, &[0; 16384]),
+            Received::Unrequested,
+            "other piece"
+        );
+        assert_eq!(d.cancel(1), vec![(1, 0, 16384)]);
+        assert_eq!(
+            d.receive(1, 0, &[0; 16384]),
+            Received::Late,
+            "cancelled, still arriving"
+        );
+    }
+
+    #[test]
+    fn a_choke_drops_requests_in_flight_to_be_asked_again() {
+        let mut d = Downloads::default();
+        d.unchoked();
+        d.add(0, 3 * BLOCK_LEN);
+        assert_eq!(d.next_requests(10).len(), 3);
+        d.receive(0, 0, &[0; 16384]);
+        assert_eq!(d.choked(), 2);
+        assert!(!d.can_request());
+        d.unchoked();
+        assert_eq!(
+            d.next_requests(10),
+            vec![(0, BLOCK_LEN, BLOCK_LEN), (0, 2 * BLOCK_LEN, BLOCK_LEN)]
+        );
+    }
+}
