@@ -114,6 +114,9 @@ pub struct PeerArgs {
     /// Block requests kept in flight on one connection.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub pipeline: u16,
+    /// Send a keep-alive on a connection that sent nothing for this long.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub keepalive: Duration,
     /// Exit once the file is complete instead of seeding on.
     #[arg(long)]
     pub exit_when_complete: bool,

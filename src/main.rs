@@ -153,6 +153,7 @@ fn run_peer(args: PeerArgs) -> Result<(), Failure> {
         parallel: usize::from(args.parallel),
         pipeline: usize::from(args.pipeline),
         max_connections: args.max_connections,
+        keepalive: args.keepalive,
         exit_when_complete: args.exit_when_complete,
     };
     peer::run(config).map_err(Failure::Peer)

@@ -62,6 +62,7 @@ pub struct PeerConfig {
     pub parallel: usize,
     pub pipeline: usize,
     pub max_connections: usize,
+    pub keepalive: Duration,
     pub exit_when_complete: bool,
 }
 
@@ -150,6 +151,8 @@ pub struct Shared {
     pub peer_id: [u8; 20],
     pub local_ip: Option<IpAddr>,
     pub pipeline: usize,
+    /// A keep-alive goes out on a connection silent this long.
+    pub keepalive: Duration,
     have: Mutex<PieceSet>,
     pub uploaded: AtomicU64,
     pub downloaded: AtomicU64,

@@ -10,7 +10,8 @@
 //!    * take the engine's commands (fetch a piece, cancel one, announce a `have`);
 //!    * `write_all` requests: up to `pipeline` 16 KiB blocks in flight, only while unchoked;
 //!    * `write_all` the blocks the remote asked for, from a bounded queue served in order;
-//!    * a keep-alive when nothing was sent for [`KEEPALIVE_AFTER`];
+//!    * a keep-alive when nothing was sent for `--keepalive` (5 s: rqbit drops a connection
+//!      silent for 10 s);
 //!    * `read` with a short timeout ([`TICK`]) and handle every whole frame (`peer/frames.rs`):
 //!      bitfield and have teach us the remote's pieces, choke and unchoke gate our requests,
 //!      interested is answered with unchoke, request and cancel feed the upload queue, and a
@@ -42,9 +43,6 @@ use upload::Uploads;
 
 /// How long one blocking read waits before the loop looks at its commands and timers again.
 pub const TICK: Duration = Duration::from_millis(25);
-/// A keep-alive goes out when nothing else was sent for this long (rqbit drops a connection
-/// silent for 10 s).
-pub const KEEPALIVE_AFTER: Duration = Duration::from_secs(5);
 /// A connection that received nothing for this long is closed (BEP 3: two minutes).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// A fetch that received no block for this long is given up, and the connection closed.
@@ -311,7 +309,7 @@ impl Conn<'_> {
             }
             self.send_requests()?;
             self.send_blocks()?;
-            if self.last_sent.elapsed() >= KEEPALIVE_AFTER {
+            if self.last_sent.elapsed() >= self.shared.keepalive {
                 self.send(&Message::KeepAlive)?;
             }
             self.writer.flush()?;

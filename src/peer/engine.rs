@@ -219,14 +219,13 @@ impl Engine {
             .collect();
         for (index, busy) in single {
             let busy_addr = self.conns.get(&busy).map(|c| c.addr);
-            let second = holders
-                .iter()
-                .filter(|h| {
-                    Some(h.addr) != busy_addr
-                        && h.pieces.contains(index)
-                        && !self.avoid.banned.contains(&h.addr)
-                })
-                .find(|h| self.conn_to(h.addr).is_some_and(|id| self.conns[&id].ready));
+            let failed = self.avoid.failed.get(&index);
+            let second = holders.iter().find(|h| {
+                Some(h.addr) != busy_addr
+                    && h.pieces.contains(index)
+                    && !self.avoid.banned.contains(&h.addr)
+                    && failed.is_none_or(|f| !f.contains(&h.addr))
+            });
             if let Some(holder) = second {
                 info!("endgame: piece {index} also requested from {}", holder.addr);
                 self.assign(index, holder.addr);

@@ -96,6 +96,7 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
         peer_id: new_peer_id(),
         local_ip: config.bind,
         pipeline: config.pipeline,
+        keepalive: config.keepalive,
         have: Mutex::new(have),
         uploaded: Default::default(),
         downloaded: Default::default(),

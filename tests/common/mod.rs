@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake;
+
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
