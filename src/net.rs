@@ -8,7 +8,8 @@
 //! Nothing here knows a protocol.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::io::Read;
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -80,6 +81,31 @@ pub fn resolve(host_port: &str) -> io::Result<SocketAddr> {
             format!("{host_port} has no address"),
         )
     })
+}
+
+/// How long, and how many bytes, a refused client's remaining input is read and thrown away.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_MAX_BYTES: usize = 1 << 20;
+
+/// Closes a connection after a refusal (an HTTP `400`, an `ERR too-long`) without losing the `400`. The client may still be sending
+/// (an oversized head is only partly read), and closing a socket with unread input makes the
+/// kernel answer with a reset, which discards the response before the client reads it. So:
+/// send our FIN first, then read and drop what still comes until the client closes, for at
+/// most [`LINGER`] and [`LINGER_MAX_BYTES`].
+pub fn close_after_refusal(stream: &TcpStream) {
+    if stream.shutdown(Shutdown::Write).is_err() || stream.set_read_timeout(Some(LINGER)).is_err() {
+        return;
+    }
+    let started = Instant::now();
+    let mut input = stream;
+    let mut sink = [0u8; 8192];
+    let mut drained = 0;
+    while drained < LINGER_MAX_BYTES && started.elapsed() < LINGER {
+        match input.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
 }
 
 /// Spawns named threads, at most `max` alive at once. [`ThreadCap::spawn`] waits for a free

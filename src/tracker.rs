@@ -175,7 +175,7 @@ fn start_cleanup(table: Arc<PeerTable>, every: Duration) -> io::Result<()> {
             let removed = table.remove_stale();
             for gone in &removed {
                 info!(
-                    "clean-up: dropped {} from swarm {} (no ping since the last clean-up)",
+                    "clean-up: dropped {} from swarm {} (silent since the last clean-up)",
                     gone.addr,
                     gone.info_hash.short()
                 );
@@ -222,7 +222,9 @@ fn serve_connection(
                 } else {
                     ErrorCode::BadRequest
                 };
-                return send(stream, remote, &Reply::error(code, e.to_string()));
+                send(stream, remote, &Reply::error(code, e.to_string()))?;
+                net::close_after_refusal(stream);
+                return Ok(());
             }
         };
         if line.trim().is_empty() {

@@ -44,10 +44,23 @@ fn tail(text: &str) -> String {
 #[test]
 fn the_demos_exit_0_and_every_copy_and_log_is_right() {
     let (code, out) = run_demo(&["--headless"], Duration::from_secs(600));
-    assert_eq!(code, Some(0), "./test.sh --headless failed:\n{}", tail(&out));
-    assert!(out.contains("PASS: all 4 copies are identical"), "{}", tail(&out));
+    assert_eq!(
+        code,
+        Some(0),
+        "./test.sh --headless failed:\n{}",
+        tail(&out)
+    );
+    assert!(
+        out.contains("PASS: all 4 copies are identical"),
+        "{}",
+        tail(&out)
+    );
 
     let (code, out) = run_demo(&["flood"], Duration::from_secs(600));
     assert_eq!(code, Some(0), "./test.sh flood failed:\n{}", tail(&out));
-    assert!(out.contains("0.0.0.0:0 - 4"), "client 2 must log chunk 4 as not found:\n{}", tail(&out));
+    assert!(
+        out.contains("0.0.0.0:0 - 4"),
+        "client 2 must log chunk 4 as not found:\n{}",
+        tail(&out)
+    );
 }

@@ -3,17 +3,18 @@
 //! The blocking calls, for one connection: `read` a request head (capped), update the peer
 //! table (its lock let go before replying), `write_all` the response, and repeat while the
 //! client keeps the connection alive. A malformed or oversized request gets a `400` and the
-//! connection is closed ([`close_after_refusal`]); the table is untouched.
+//! connection is closed ([`net::close_after_refusal`]); the table is untouched.
 
-use std::io::{self, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::io::{self, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
 
 use log::{info, warn};
 
 use super::http::{self, Event, HttpError};
 use super::table::PeerTable;
 use crate::infohash::to_hex;
+use crate::net;
 
 /// Serves HTTP requests on one connection until it closes.
 pub fn serve(
@@ -32,7 +33,7 @@ pub fn serve(
                 warn!("{remote}: bad http request: {e}");
                 let body = format!("bad request: {e}\n");
                 stream.write_all(&http::response(400, "text/plain", body.as_bytes(), false))?;
-                close_after_refusal(stream);
+                net::close_after_refusal(stream);
                 return Ok(());
             }
         };
@@ -41,35 +42,10 @@ pub fn serve(
         let keep_alive = request.keep_alive && status != 400;
         stream.write_all(&http::response(status, content_type, &body, keep_alive))?;
         if status == 400 {
-            close_after_refusal(stream);
+            net::close_after_refusal(stream);
         }
         if !keep_alive {
             return Ok(());
-        }
-    }
-}
-
-/// How long, and how many bytes, a refused client's remaining input is read and thrown away.
-const LINGER: Duration = Duration::from_secs(1);
-const LINGER_MAX_BYTES: usize = 1 << 20;
-
-/// Closes a connection after a `400` without losing the `400`. The client may still be sending
-/// (an oversized head is only partly read), and closing a socket with unread input makes the
-/// kernel answer with a reset, which discards the response before the client reads it. So:
-/// send our FIN first, then read and drop what still comes until the client closes, for at
-/// most [`LINGER`] and [`LINGER_MAX_BYTES`].
-fn close_after_refusal(stream: &TcpStream) {
-    if stream.shutdown(Shutdown::Write).is_err() || stream.set_read_timeout(Some(LINGER)).is_err() {
-        return;
-    }
-    let started = Instant::now();
-    let mut input = stream;
-    let mut sink = [0u8; 8192];
-    let mut drained = 0;
-    while drained < LINGER_MAX_BYTES && started.elapsed() < LINGER {
-        match input.read(&mut sink) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => drained += n,
         }
     }
 }
@@ -117,7 +93,7 @@ fn respond(
         announce.info_hash.short(),
         announce.port,
         to_hex(&announce.peer_id[..8]),
-        announce.left,
+        announce.left.map_or("?".to_string(), |l| l.to_string()),
         outcome.peers.len()
     );
     let seconds = interval.as_secs().max(1) as u32;

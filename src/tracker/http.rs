@@ -152,7 +152,8 @@ pub struct Announce {
     pub port: u16,
     pub uploaded: u64,
     pub downloaded: u64,
-    pub left: u64,
+    /// Bytes still missing; `None` when the client did not say (not taken for a seed).
+    pub left: Option<u64>,
     pub event: Event,
     pub numwant: usize,
     pub compact: bool,
@@ -163,7 +164,7 @@ pub fn parse_announce(query: &str) -> Result<Announce, HttpError> {
     let mut info_hash = None;
     let mut peer_id = None;
     let mut port = None;
-    let (mut uploaded, mut downloaded, mut left) = (0, 0, 0);
+    let (mut uploaded, mut downloaded, mut left) = (0, 0, None);
     let mut event = Event::Update;
     let mut numwant = DEFAULT_NUMWANT;
     let mut compact = false;
@@ -191,7 +192,7 @@ pub fn parse_announce(query: &str) -> Result<Announce, HttpError> {
             }
             "uploaded" => uploaded = number("uploaded")?,
             "downloaded" => downloaded = number("downloaded")?,
-            "left" => left = number("left")?,
+            "left" => left = Some(number("left")?),
             "numwant" => numwant = (number("numwant")? as usize).min(MAX_NUMWANT),
             "compact" => compact = text()? == "1",
             "event" => {

@@ -169,7 +169,7 @@ impl PeerTable {
         &self,
         info_hash: &InfoHash,
         addr: SocketAddr,
-        left: u64,
+        left: Option<u64>,
         stopped: bool,
         numwant: usize,
     ) -> AnnounceOutcome {
@@ -180,7 +180,7 @@ impl PeerTable {
             swarm.peers.remove(&key);
         } else {
             let pieces = match (&swarm.metainfo, left) {
-                (Some(m), 0) => Some(PieceSet::full(m.num_pieces())),
+                (Some(m), Some(0)) => Some(PieceSet::full(m.num_pieces())),
                 _ => None,
             };
             let record = PeerRecord {

@@ -22,7 +22,7 @@ fn a_libtorrent_style_announce_parses() {
             port: 6881,
             uploaded: 0,
             downloaded: 10,
-            left: 1000,
+            left: Some(1000),
             event: Event::Started,
             numwant: 30,
             compact: true,
