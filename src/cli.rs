@@ -64,6 +64,9 @@ pub struct TrackerArgs {
     /// silent for three intervals).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub announce_interval: Duration,
+    /// Write every message sent or received to FILE, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +120,9 @@ pub struct PeerArgs {
     /// Send a keep-alive on a connection that sent nothing for this long.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub keepalive: Duration,
+    /// Write every message sent or received to FILE, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     /// Exit once the file is complete instead of seeding on.
     #[arg(long)]
     pub exit_when_complete: bool,

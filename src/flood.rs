@@ -63,6 +63,9 @@ pub struct PeerArgs {
     #[arg(long, default_value_t = peer::DEFAULT_TTL,
           value_parser = clap::value_parser!(u16).range(1..=i64::from(peer::MAX_TTL)))]
     pub ttl: u16,
+    /// Write every datagram sent or received to FILE, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     #[command(flatten)]
     pub loss: LossArgs,
 }
@@ -101,6 +104,9 @@ pub struct ClientArgs {
     /// Where received chunks are written (default: ./chunks-<IP>).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// Write every datagram sent or received to FILE, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
     #[command(flatten)]
     pub loss: LossArgs,
 }
@@ -203,6 +209,9 @@ pub fn run(command: FloodCommand) -> Result<(), FloodError> {
 }
 
 fn run_peer(args: PeerArgs) -> Result<(), FloodError> {
+    if let Some(path) = &args.trace {
+        crate::trace::init(path, &format!("flood-peer-{}", args.addr))?;
+    }
     let store = keyvalues::load(&args.key_values)?;
     info!(
         "loaded {} chunks from {}",
@@ -239,6 +248,7 @@ fn run_client(args: ClientArgs) -> Result<(), FloodError> {
         },
         seed,
         output_dir: args.output_dir,
+        trace: args.trace,
         log_dir,
         loss: args.loss.to_loss(),
     };

@@ -9,13 +9,13 @@ use clap::Parser;
 
 use bittorrent_sim::cli::{Cli, Command, CreateArgs, PeerArgs, TrackerArgs};
 use bittorrent_sim::flood::{self, FloodError};
-use bittorrent_sim::logging;
 use bittorrent_sim::metainfo::{self, Metainfo, MetainfoError};
 use bittorrent_sim::net;
 use bittorrent_sim::peer::http_tracker::AnnounceUrl;
 use bittorrent_sim::peer::{self, PeerConfig, PeerError, Source, TrackerAddr};
 use bittorrent_sim::tracker::table::Identity;
 use bittorrent_sim::tracker::{self, TrackerConfig, TrackerError};
+use bittorrent_sim::{logging, trace};
 
 /// A start-up error of any subcommand.
 enum Failure {
@@ -98,6 +98,9 @@ fn main() -> ExitCode {
 }
 
 fn run_tracker(args: TrackerArgs) -> Result<(), Failure> {
+    if let Some(path) = &args.trace {
+        trace::init(path, "tracker").map_err(|e| Failure::Tracker(TrackerError::Io(e)))?;
+    }
     let config = TrackerConfig {
         addr: (args.bind, args.port).into(),
         identity: if args.remote {
@@ -154,6 +157,7 @@ fn run_peer(args: PeerArgs) -> Result<(), Failure> {
         pipeline: usize::from(args.pipeline),
         max_connections: args.max_connections,
         keepalive: args.keepalive,
+        trace: args.trace,
         exit_when_complete: args.exit_when_complete,
     };
     peer::run(config).map_err(Failure::Peer)

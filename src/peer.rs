@@ -63,6 +63,8 @@ pub struct PeerConfig {
     pub pipeline: usize,
     pub max_connections: usize,
     pub keepalive: Duration,
+    /// `--trace FILE`.
+    pub trace: Option<PathBuf>,
     pub exit_when_complete: bool,
 }
 

@@ -91,9 +91,16 @@ static TRACER: OnceLock<Tracer> = OnceLock::new();
 
 /// Starts tracing to `path` (created or truncated) as `process`. Only the first call counts.
 pub fn init(path: &Path, process: &str) -> io::Result<()> {
-    let file = File::create(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot write the trace {}: {e}", path.display())))?;
-    let _ = TRACER.set(Tracer { process: process.to_string(), out: Mutex::new(LineWriter::new(file)) });
+    let file = File::create(path).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot write the trace {}: {e}", path.display()),
+        )
+    })?;
+    let _ = TRACER.set(Tracer {
+        process: process.to_string(),
+        out: Mutex::new(LineWriter::new(file)),
+    });
     Ok(())
 }
 
@@ -112,7 +119,16 @@ pub fn record(
     fields: &[(&str, Value)],
 ) {
     let Some(tracer) = TRACER.get() else { return };
-    let line = to_line(now(), &tracer.process, dir, protocol, local, remote, kind, fields);
+    let line = to_line(
+        now(),
+        &tracer.process,
+        dir,
+        protocol,
+        local,
+        remote,
+        kind,
+        fields,
+    );
     let mut out = tracer.out.lock().unwrap_or_else(PoisonError::into_inner);
     if let Err(e) = out.write_all(line.as_bytes()) {
         log::warn!("trace write failed: {e}");
@@ -136,11 +152,32 @@ pub fn wire_fields(message: &Message) -> (&'static str, Vec<(&'static str, Value
             let held: u32 = bits.iter().map(|b| b.count_ones()).sum();
             vec![("pieces", held.into())]
         }
-        Message::Request { index, begin, length } | Message::Cancel { index, begin, length } => {
-            vec![("index", (*index).into()), ("begin", (*begin).into()), ("length", (*length).into())]
+        Message::Request {
+            index,
+            begin,
+            length,
         }
-        Message::Piece { index, begin, block } => {
-            vec![("index", (*index).into()), ("begin", (*begin).into()), ("length", block.len().into())]
+        | Message::Cancel {
+            index,
+            begin,
+            length,
+        } => {
+            vec![
+                ("index", (*index).into()),
+                ("begin", (*begin).into()),
+                ("length", (*length).into()),
+            ]
+        }
+        Message::Piece {
+            index,
+            begin,
+            block,
+        } => {
+            vec![
+                ("index", (*index).into()),
+                ("begin", (*begin).into()),
+                ("length", block.len().into()),
+            ]
         }
         _ => Vec::new(),
     };
@@ -148,7 +185,9 @@ pub fn wire_fields(message: &Message) -> (&'static str, Vec<(&'static str, Value
 }
 
 fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64 / 1000.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64 / 1000.0)
 }
 
 /// One JSON line (with its newline).
@@ -175,7 +214,11 @@ pub fn to_line(
     push_str(&mut line, &remote.to_string());
     line.push_str(",\"protocol\":");
     push_str(&mut line, protocol);
-    line.push_str(if dir == Dir::Send { ",\"dir\":\"send\"" } else { ",\"dir\":\"recv\"" });
+    line.push_str(if dir == Dir::Send {
+        ",\"dir\":\"send\""
+    } else {
+        ",\"dir\":\"recv\""
+    });
     line.push_str(",\"type\":");
     push_str(&mut line, kind);
     line.push_str(",\"fields\":{");
@@ -229,7 +272,11 @@ mod tests {
             Some("127.0.0.1:7001".parse().expect("addr")),
             "127.0.0.1:6000".parse().expect("addr"),
             "JOIN",
-            &[("info_hash", "fe4a7d4a".into()), ("port", 7001u16.into()), ("pieces", "0-9".into())],
+            &[
+                ("info_hash", "fe4a7d4a".into()),
+                ("port", 7001u16.into()),
+                ("pieces", "0-9".into()),
+            ],
         );
         assert_eq!(
             line,
@@ -248,10 +295,24 @@ mod tests {
 
     #[test]
     fn wire_messages_carry_their_key_fields_and_no_bytes() {
-        let (kind, fields) = wire_fields(&Message::Piece { index: 3, begin: 16384, block: vec![7; 100] });
+        let (kind, fields) = wire_fields(&Message::Piece {
+            index: 3,
+            begin: 16384,
+            block: vec![7; 100],
+        });
         assert_eq!(kind, "piece");
-        assert_eq!(fields, vec![("index", Value::Num(3)), ("begin", Value::Num(16384)), ("length", Value::Num(100))]);
+        assert_eq!(
+            fields,
+            vec![
+                ("index", Value::Num(3)),
+                ("begin", Value::Num(16384)),
+                ("length", Value::Num(100))
+            ]
+        );
         let (kind, fields) = wire_fields(&Message::Bitfield(vec![0b1100_0000]));
-        assert_eq!((kind, fields), ("bitfield", vec![("pieces", Value::Num(2))]));
+        assert_eq!(
+            (kind, fields),
+            ("bitfield", vec![("pieces", Value::Num(2))])
+        );
     }
 }

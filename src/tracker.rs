@@ -34,6 +34,7 @@ use log::{debug, info, warn};
 use crate::metainfo::{Metainfo, MetainfoError};
 use crate::net::{self, ThreadCap, Timeouts};
 use crate::scheduler;
+use crate::trace::{self, Dir};
 use proto::{ErrorCode, ProtoError, Reply, Request};
 use table::{Identity, PeerTable};
 
@@ -243,6 +244,15 @@ fn serve_connection(
             }
         };
         info!("{remote}: received {}", proto::truncate(&request.to_line()));
+        let local = stream.local_addr().ok();
+        trace::record(
+            Dir::Recv,
+            "tracker",
+            local,
+            remote,
+            request.name(),
+            &request.trace_fields(),
+        );
         if let Request::Publish { info_hash, length } = request {
             let reply = receive_metainfo(&mut reader, remote, table, info_hash, length)?;
             send(stream, remote, &reply)?;
@@ -366,14 +376,15 @@ fn send(stream: &TcpStream, remote: SocketAddr, reply: &Reply) -> io::Result<()>
     let mut out = BufWriter::new(stream);
     reply.write_to(&mut out)?;
     out.flush()?;
-    match reply {
-        Reply::Peers(peers) => info!("{remote}: sent PEERS {}", peers.len()),
-        Reply::Metainfo(bytes) => info!("{remote}: sent METAINFO {}", bytes.len()),
-        Reply::Swarms(list) => info!("{remote}: sent SWARMS {}", list.len()),
-        Reply::Err { code, message } => info!("{remote}: sent ERR {} {message}", code.as_str()),
-        Reply::Ok(text) => info!("{remote}: sent OK {}", proto::truncate(text)),
-        Reply::Pong => info!("{remote}: sent PONG"),
-        Reply::Bye => info!("{remote}: sent BYE"),
-    }
+    info!("{remote}: sent {}", reply.summary());
+    let local = stream.local_addr().ok();
+    trace::record(
+        Dir::Send,
+        "tracker",
+        local,
+        remote,
+        reply.name(),
+        &reply.trace_fields(),
+    );
     Ok(())
 }

@@ -490,7 +490,7 @@ fn libtorrent_seeder(dir: &Path, torrent: &Path, data: &[u8], tracker: &Proc) ->
         line.split_once(" seeding on port ")?.1.trim().parse().ok()
     });
     tracker.wait_line(
-        |l| l.contains("received announce Started") && l.contains(&format!("from port {port} ")),
+        |l| l.contains("received announce started") && l.contains(&format!("from port {port} ")),
         "libtorrent's announce",
     );
     (seeder, port)
@@ -693,7 +693,7 @@ fn tracker_http_rejects_malformed_requests_and_keeps_serving() {
     assert!(reply.starts_with("HTTP/1.1 200 "), "{reply:?}");
     let parsed = parse_reply(reply.as_bytes()).expect("a bencoded announce reply");
     assert!(parsed.peers.is_empty());
-    tracker.wait_for("received announce Update");
+    tracker.wait_for("received announce update");
     // ... and the line protocol still answers, now knowing the announced swarm.
     let hash = InfoHash(info_hash);
     assert_eq!(

@@ -50,6 +50,8 @@ pub struct ClientConfig {
     pub seed: u64,
     /// Where chunks go; `None` means `chunks-<IP>` in the log directory.
     pub output_dir: Option<PathBuf>,
+    /// `--trace FILE`: every datagram, one JSON object per line.
+    pub trace: Option<PathBuf>,
     /// Where `output-<IP>.log` goes (the current directory from the command line).
     pub log_dir: PathBuf,
     pub loss: Option<Loss>,
@@ -66,6 +68,9 @@ pub struct Outcome {
 pub fn run(config: &ClientConfig) -> Result<Outcome, FloodError> {
     // 1 and 2: own IP, socket.
     let ip = own_ip(config.bind, config.contact)?;
+    if let Some(path) = &config.trace {
+        crate::trace::init(path, &format!("flood-client-{ip}"))?;
+    }
     let addr = SocketAddrV4::new(ip, config.port);
     let mut socket = FloodSocket::bind(addr, config.loss)
         .map_err(|e| FloodError::io(format!("cannot bind {addr}"), e))?;

@@ -9,6 +9,7 @@
 //! frames, traces and (for the `--drop-outgoing` teaching option) loses datagrams on purpose.
 //! IPv4 only, as the protocol carries IPv4 addresses.
 
+use crate::trace::{self, Dir};
 use std::io;
 use std::net::{SocketAddr, SocketAddrV4, UdpSocket};
 use std::time::Duration;
@@ -52,6 +53,37 @@ impl FloodSocket {
         })
     }
 
+    /// Records a datagram in the `--trace` file, if any.
+    fn trace(&self, dir: Dir, remote: SocketAddrV4, message: &Message) {
+        if !trace::enabled() {
+            return;
+        }
+        let ids = |ids: &[u16]| ids.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
+        let (kind, fields): (&str, Vec<(&str, trace::Value)>) = match message {
+            Message::Hello { ids: list } => ("HELLO", vec![("ids", ids(list).into())]),
+            Message::Query {
+                client,
+                ttl,
+                ids: list,
+            } => (
+                "QUERY",
+                vec![
+                    ("client", client.to_string().into()),
+                    ("ttl", (*ttl).into()),
+                    ("ids", ids(list).into()),
+                ],
+            ),
+            Message::ChunksInfo { ids: list } => ("CHUNKS_INFO", vec![("ids", ids(list).into())]),
+            Message::Get { ids: list } => ("GET", vec![("ids", ids(list).into())]),
+            Message::Response { id, data } => (
+                "RESPONSE",
+                vec![("id", (*id).into()), ("size", data.len().into())],
+            ),
+        };
+        let local = self.socket.local_addr().ok();
+        trace::record(dir, "flood", local, SocketAddr::V4(remote), kind, &fields);
+    }
+
     pub fn local_addr(&self) -> io::Result<SocketAddrV4> {
         match self.socket.local_addr()? {
             SocketAddr::V4(addr) => Ok(addr),
@@ -78,6 +110,7 @@ impl FloodSocket {
         match self.socket.send_to(&bytes, to) {
             Ok(_) => {
                 info!("send {message} to {to}");
+                self.trace(Dir::Send, to, message);
                 debug!("bytes to {to}: {}", hex(&bytes));
             }
             Err(e) => warn!("send {message} to {to} failed: {e}"),
@@ -115,6 +148,7 @@ impl FloodSocket {
         match Message::decode(bytes) {
             Ok(message) => {
                 info!("recv {message} from {from}");
+                self.trace(Dir::Recv, from, &message);
                 Ok(Some((from, message)))
             }
             Err(e) => {

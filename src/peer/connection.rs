@@ -37,6 +37,7 @@ use log::{debug, info};
 use super::Shared;
 use super::frames::{FrameReader, Next};
 use crate::pieces::PieceSet;
+use crate::trace::{self, Dir};
 use crate::wire::{Handshake, Message, WireError};
 use download::Downloads;
 use upload::Uploads;
@@ -188,6 +189,7 @@ impl ConnError {
 struct Conn<'a> {
     id: ConnId,
     remote: SocketAddr,
+    local: Option<SocketAddr>,
     shared: &'a Shared,
     stream: &'a TcpStream,
     writer: BufWriter<&'a TcpStream>,
@@ -246,13 +248,23 @@ fn handshake_and_serve(
     let metainfo = &shared.metainfo;
     let mut writer = BufWriter::with_capacity(64 * 1024, stream);
     let mut reader = stream;
+    let local = stream.local_addr().ok();
+    let trace_handshake = |dir, peer_id: &[u8; 20]| {
+        let fields = [
+            ("info_hash", metainfo.info_hash.short().into()),
+            ("peer_id", printable(peer_id).into()),
+        ];
+        trace::record(dir, "bittorrent", local, remote, "handshake", &fields);
+    };
     // 2. handshakes: the connecting side writes first
     let ours = Handshake::new(metainfo.info_hash, shared.peer_id);
     if outgoing {
         ours.write_to(&mut writer)?;
         writer.flush()?;
+        trace_handshake(Dir::Send, &shared.peer_id);
     }
     let theirs = Handshake::read_from(&mut reader)?;
+    trace_handshake(Dir::Recv, &theirs.peer_id);
     if theirs.info_hash != metainfo.info_hash {
         return Err(ConnError::WrongSwarm);
     }
@@ -261,6 +273,7 @@ fn handshake_and_serve(
     }
     if !outgoing {
         ours.write_to(&mut writer)?;
+        trace_handshake(Dir::Send, &shared.peer_id);
     }
     info!(
         "{remote}: handshake done, peer id {}",
@@ -270,6 +283,7 @@ fn handshake_and_serve(
     let mut conn = Conn {
         id,
         remote,
+        local,
         shared,
         stream,
         writer,
@@ -399,6 +413,7 @@ impl Conn<'_> {
     fn handle(&mut self, message: Message) -> Result<(), ConnError> {
         let remote = self.remote;
         info!("{remote}: received {message:?}");
+        trace::wire(Dir::Recv, self.local, remote, &message);
         match message {
             Message::KeepAlive => {}
             Message::Choke => {
@@ -461,6 +476,7 @@ impl Conn<'_> {
 
     fn send(&mut self, message: &Message) -> Result<(), ConnError> {
         info!("{}: send {message:?}", self.remote);
+        trace::wire(Dir::Send, self.local, self.remote, message);
         message.write_to(&mut self.writer)?;
         self.last_sent = Instant::now();
         Ok(())

@@ -14,6 +14,7 @@ use super::tracker_client::ClientError;
 use crate::bencode::{self, Kind};
 use crate::infohash::InfoHash;
 use crate::net::{self, Timeouts};
+use crate::trace::{self, Dir};
 use crate::tracker::http::percent_encode;
 
 /// Largest announce reply read.
@@ -109,12 +110,19 @@ impl HttpTracker {
         );
         let mut stream = net::connect(self.addr, self.local_ip, Timeouts::EXCHANGE)?;
         stream.write_all(request.as_bytes())?;
+        let event = params.event.unwrap_or("update");
         info!(
-            "{}: sent announce {} (left {})",
-            self.addr,
-            params.event.unwrap_or("update"),
-            params.left
+            "{}: sent announce {event} (left {})",
+            self.addr, params.left
         );
+        let local = stream.local_addr().ok();
+        let fields = [
+            ("info_hash", params.info_hash.short().into()),
+            ("event", event.into()),
+            ("port", params.port.into()),
+            ("left", params.left.to_string().into()),
+        ];
+        trace::record(Dir::Send, "http", local, self.addr, "announce", &fields);
         let mut reply = Vec::new();
         (&mut stream)
             .take(MAX_REPLY_LEN as u64 + 1)
@@ -130,6 +138,15 @@ impl HttpTracker {
             self.addr,
             parsed.peers.len(),
             parsed.interval
+        );
+        let peers = [("peers", parsed.peers.len().into())];
+        trace::record(
+            Dir::Recv,
+            "http",
+            local,
+            self.addr,
+            "announce-reply",
+            &peers,
         );
         Ok(parsed)
     }

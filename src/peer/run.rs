@@ -46,6 +46,9 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
         source,
     })?;
     let port = listener.local_addr()?.port();
+    if let Some(path) = &config.trace {
+        crate::trace::init(path, &format!("peer-{port}"))?;
+    }
     let tracker_error = |source| PeerError::Tracker {
         addr: config.tracker.addr(),
         source,

@@ -13,6 +13,7 @@ use log::{debug, info};
 use crate::infohash::InfoHash;
 use crate::metainfo::Metainfo;
 use crate::net::{self, Timeouts};
+use crate::trace::{self, Dir};
 use crate::tracker::proto::{self, ErrorCode, PeerEntry, ProtoError, Reply, Request, SwarmEntry};
 
 /// Why an exchange with the tracker failed.
@@ -95,8 +96,25 @@ impl TrackerClient {
         out.flush()?;
         drop(out);
         info!("{}: sent {}", self.tracker, proto::truncate(&line));
+        let local = stream.local_addr().ok();
+        trace::record(
+            Dir::Send,
+            "tracker",
+            local,
+            self.tracker,
+            request.name(),
+            &request.trace_fields(),
+        );
         let reply = Reply::read_from(&mut BufReader::new(&stream))?;
         log_reply(self.tracker, &reply);
+        trace::record(
+            Dir::Recv,
+            "tracker",
+            local,
+            self.tracker,
+            reply.name(),
+            &reply.trace_fields(),
+        );
         match reply {
             Reply::Err { code, message } => Err(ClientError::Refused { code, message }),
             reply => Ok(reply),
@@ -191,20 +209,10 @@ impl TrackerClient {
 }
 
 fn log_reply(tracker: SocketAddr, reply: &Reply) {
-    match reply {
-        Reply::Peers(peers) => {
-            info!("{tracker}: received PEERS {}", peers.len());
-            for p in peers {
-                debug!("{tracker}: PEER {} {} {}", p.ip, p.port, p.pieces);
-            }
+    info!("{tracker}: received {}", reply.summary());
+    if let Reply::Peers(peers) = reply {
+        for p in peers {
+            debug!("{tracker}: PEER {} {} {}", p.ip, p.port, p.pieces);
         }
-        Reply::Metainfo(bytes) => info!("{tracker}: received METAINFO {}", bytes.len()),
-        Reply::Swarms(list) => info!("{tracker}: received SWARMS {}", list.len()),
-        Reply::Err { code, message } => {
-            info!("{tracker}: received ERR {} {message}", code.as_str())
-        }
-        Reply::Ok(text) => info!("{tracker}: received OK {}", proto::truncate(text)),
-        Reply::Pong => info!("{tracker}: received PONG"),
-        Reply::Bye => info!("{tracker}: received BYE"),
     }
 }

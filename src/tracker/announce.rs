@@ -15,6 +15,7 @@ use super::http::{self, Event, HttpError};
 use super::table::PeerTable;
 use crate::infohash::to_hex;
 use crate::net;
+use crate::trace::{self, Dir};
 
 /// Serves HTTP requests on one connection until it closes.
 pub fn serve(
@@ -37,7 +38,8 @@ pub fn serve(
                 return Ok(());
             }
         };
-        let (status, content_type, body) = respond(&request, remote, table, interval);
+        let local = stream.local_addr().ok();
+        let (status, content_type, body) = respond(&request, local, remote, table, interval);
         // A 400 closes the connection, so its head must say `Connection: close`.
         let keep_alive = request.keep_alive && status != 400;
         stream.write_all(&http::response(status, content_type, &body, keep_alive))?;
@@ -53,6 +55,7 @@ pub fn serve(
 /// The status, content type and body for one request.
 fn respond(
     request: &http::Request,
+    local: Option<SocketAddr>,
     remote: SocketAddr,
     table: &PeerTable,
     interval: Duration,
@@ -88,13 +91,31 @@ fn respond(
         announce.numwant,
     );
     info!(
-        "{remote}: received announce {:?} for {} from port {} (peer id {}, left {}), sent {} peers",
-        announce.event,
+        "{remote}: received announce {} for {} from port {} (peer id {}, left {}), sent {} peers",
+        announce.event.as_str(),
         announce.info_hash.short(),
         announce.port,
         to_hex(&announce.peer_id[..8]),
         announce.left.map_or("?".to_string(), |l| l.to_string()),
         outcome.peers.len()
+    );
+    let left = announce
+        .left
+        .map_or_else(|| "?".to_string(), |l| l.to_string());
+    let fields = [
+        ("info_hash", announce.info_hash.short().into()),
+        ("event", announce.event.as_str().into()),
+        ("port", announce.port.into()),
+        ("left", left.into()),
+    ];
+    trace::record(Dir::Recv, "http", local, remote, "announce", &fields);
+    trace::record(
+        Dir::Send,
+        "http",
+        local,
+        remote,
+        "announce-reply",
+        &[("peers", outcome.peers.len().into())],
     );
     let seconds = interval.as_secs().max(1) as u32;
     let body = http::announce_reply(

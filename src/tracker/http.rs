@@ -144,6 +144,18 @@ pub enum Event {
     Update,
 }
 
+impl Event {
+    /// BEP 3's spelling (`update` for a regular re-announce, which has no `event`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Event::Started => "started",
+            Event::Completed => "completed",
+            Event::Stopped => "stopped",
+            Event::Update => "update",
+        }
+    }
+}
+
 /// A parsed announce query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Announce {

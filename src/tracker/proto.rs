@@ -13,6 +13,7 @@ use std::net::IpAddr;
 
 use crate::infohash::InfoHash;
 pub use crate::metainfo::MAX_TORRENT_BYTES;
+use crate::trace::Value as TraceValue;
 
 /// Longest request or reply line, newline included. A range list of a scattered 10 000-piece
 /// torrent fits.
@@ -331,6 +332,79 @@ impl Request {
             Request::Publish { .. } => "PUBLISH",
             Request::Help => "HELP",
             Request::Quit => "QUIT",
+        }
+    }
+}
+
+impl Request {
+    /// Key fields for `--trace` (the info-hash shortened, as in logs).
+    pub fn trace_fields(&self) -> Vec<(&'static str, TraceValue)> {
+        let hash = |h: &InfoHash| ("info_hash", TraceValue::from(h.short()));
+        match self {
+            Request::Join {
+                info_hash,
+                port,
+                pieces,
+            }
+            | Request::Report {
+                info_hash,
+                port,
+                pieces,
+            } => {
+                vec![
+                    hash(info_hash),
+                    ("port", (*port).into()),
+                    ("pieces", pieces.as_str().into()),
+                ]
+            }
+            Request::Ping { info_hash, port }
+            | Request::List { info_hash, port }
+            | Request::Leave { info_hash, port } => {
+                vec![hash(info_hash), ("port", (*port).into())]
+            }
+            Request::Metainfo { info_hash } => vec![hash(info_hash)],
+            Request::Publish { info_hash, length } => {
+                vec![hash(info_hash), ("length", (*length).into())]
+            }
+            Request::Swarms | Request::Help | Request::Quit => Vec::new(),
+        }
+    }
+}
+
+impl Reply {
+    /// The reply's first word.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Reply::Ok(_) => "OK",
+            Reply::Pong => "PONG",
+            Reply::Peers(_) => "PEERS",
+            Reply::Swarms(_) => "SWARMS",
+            Reply::Metainfo(_) => "METAINFO",
+            Reply::Err { .. } => "ERR",
+            Reply::Bye => "BYE",
+        }
+    }
+
+    /// One line for logs: the header line as sent (`PEERS 3`, `ERR unknown-peer ...`).
+    pub fn summary(&self) -> String {
+        match self {
+            Reply::Ok(text) => format!("OK {}", truncate(text)),
+            Reply::Peers(peers) => format!("PEERS {}", peers.len()),
+            Reply::Swarms(list) => format!("SWARMS {}", list.len()),
+            Reply::Metainfo(bytes) => format!("METAINFO {}", bytes.len()),
+            Reply::Err { code, message } => format!("ERR {} {message}", code.as_str()),
+            Reply::Pong | Reply::Bye => self.name().to_string(),
+        }
+    }
+
+    /// Key fields for `--trace`.
+    pub fn trace_fields(&self) -> Vec<(&'static str, TraceValue)> {
+        match self {
+            Reply::Peers(peers) => vec![("count", peers.len().into())],
+            Reply::Swarms(list) => vec![("count", list.len().into())],
+            Reply::Metainfo(bytes) => vec![("length", bytes.len().into())],
+            Reply::Err { code, .. } => vec![("code", code.as_str().into())],
+            Reply::Ok(_) | Reply::Pong | Reply::Bye => Vec::new(),
         }
     }
 }

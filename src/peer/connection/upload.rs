@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use log::debug;
 
 use super::{Conn, ConnError};
+use crate::trace::{self, Dir};
 use crate::wire::{BLOCK_LEN, write_piece};
 
 /// Blocks sent per turn of the connection loop before it reads again.
@@ -59,6 +60,19 @@ impl Conn<'_> {
             log::info!(
                 "{}: send piece {index} begin {begin} ({length} bytes)",
                 self.remote
+            );
+            let fields = [
+                ("index", index.into()),
+                ("begin", begin.into()),
+                ("length", length.into()),
+            ];
+            trace::record(
+                Dir::Send,
+                "bittorrent",
+                self.local,
+                self.remote,
+                "piece",
+                &fields,
             );
             write_piece(&mut self.writer, index, begin, data)?;
             self.last_sent = std::time::Instant::now();
