@@ -34,6 +34,8 @@ pub enum Command {
     Peer(PeerArgs),
     /// Write a BEP 3 .torrent file for FILE.
     Create(CreateArgs),
+    /// Show the swarm as the tracker sees it: peers, piece maps, how rare each piece is.
+    Status(StatusArgs),
     /// The tracker-less UDP flooding chunk network (the video-chunk assignment).
     #[command(subcommand)]
     Flood(crate::flood::FloodCommand),
@@ -126,6 +128,16 @@ pub struct PeerArgs {
     /// Exit once the file is complete instead of seeding on.
     #[arg(long)]
     pub exit_when_complete: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The tracker, as HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:6000")]
+    pub tracker: String,
+    /// Redraw in place, this often (default 1s when given without a value).
+    #[arg(long, value_name = "EVERY", num_args = 0..=1, default_missing_value = "1s", value_parser = parse_duration)]
+    pub watch: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ pub mod net;
 pub mod peer;
 pub mod pieces;
 pub mod scheduler;
+pub mod status;
 pub mod trace;
 pub mod tracker;
 pub mod units;

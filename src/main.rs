@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use bittorrent_sim::cli::{Cli, Command, CreateArgs, PeerArgs, TrackerArgs};
+use bittorrent_sim::cli::{Cli, Command, CreateArgs, PeerArgs, StatusArgs, TrackerArgs};
 use bittorrent_sim::flood::{self, FloodError};
 use bittorrent_sim::metainfo::{self, Metainfo, MetainfoError};
 use bittorrent_sim::net;
@@ -15,7 +15,7 @@ use bittorrent_sim::peer::http_tracker::AnnounceUrl;
 use bittorrent_sim::peer::{self, PeerConfig, PeerError, Source, TrackerAddr};
 use bittorrent_sim::tracker::table::Identity;
 use bittorrent_sim::tracker::{self, TrackerConfig, TrackerError};
-use bittorrent_sim::{logging, trace};
+use bittorrent_sim::{logging, status, trace};
 
 /// A start-up error of any subcommand.
 enum Failure {
@@ -86,6 +86,7 @@ fn main() -> ExitCode {
         Command::Tracker(args) => run_tracker(args),
         Command::Peer(args) => run_peer(args),
         Command::Create(args) => run_create(args),
+        Command::Status(args) => run_status(args),
         Command::Flood(command) => flood::run(command).map_err(Failure::Flood),
     };
     match result {
@@ -182,6 +183,21 @@ fn tracker_addr(text: &str) -> Result<TrackerAddr, Failure> {
         )));
     }
     Ok(TrackerAddr::Text(resolve(text)?))
+}
+
+fn run_status(args: StatusArgs) -> Result<(), Failure> {
+    let tracker = net::resolve(&args.tracker).map_err(|e| {
+        Failure::Usage(format!(
+            "tracker `{}` is not a HOST:PORT address: {e}",
+            args.tracker
+        ))
+    })?;
+    status::run(tracker, args.watch).map_err(|source| {
+        Failure::Peer(PeerError::Tracker {
+            addr: tracker,
+            source,
+        })
+    })
 }
 
 fn run_create(args: CreateArgs) -> Result<(), Failure> {

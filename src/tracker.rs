@@ -19,6 +19,7 @@
 
 pub mod announce;
 pub mod http;
+pub mod page;
 pub mod proto;
 pub mod table;
 
@@ -315,6 +316,7 @@ fn answer(request: Request, remote: SocketAddr, table: &PeerTable) -> Reply {
                 .take(proto::MAX_SWARMS_PER_REPLY)
                 .collect(),
         )),
+        Request::Status => Ok(Reply::Status(table.status())),
         Request::Metainfo { info_hash } => Ok(match table.metainfo(&info_hash) {
             Some(metainfo) => Reply::Metainfo(metainfo.as_bytes().to_vec()),
             None => Reply::error(

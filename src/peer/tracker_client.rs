@@ -14,7 +14,9 @@ use crate::infohash::InfoHash;
 use crate::metainfo::Metainfo;
 use crate::net::{self, Timeouts};
 use crate::trace::{self, Dir};
-use crate::tracker::proto::{self, ErrorCode, PeerEntry, ProtoError, Reply, Request, SwarmEntry};
+use crate::tracker::proto::{
+    self, ErrorCode, PeerEntry, ProtoError, Reply, Request, SwarmEntry, SwarmStatus,
+};
 
 /// Why an exchange with the tracker failed.
 #[derive(Debug)]
@@ -186,6 +188,14 @@ impl TrackerClient {
     pub fn swarms(&self) -> Result<Vec<SwarmEntry>, ClientError> {
         match self.exchange(&Request::Swarms, None)? {
             Reply::Swarms(list) => Ok(list),
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// `STATUS`: every swarm with every peer and when it was last heard of.
+    pub fn status(&self) -> Result<Vec<SwarmStatus>, ClientError> {
+        match self.exchange(&Request::Status, None)? {
+            Reply::Status(list) => Ok(list),
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
     }

@@ -1,4 +1,5 @@
-//! Serving HTTP on the tracker's port: BEP 3 announces from real BitTorrent clients.
+//! Serving HTTP on the tracker's port: BEP 3 announces from real BitTorrent clients, and the
+//! live status page (`/`) for people.
 //!
 //! The blocking calls, for one connection: `read` a request head (capped), update the peer
 //! table (its lock let go before replying), `write_all` the response, and repeat while the
@@ -12,9 +13,11 @@ use std::time::Duration;
 use log::{info, warn};
 
 use super::http::{self, Event, HttpError};
+use super::page;
 use super::table::PeerTable;
 use crate::infohash::to_hex;
 use crate::net;
+use crate::status::SwarmView;
 use crate::trace::{self, Dir};
 
 /// Serves HTTP requests on one connection until it closes.
@@ -63,12 +66,23 @@ fn respond(
     if request.method != "GET" {
         return (405, "text/plain", b"only GET is served\n".to_vec());
     }
-    if request.path() != "/announce" {
-        return (
-            404,
-            "text/plain",
-            b"not found: the announce URL is /announce\n".to_vec(),
-        );
+    match request.path() {
+        "/announce" => {}
+        "/" | "/status" => {
+            let swarms: Vec<SwarmView> =
+                table.status().iter().map(SwarmView::from_status).collect();
+            let name = local.map_or_else(|| "tracker".to_string(), |a| a.to_string());
+            info!("{remote}: sent the status page");
+            return (
+                200,
+                "text/html; charset=utf-8",
+                page::render(&swarms, &name).into_bytes(),
+            );
+        }
+        _ => {
+            let body = b"not found: the announce URL is /announce, the status page is /\n";
+            return (404, "text/plain", body.to_vec());
+        }
     }
     let announce = match http::parse_announce(request.query()) {
         Ok(announce) => announce,

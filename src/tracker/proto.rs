@@ -46,6 +46,8 @@ pub enum Request {
     Leave { info_hash: InfoHash, port: u16 },
     /// `SWARMS`: the swarms this tracker knows.
     Swarms,
+    /// `STATUS`: every swarm with every peer, its pieces and when it was last heard of.
+    Status,
     /// `METAINFO <info-hash>`: the swarm's .torrent bytes.
     Metainfo { info_hash: InfoHash },
     /// `PUBLISH <info-hash> <length>` then `length` bytes of .torrent.
@@ -72,6 +74,14 @@ pub struct SwarmEntry {
     pub pieces: u32,
     pub peers: usize,
     pub name: String,
+}
+
+/// One swarm of a `STATUS` reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwarmStatus {
+    pub swarm: SwarmEntry,
+    /// Each peer, and milliseconds since the tracker last heard of it.
+    pub peers: Vec<(PeerEntry, u64)>,
 }
 
 /// Machine-readable reason of an `ERR` reply; the rest of the line is for people.
@@ -122,6 +132,9 @@ pub enum Reply {
     Peers(Vec<PeerEntry>),
     /// `SWARMS <n>` then n lines `SWARM <info-hash> <pieces> <peers> <name>`.
     Swarms(Vec<SwarmEntry>),
+    /// `STATUS <n>`, then per swarm a `SWARM` line whose peer count is the number of
+    /// `PEER <ip> <port> <pieces> <ms since last heard>` lines after it.
+    Status(Vec<SwarmStatus>),
     /// `METAINFO <length>`, `length` raw bytes, a newline.
     Metainfo(Vec<u8>),
     /// `ERR <code> <text>`
@@ -266,6 +279,10 @@ impl Request {
                 want(0, "SWARMS")?;
                 Request::Swarms
             }
+            "STATUS" => {
+                want(0, "STATUS")?;
+                Request::Status
+            }
             "METAINFO" => {
                 want(1, "METAINFO <info-hash>")?;
                 Request::Metainfo {
@@ -312,6 +329,7 @@ impl Request {
             Request::List { info_hash, port } => format!("LIST {info_hash} {port}"),
             Request::Leave { info_hash, port } => format!("LEAVE {info_hash} {port}"),
             Request::Swarms => "SWARMS".to_string(),
+            Request::Status => "STATUS".to_string(),
             Request::Metainfo { info_hash } => format!("METAINFO {info_hash}"),
             Request::Publish { info_hash, length } => format!("PUBLISH {info_hash} {length}"),
             Request::Help => "HELP".to_string(),
@@ -328,6 +346,7 @@ impl Request {
             Request::List { .. } => "LIST",
             Request::Leave { .. } => "LEAVE",
             Request::Swarms => "SWARMS",
+            Request::Status => "STATUS",
             Request::Metainfo { .. } => "METAINFO",
             Request::Publish { .. } => "PUBLISH",
             Request::Help => "HELP",
@@ -366,7 +385,7 @@ impl Request {
             Request::Publish { info_hash, length } => {
                 vec![hash(info_hash), ("length", (*length).into())]
             }
-            Request::Swarms | Request::Help | Request::Quit => Vec::new(),
+            Request::Swarms | Request::Status | Request::Help | Request::Quit => Vec::new(),
         }
     }
 }
@@ -379,6 +398,7 @@ impl Reply {
             Reply::Pong => "PONG",
             Reply::Peers(_) => "PEERS",
             Reply::Swarms(_) => "SWARMS",
+            Reply::Status(_) => "STATUS",
             Reply::Metainfo(_) => "METAINFO",
             Reply::Err { .. } => "ERR",
             Reply::Bye => "BYE",
@@ -391,6 +411,7 @@ impl Reply {
             Reply::Ok(text) => format!("OK {}", truncate(text)),
             Reply::Peers(peers) => format!("PEERS {}", peers.len()),
             Reply::Swarms(list) => format!("SWARMS {}", list.len()),
+            Reply::Status(list) => format!("STATUS {}", list.len()),
             Reply::Metainfo(bytes) => format!("METAINFO {}", bytes.len()),
             Reply::Err { code, message } => format!("ERR {} {message}", code.as_str()),
             Reply::Pong | Reply::Bye => self.name().to_string(),
@@ -402,6 +423,7 @@ impl Reply {
         match self {
             Reply::Peers(peers) => vec![("count", peers.len().into())],
             Reply::Swarms(list) => vec![("count", list.len().into())],
+            Reply::Status(list) => vec![("count", list.len().into())],
             Reply::Metainfo(bytes) => vec![("length", bytes.len().into())],
             Reply::Err { code, .. } => vec![("code", code.as_str().into())],
             Reply::Ok(_) | Reply::Pong | Reply::Bye => Vec::new(),
@@ -410,7 +432,7 @@ impl Reply {
 }
 
 /// The text `HELP` answers with (as `OK` lines would be ambiguous, it is one `OK` line).
-pub const HELP: &str = "requests: JOIN <info-hash> <port> <pieces> | PING <info-hash> <port> | REPORT <info-hash> <port> <pieces> | LIST <info-hash> <port> | LEAVE <info-hash> <port> | SWARMS | METAINFO <info-hash> | PUBLISH <info-hash> <length> | QUIT; pieces are ranges like 0-3,7 or -";
+pub const HELP: &str = "requests: JOIN <info-hash> <port> <pieces> | PING <info-hash> <port> | REPORT <info-hash> <port> <pieces> | LIST <info-hash> <port> | LEAVE <info-hash> <port> | SWARMS | STATUS | METAINFO <info-hash> | PUBLISH <info-hash> <length> | QUIT; pieces are ranges like 0-3,7 or -";
 
 impl Reply {
     pub fn error(code: ErrorCode, message: impl Into<String>) -> Reply {
@@ -442,6 +464,24 @@ impl Reply {
                         "SWARM {} {} {} {}",
                         s.info_hash, s.pieces, s.peers, s.name
                     )?;
+                }
+                Ok(())
+            }
+            Reply::Status(swarms) => {
+                writeln!(out, "STATUS {}", swarms.len())?;
+                for status in swarms {
+                    let s = &status.swarm;
+                    writeln!(
+                        out,
+                        "SWARM {} {} {} {}",
+                        s.info_hash,
+                        s.pieces,
+                        status.peers.len(),
+                        s.name
+                    )?;
+                    for (peer, ms) in &status.peers {
+                        writeln!(out, "PEER {} {} {} {ms}", peer.ip, peer.port, peer.pieces)?;
+                    }
                 }
                 Ok(())
             }
@@ -483,6 +523,24 @@ impl Reply {
                     .map(|_| parse_swarm(&read_line(input)?))
                     .collect::<Result<_, _>>()?;
                 Ok(Reply::Swarms(swarms))
+            }
+            "STATUS" => {
+                let count = parse_count(rest, MAX_SWARMS_PER_REPLY)?;
+                let mut swarms = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let swarm = parse_swarm(&read_line(input)?)?;
+                    if swarm.peers > MAX_PEERS_PER_REPLY {
+                        return Err(bad(format!(
+                            "{} peers in one swarm is over the cap",
+                            swarm.peers
+                        )));
+                    }
+                    let peers = (0..swarm.peers)
+                        .map(|_| parse_peer_status(&read_line(input)?))
+                        .collect::<Result<_, _>>()?;
+                    swarms.push(SwarmStatus { swarm, peers });
+                }
+                Ok(Reply::Status(swarms))
             }
             "METAINFO" => {
                 let length = parse_count(rest, MAX_TORRENT_BYTES)?;
@@ -526,6 +584,23 @@ fn parse_peer(line: &str) -> Result<PeerEntry, ProtoError> {
             truncate(line)
         ))),
     }
+}
+
+/// `PEER <ip> <port> <pieces> <ms>` of a `STATUS` reply.
+fn parse_peer_status(line: &str) -> Result<(PeerEntry, u64), ProtoError> {
+    let (head, ms) = line.rsplit_once(' ').ok_or_else(|| {
+        bad(format!(
+            "expected `PEER <ip> <port> <pieces> <ms>`, got `{}`",
+            truncate(line)
+        ))
+    })?;
+    let ms = ms.parse().map_err(|_| {
+        bad(format!(
+            "`{}` is not a number of milliseconds",
+            truncate(ms)
+        ))
+    })?;
+    Ok((parse_peer(head)?, ms))
 }
 
 fn parse_swarm(line: &str) -> Result<SwarmEntry, ProtoError> {

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use crate::infohash::InfoHash;
 use crate::metainfo::Metainfo;
 use crate::pieces::PieceSet;
-use crate::tracker::proto::{ErrorCode, PeerEntry, SwarmEntry};
+use crate::tracker::proto::{
+    ErrorCode, MAX_PEERS_PER_REPLY, MAX_SWARMS_PER_REPLY, PeerEntry, SwarmEntry, SwarmStatus,
+};
 
 /// How peers are told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -309,6 +311,42 @@ impl PeerTable {
         list
     }
 
+    /// Every swarm with every peer (capped), its pieces and milliseconds since it was last
+    /// heard of: the `STATUS` reply and the status page.
+    pub fn status(&self) -> Vec<SwarmStatus> {
+        let swarms = self.lock();
+        let mut list: Vec<SwarmStatus> = swarms
+            .iter()
+            .take(MAX_SWARMS_PER_REPLY)
+            .map(|(hash, swarm)| {
+                let mut peers: Vec<&PeerRecord> = swarm.peers.values().collect();
+                peers.sort_by_key(|p| p.addr);
+                let peers: Vec<(PeerEntry, u64)> = peers
+                    .into_iter()
+                    .take(MAX_PEERS_PER_REPLY)
+                    .map(|p| (entry(p), p.last_seen.elapsed().as_millis() as u64))
+                    .collect();
+                let swarm = SwarmEntry {
+                    info_hash: *hash,
+                    pieces: swarm.metainfo.as_ref().map_or(0, |m| m.num_pieces()),
+                    peers: peers.len(),
+                    name: swarm
+                        .metainfo
+                        .as_ref()
+                        .map_or_else(|| "-".to_string(), |m| m.name.clone()),
+                };
+                SwarmStatus { swarm, peers }
+            })
+            .collect();
+        list.sort_by(|a, b| {
+            b.swarm
+                .peers
+                .cmp(&a.swarm.peers)
+                .then(a.swarm.info_hash.cmp(&b.swarm.info_hash))
+        });
+        list
+    }
+
     /// Every peer of a swarm with its pieces and seconds since it was last seen (status view).
     pub fn peers(&self, info_hash: &InfoHash) -> Vec<(SocketAddr, Option<PieceSet>, f64)> {
         let swarms = self.lock();
@@ -373,6 +411,19 @@ fn parse_pieces(swarm: &Swarm, ranges: &str) -> Result<PieceSet, TableError> {
     PieceSet::from_ranges(ranges, count).map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))
 }
 
+/// A peer as replies list it.
+fn entry(p: &PeerRecord) -> PeerEntry {
+    PeerEntry {
+        ip: p.addr.ip(),
+        port: p.addr.port(),
+        // `?`: a client that announced over HTTP; its pieces are learned from itself.
+        pieces: p
+            .pieces
+            .as_ref()
+            .map_or_else(|| "?".to_string(), PieceSet::to_ranges),
+    }
+}
+
 /// The swarm's peers other than `key`, capped, the most complete first.
 fn others(swarm: &Swarm, key: PeerKey) -> Vec<PeerEntry> {
     let mut list: Vec<&PeerRecord> = swarm
@@ -384,7 +435,7 @@ fn others(swarm: &Swarm, key: PeerKey) -> Vec<PeerEntry> {
     let held = |p: &PeerRecord| p.pieces.as_ref().map_or(0, PieceSet::count);
     list.sort_by(|a, b| held(b).cmp(&held(a)).then(a.addr.cmp(&b.addr)));
     list.into_iter()
-        .take(crate::tracker::proto::MAX_PEERS_PER_REPLY)
+        .take(MAX_PEERS_PER_REPLY)
         .map(|p| PeerEntry {
             ip: p.addr.ip(),
             port: p.addr.port(),

@@ -66,6 +66,7 @@ fn requests_parse_from_golden_lines() {
             },
         ),
         ("SWARMS".to_string(), Request::Swarms),
+        ("status".to_string(), Request::Status),
         (
             format!("METAINFO {HASH}"),
             Request::Metainfo { info_hash: hash() },
