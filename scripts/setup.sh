@@ -4,7 +4,7 @@
 # Idempotent: installs only what is missing. Needs root (or sudo) the first time.
 set -euo pipefail
 
-packages=(transmission-cli mktorrent python3-libtorrent aria2 opentracker tshark tmux)
+packages=(transmission-cli mktorrent python3-libtorrent aria2 opentracker tshark chromium tmux)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -1,11 +1,13 @@
 //! Log set-up: one line per event, `time level [thread] message`, so tmux panes show which
-//! thread did what. `RUST_LOG` selects the level (default `info`).
+//! thread did what. `RUST_LOG` selects the level (default `info` for the long-running
+//! processes, `warn` for one-shot commands whose output is their result).
 
 use std::io::Write;
 
-/// Installs the logger once; later calls (tests) are ignored.
-pub fn init() {
-    let env = env_logger::Env::default().default_filter_or("info");
+/// Installs the logger once, at `default` unless `RUST_LOG` says otherwise; later calls (tests)
+/// are ignored.
+pub fn init(default: &str) {
+    let env = env_logger::Env::default().default_filter_or(default);
     let _ = env_logger::Builder::from_env(env)
         .format(|buf, record| {
             let now = buf.timestamp_millis();

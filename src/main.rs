@@ -81,7 +81,8 @@ fn exit_code(failure: &Failure) -> u8 {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init();
+    let quiet = matches!(cli.command, Command::Status(_) | Command::Create(_));
+    logging::init(if quiet { "warn" } else { "info" });
     let result = match cli.command {
         Command::Tracker(args) => run_tracker(args),
         Command::Peer(args) => run_peer(args),
