@@ -69,6 +69,10 @@ pub struct TrackerArgs {
     /// Write every message sent or received to FILE, one JSON object per line.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Hold every message back this long before sending it, logging the wait, so a class can
+    /// follow the protocol message by message (for example 500ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub slow_motion: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +129,10 @@ pub struct PeerArgs {
     /// Write every message sent or received to FILE, one JSON object per line.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Hold every message back this long before sending it, logging the wait, so a class can
+    /// follow the protocol message by message (for example 500ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub slow_motion: Option<Duration>,
     /// Exit once the file is complete instead of seeding on.
     #[arg(long)]
     pub exit_when_complete: bool,

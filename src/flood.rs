@@ -66,6 +66,9 @@ pub struct PeerArgs {
     /// Write every datagram sent or received to FILE, one JSON object per line.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Hold every datagram back this long before sending it, logging the wait.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub slow_motion: Option<Duration>,
     #[command(flatten)]
     pub loss: LossArgs,
 }
@@ -107,6 +110,9 @@ pub struct ClientArgs {
     /// Write every datagram sent or received to FILE, one JSON object per line.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Hold every datagram back this long before sending it, logging the wait.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub slow_motion: Option<Duration>,
     #[command(flatten)]
     pub loss: LossArgs,
 }
@@ -209,6 +215,7 @@ pub fn run(command: FloodCommand) -> Result<(), FloodError> {
 }
 
 fn run_peer(args: PeerArgs) -> Result<(), FloodError> {
+    crate::net::traced::set_slow_motion(args.slow_motion.unwrap_or_default());
     if let Some(path) = &args.trace {
         crate::trace::init(path, &format!("flood-peer-{}", args.addr))?;
     }
@@ -233,6 +240,7 @@ fn run_peer(args: PeerArgs) -> Result<(), FloodError> {
 }
 
 fn run_client(args: ClientArgs) -> Result<(), FloodError> {
+    crate::net::traced::set_slow_motion(args.slow_motion.unwrap_or_default());
     let log_dir = std::env::current_dir()?;
     let seed = args.seed.unwrap_or_else(|| rand::rng().random());
     let config = client::ClientConfig {

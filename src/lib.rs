@@ -20,6 +20,7 @@ pub mod peer;
 pub mod pieces;
 pub mod scheduler;
 pub mod status;
+pub mod threads;
 pub mod trace;
 pub mod tracker;
 pub mod units;

@@ -11,6 +11,7 @@ use bittorrent_sim::cli::{Cli, Command, CreateArgs, PeerArgs, StatusArgs, Tracke
 use bittorrent_sim::flood::{self, FloodError};
 use bittorrent_sim::metainfo::{self, Metainfo, MetainfoError};
 use bittorrent_sim::net;
+use bittorrent_sim::net::traced::set_slow_motion;
 use bittorrent_sim::peer::http_tracker::AnnounceUrl;
 use bittorrent_sim::peer::{self, PeerConfig, PeerError, Source, TrackerAddr};
 use bittorrent_sim::tracker::table::Identity;
@@ -100,6 +101,7 @@ fn main() -> ExitCode {
 }
 
 fn run_tracker(args: TrackerArgs) -> Result<(), Failure> {
+    set_slow_motion(args.slow_motion.unwrap_or_default());
     if let Some(path) = &args.trace {
         trace::init(path, "tracker").map_err(|e| Failure::Tracker(TrackerError::Io(e)))?;
     }
@@ -119,6 +121,7 @@ fn run_tracker(args: TrackerArgs) -> Result<(), Failure> {
 }
 
 fn run_peer(args: PeerArgs) -> Result<(), Failure> {
+    set_slow_motion(args.slow_motion.unwrap_or_default());
     let tracker_text = match (&args.tracker, &args.torrent) {
         (Some(tracker), _) => tracker.clone(),
         (None, Some(path)) => {

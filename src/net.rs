@@ -2,16 +2,17 @@
 //!
 //! * [`connect`] opens every outgoing TCP connection, and [`configure`] sets the read and write
 //!   timeouts of every TCP socket, outgoing or accepted: no blocking call waits forever.
-//! * [`ThreadCap`] spawns named threads and counts them against a cap, so a flood of
-//!   connections waits in the kernel's listen queue instead of exhausting memory.
+//! * [`traced::Traced`] wraps a socket so that, at `debug`, every blocking `read` and `write`
+//!   is logged before and after, with its size and how long it blocked; `--slow-motion` holds
+//!   every message back before it is sent ([`traced::slow_motion`]).
 //!
-//! Nothing here knows a protocol.
+//! Nothing here knows a protocol. Threads are in `threads.rs`.
+
+pub mod traced;
 
 use std::io;
 use std::io::Read;
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 use log::debug;
@@ -56,6 +57,10 @@ pub fn connect(
     timeouts: Timeouts,
 ) -> io::Result<TcpStream> {
     let started = Instant::now();
+    debug!(
+        "connect to {remote}: blocking (timeout {:?})",
+        timeouts.connect
+    );
     let socket = Socket::new(
         Domain::for_address(remote),
         Type::STREAM,
@@ -69,6 +74,29 @@ pub fn connect(
     configure(&stream, timeouts)?;
     debug!("connect to {remote} took {:?}", started.elapsed());
     Ok(stream)
+}
+
+/// `bind` + `listen` on `addr`, logged before and after.
+pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    debug!("bind and listen on {addr}");
+    let listener = TcpListener::bind(addr)?;
+    debug!("listening on {}", listener.local_addr()?);
+    Ok(listener)
+}
+
+/// `accept()`: blocks until a peer connects; logged before and after.
+pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+    let started = Instant::now();
+    debug!("accept: blocking until a connection arrives");
+    let (stream, remote) = listener.accept()?;
+    debug!("accept: {remote} connected after {:?}", started.elapsed());
+    Ok((stream, remote))
+}
+
+/// `shutdown` both ways, then the socket is closed when dropped; logged.
+pub fn close(stream: &TcpStream, remote: SocketAddr) {
+    debug!("close connection to {remote}");
+    let _ = stream.shutdown(Shutdown::Both);
 }
 
 /// Resolves `HOST:PORT` to one address, preferring IPv4 (every protocol here is IPv4-first).
@@ -108,114 +136,9 @@ pub fn close_after_refusal(stream: &TcpStream) {
     }
 }
 
-/// Spawns named threads, at most `max` alive at once. [`ThreadCap::spawn`] waits for a free
-/// slot, so an accept loop that spawns through it stops accepting while the cap is reached.
-#[derive(Clone)]
-pub struct ThreadCap {
-    inner: Arc<(Mutex<usize>, Condvar)>,
-    max: usize,
-}
-
-impl ThreadCap {
-    pub fn new(max: usize) -> ThreadCap {
-        ThreadCap {
-            inner: Arc::new((Mutex::new(0), Condvar::new())),
-            max: max.max(1),
-        }
-    }
-
-    /// Threads alive now.
-    pub fn live(&self) -> usize {
-        *self.inner.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub fn max(&self) -> usize {
-        self.max
-    }
-
-    /// Waits for a free slot, then runs `work` on a new thread called `name`. The slot is given
-    /// back when `work` returns or panics.
-    pub fn spawn<F>(&self, name: String, work: F) -> io::Result<JoinHandle<()>>
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        let (count, freed) = &*self.inner;
-        let mut live = count.lock().unwrap_or_else(PoisonError::into_inner);
-        while *live >= self.max {
-            live = freed.wait(live).unwrap_or_else(PoisonError::into_inner);
-        }
-        *live += 1;
-        drop(live);
-        let slot = Slot(Arc::clone(&self.inner));
-        let spawned = thread::Builder::new().name(name).spawn(move || {
-            let _slot = slot;
-            work();
-        });
-        // On failure the closure, and with it the slot, was dropped: the count is already back.
-        spawned
-    }
-}
-
-/// Gives a thread's slot back when dropped.
-struct Slot(Arc<(Mutex<usize>, Condvar)>);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let (count, freed) = &*self.0;
-        let mut live = count.lock().unwrap_or_else(PoisonError::into_inner);
-        *live = live.saturating_sub(1);
-        freed.notify_one();
-    }
-}
-
-/// Spawns one named thread outside any cap (the long-lived ones: accept loops, scheduler).
-pub fn spawn_named<F>(name: &str, work: F) -> io::Result<JoinHandle<()>>
-where
-    F: FnOnce() + Send + 'static,
-{
-    thread::Builder::new().name(name.to_string()).spawn(work)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc;
-
-    #[test]
-    fn thread_cap_never_runs_more_than_max() {
-        let cap = ThreadCap::new(2);
-        let (release_tx, release_rx) = crossbeam_channel::unbounded::<()>();
-        let (started_tx, started_rx) = mpsc::channel();
-        for i in 0..2 {
-            let rx = release_rx.clone();
-            let tx = started_tx.clone();
-            cap.spawn(format!("t{i}"), move || {
-                tx.send(()).ok();
-                rx.recv().ok();
-            })
-            .expect("spawn");
-        }
-        for _ in 0..2 {
-            started_rx
-                .recv_timeout(Duration::from_secs(5))
-                .expect("thread started");
-        }
-        assert_eq!(cap.live(), 2);
-        // A third spawn must wait until one slot is released.
-        let cap2 = cap.clone();
-        let third = thread::spawn(move || cap2.spawn("t2".into(), || {}).map(|h| h.join()));
-        assert!(started_rx.recv_timeout(Duration::from_millis(50)).is_err());
-        assert_eq!(cap.live(), 2);
-        release_tx.send(()).expect("release");
-        let joined = third.join().expect("join");
-        assert!(joined.is_ok());
-        release_tx.send(()).expect("release");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while cap.live() != 0 && Instant::now() < deadline {
-            thread::yield_now();
-        }
-        assert_eq!(cap.live(), 0);
-    }
 
     #[test]
     fn connect_binds_the_requested_source_address() {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Select, Sender, never, tick, unbounded};
 use log::debug;
 
-use crate::net::spawn_named;
+use crate::threads::spawn_named;
 
 /// Starts the scheduler thread `name`, firing each `(interval, task)` every interval (the
 /// first time one interval after start). The thread ends when the returned receiver is

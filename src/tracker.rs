@@ -33,8 +33,10 @@ use std::time::Duration;
 use log::{debug, info, warn};
 
 use crate::metainfo::{Metainfo, MetainfoError};
-use crate::net::{self, ThreadCap, Timeouts};
+use crate::net::traced::{Traced, slow_motion};
+use crate::net::{self, Timeouts};
 use crate::scheduler;
+use crate::threads::{self, ThreadCap};
 use crate::trace::{self, Dir};
 use proto::{ErrorCode, ProtoError, Reply, Request};
 use table::{Identity, PeerTable};
@@ -106,7 +108,7 @@ impl Tracker {
             );
             table.publish(metainfo);
         }
-        let listener = TcpListener::bind(config.addr).map_err(|source| TrackerError::Bind {
+        let listener = net::listen(config.addr).map_err(|source| TrackerError::Bind {
             addr: config.addr,
             source,
         })?;
@@ -133,9 +135,19 @@ impl Tracker {
         };
         info!("tracker listening on {} ({mode})", self.local_addr()?);
         start_cleanup(Arc::clone(&self.table), self.config.cleanup_interval)?;
+        // The accept loop gets a thread of its own so its log lines say `tracker-accept`.
+        let accept = threads::spawn_named("tracker-accept", move || self.accept_loop())?;
+        accept
+            .join()
+            .map_err(|_| io::Error::other("the accept thread panicked"))?;
+        Ok(())
+    }
+
+    /// Step 2: `accept` and hand each connection to its own thread.
+    fn accept_loop(self) {
         let cap = ThreadCap::new(self.config.max_connections);
         loop {
-            let (stream, remote) = match self.listener.accept() {
+            let (stream, remote) = match net::accept(&self.listener) {
                 Ok(accepted) => accepted,
                 Err(e) => {
                     warn!("accept failed: {e}");
@@ -172,7 +184,7 @@ struct CleanUp;
 /// Step 4: the scheduler thread fires `CleanUp`; the clean-up thread applies it.
 fn start_cleanup(table: Arc<PeerTable>, every: Duration) -> io::Result<()> {
     let ticks = scheduler::start("scheduler", vec![(every, CleanUp)])?;
-    net::spawn_named("tracker-cleanup", move || {
+    threads::spawn_named("tracker-cleanup", move || {
         for CleanUp in ticks {
             let removed = table.remove_stale();
             for gone in &removed {
@@ -202,7 +214,7 @@ fn serve_connection(
             ..Timeouts::EXCHANGE
         },
     )?;
-    let mut reader = BufReader::new(stream);
+    let mut reader = BufReader::new(Traced::new(stream, remote));
     // A request starting with `GET ` is HTTP (a real client announcing); anything else is
     // our line protocol.
     if reader.fill_buf()?.starts_with(b"GET ") {
@@ -340,7 +352,7 @@ fn answer(request: Request, remote: SocketAddr, table: &PeerTable) -> Reply {
 /// Reads a `PUBLISH` body, checks it is a torrent whose info-hash is the one announced, and
 /// learns it.
 fn receive_metainfo(
-    reader: &mut BufReader<&TcpStream>,
+    reader: &mut BufReader<Traced<'_>>,
     remote: SocketAddr,
     table: &PeerTable,
     info_hash: crate::infohash::InfoHash,
@@ -375,7 +387,8 @@ fn receive_metainfo(
 }
 
 fn send(stream: &TcpStream, remote: SocketAddr, reply: &Reply) -> io::Result<()> {
-    let mut out = BufWriter::new(stream);
+    slow_motion(remote, reply.name());
+    let mut out = BufWriter::new(Traced::new(stream, remote));
     reply.write_to(&mut out)?;
     out.flush()?;
     info!("{remote}: sent {}", reply.summary());

@@ -59,27 +59,25 @@ impl FloodSocket {
             return;
         }
         let ids = |ids: &[u16]| ids.iter().map(u16::to_string).collect::<Vec<_>>().join(",");
-        let (kind, fields): (&str, Vec<(&str, trace::Value)>) = match message {
-            Message::Hello { ids: list } => ("HELLO", vec![("ids", ids(list).into())]),
+        let fields: Vec<(&str, trace::Value)> = match message {
+            Message::Hello { ids: list } => vec![("ids", ids(list).into())],
             Message::Query {
                 client,
                 ttl,
                 ids: list,
-            } => (
-                "QUERY",
-                vec![
-                    ("client", client.to_string().into()),
-                    ("ttl", (*ttl).into()),
-                    ("ids", ids(list).into()),
-                ],
-            ),
-            Message::ChunksInfo { ids: list } => ("CHUNKS_INFO", vec![("ids", ids(list).into())]),
-            Message::Get { ids: list } => ("GET", vec![("ids", ids(list).into())]),
-            Message::Response { id, data } => (
-                "RESPONSE",
-                vec![("id", (*id).into()), ("size", data.len().into())],
-            ),
+            } => vec![
+                ("client", client.to_string().into()),
+                ("ttl", (*ttl).into()),
+                ("ids", ids(list).into()),
+            ],
+            Message::ChunksInfo { ids: list } | Message::Get { ids: list } => {
+                vec![("ids", ids(list).into())]
+            }
+            Message::Response { id, data } => {
+                vec![("id", (*id).into()), ("size", data.len().into())]
+            }
         };
+        let kind = message_name(message);
         let local = self.socket.local_addr().ok();
         trace::record(dir, "flood", local, SocketAddr::V4(remote), kind, &fields);
     }
@@ -107,6 +105,8 @@ impl FloodSocket {
             info!("drop {message} to {to} (--drop-outgoing)");
             return;
         }
+        crate::net::traced::slow_motion(to, message_name(message));
+        debug!("send_to {to}: {} bytes", bytes.len());
         match self.socket.send_to(&bytes, to) {
             Ok(_) => {
                 info!("send {message} to {to}");
@@ -121,6 +121,7 @@ impl FloodSocket {
     /// the datagram was malformed (logged and ignored); `Err` only for a failure of the socket.
     pub fn recv(&mut self, wait: Duration) -> io::Result<Option<(SocketAddrV4, Message)>> {
         self.socket.set_read_timeout(Some(wait.max(MIN_WAIT)))?;
+        log::trace!("recv_from: blocking up to {wait:?}");
         let (len, from) = match self.socket.recv_from(&mut self.buffer) {
             Ok(received) => received,
             Err(e) if is_timeout(&e) => return Ok(None),
@@ -156,6 +157,17 @@ impl FloodSocket {
                 Ok(None)
             }
         }
+    }
+}
+
+/// The protocol's name of a message type.
+fn message_name(message: &Message) -> &'static str {
+    match message {
+        Message::Hello { .. } => "HELLO",
+        Message::Query { .. } => "QUERY",
+        Message::ChunksInfo { .. } => "CHUNKS_INFO",
+        Message::Get { .. } => "GET",
+        Message::Response { .. } => "RESPONSE",
     }
 }
 

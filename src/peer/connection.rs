@@ -36,6 +36,10 @@ use log::{debug, info};
 
 use super::Shared;
 use super::frames::{FrameReader, Next};
+use crate::net::{
+    self,
+    traced::{Traced, slow_motion},
+};
 use crate::pieces::PieceSet;
 use crate::trace::{self, Dir};
 use crate::wire::{Handshake, Message, WireError};
@@ -192,7 +196,7 @@ struct Conn<'a> {
     local: Option<SocketAddr>,
     shared: &'a Shared,
     stream: &'a TcpStream,
-    writer: BufWriter<&'a TcpStream>,
+    writer: BufWriter<Traced<'a>>,
     frames: FrameReader,
     events: &'a Sender<Event>,
     /// The remote's pieces as it told us (bitfield, haves).
@@ -218,6 +222,7 @@ pub fn run(
     commands: (Sender<Command>, Receiver<Command>),
 ) {
     let result = handshake_and_serve(&stream, remote, outgoing, id, &shared, &events, commands);
+    net::close(&stream, remote);
     let reason = match result {
         Ok(()) => "closed".to_string(),
         Err(e) if e.is_disconnect() => {
@@ -246,8 +251,8 @@ fn handshake_and_serve(
     (commands_tx, commands): (Sender<Command>, Receiver<Command>),
 ) -> Result<(), ConnError> {
     let metainfo = &shared.metainfo;
-    let mut writer = BufWriter::with_capacity(64 * 1024, stream);
-    let mut reader = stream;
+    let mut writer = BufWriter::with_capacity(64 * 1024, Traced::new(stream, remote));
+    let mut reader = Traced::new(stream, remote);
     let local = stream.local_addr().ok();
     let trace_handshake = |dir, peer_id: &[u8; 20]| {
         let fields = [
@@ -393,7 +398,7 @@ impl Conn<'_> {
             self.stream.set_nonblocking(busy)?;
             self.nonblocking = busy;
         }
-        let mut reader = self.stream;
+        let mut reader = Traced::polling(self.stream, self.remote);
         let first = self.frames.next(&mut reader)?;
         if self.nonblocking {
             self.stream.set_nonblocking(false)?;
@@ -475,6 +480,7 @@ impl Conn<'_> {
     }
 
     fn send(&mut self, message: &Message) -> Result<(), ConnError> {
+        slow_motion(self.remote, message.name());
         info!("{}: send {message:?}", self.remote);
         trace::wire(Dir::Send, self.local, self.remote, message);
         message.write_to(&mut self.writer)?;

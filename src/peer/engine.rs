@@ -21,6 +21,7 @@ use super::connection::{self, Command, ConnId, Event, PieceFailure};
 use super::picker::{self, Avoid, Holder};
 use crate::net::{self, Timeouts};
 use crate::pieces::PieceSet;
+use crate::threads;
 
 /// A holder whose data fails its hash this many times is never used again.
 pub const STRIKES_TO_BAN: u32 = 2;
@@ -277,7 +278,7 @@ impl Engine {
         let shared = Arc::clone(&self.shared);
         let events = self.events_tx.clone();
         let name = format!("{}-download-{id}", shared.name);
-        let spawned = net::spawn_named(&name, move || {
+        let spawned = threads::spawn_named(&name, move || {
             match net::connect(addr, shared.local_ip, CONNECT_TIMEOUTS) {
                 Ok(stream) => {
                     info!("{addr}: connected");

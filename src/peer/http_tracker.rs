@@ -13,6 +13,7 @@ use log::info;
 use super::tracker_client::ClientError;
 use crate::bencode::{self, Kind};
 use crate::infohash::InfoHash;
+use crate::net::traced::{Traced, slow_motion};
 use crate::net::{self, Timeouts};
 use crate::trace::{self, Dir};
 use crate::tracker::http::percent_encode;
@@ -108,8 +109,9 @@ impl HttpTracker {
             self.url.host_port,
             env!("CARGO_PKG_VERSION")
         );
-        let mut stream = net::connect(self.addr, self.local_ip, Timeouts::EXCHANGE)?;
-        stream.write_all(request.as_bytes())?;
+        let stream = net::connect(self.addr, self.local_ip, Timeouts::EXCHANGE)?;
+        slow_motion(self.addr, "announce");
+        Traced::new(&stream, self.addr).write_all(request.as_bytes())?;
         let event = params.event.unwrap_or("update");
         info!(
             "{}: sent announce {event} (left {})",
@@ -124,7 +126,7 @@ impl HttpTracker {
         ];
         trace::record(Dir::Send, "http", local, self.addr, "announce", &fields);
         let mut reply = Vec::new();
-        (&mut stream)
+        Traced::new(&stream, self.addr)
             .take(MAX_REPLY_LEN as u64 + 1)
             .read_to_end(&mut reply)?;
         if reply.len() > MAX_REPLY_LEN {

@@ -12,7 +12,8 @@ use log::{debug, warn};
 
 use super::Shared;
 use super::connection::{self, Event};
-use crate::net::{self, ThreadCap, Timeouts};
+use crate::net::{self, Timeouts};
+use crate::threads::{self, ThreadCap};
 
 /// Starts the accept thread.
 pub fn start(
@@ -23,9 +24,9 @@ pub fn start(
 ) -> io::Result<()> {
     let cap = ThreadCap::new(max_connections);
     let name = format!("{}-accept", shared.name);
-    net::spawn_named(&name, move || {
+    threads::spawn_named(&name, move || {
         loop {
-            let (stream, remote) = match listener.accept() {
+            let (stream, remote) = match net::accept(&listener) {
                 Ok(accepted) => accepted,
                 Err(e) => {
                     warn!("accept failed: {e}");

@@ -1,7 +1,7 @@
 //! The peer's main thread: start-up (steps 1 to 4 of `peer.rs`) and the task loop (steps 5
 //! to 7) that blocks on the scheduler's ticks and on the connections' events.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -41,7 +41,7 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
         .bind
         .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
     let listen_addr = SocketAddr::new(bind_ip, config.port);
-    let listener = TcpListener::bind(listen_addr).map_err(|source| PeerError::Bind {
+    let listener = crate::net::listen(listen_addr).map_err(|source| PeerError::Bind {
         addr: listen_addr,
         source,
     })?;

@@ -12,6 +12,7 @@ use log::{debug, info};
 
 use crate::infohash::InfoHash;
 use crate::metainfo::Metainfo;
+use crate::net::traced::{Traced, slow_motion};
 use crate::net::{self, Timeouts};
 use crate::trace::{self, Dir};
 use crate::tracker::proto::{
@@ -88,8 +89,8 @@ impl TrackerClient {
     fn exchange(&self, request: &Request, body: Option<&[u8]>) -> Result<Reply, ClientError> {
         let stream = net::connect(self.tracker, self.local_ip, Timeouts::EXCHANGE)?;
         let line = request.to_line();
-        debug!("{}: write {} bytes", self.tracker, line.len() + 1);
-        let mut out = BufWriter::new(&stream);
+        slow_motion(self.tracker, request.name());
+        let mut out = BufWriter::new(Traced::new(&stream, self.tracker));
         writeln!(out, "{line}")?;
         if let Some(body) = body {
             out.write_all(body)?;
@@ -107,7 +108,7 @@ impl TrackerClient {
             request.name(),
             &request.trace_fields(),
         );
-        let reply = Reply::read_from(&mut BufReader::new(&stream))?;
+        let reply = Reply::read_from(&mut BufReader::new(Traced::new(&stream, self.tracker)))?;
         log_reply(self.tracker, &reply);
         trace::record(
             Dir::Recv,

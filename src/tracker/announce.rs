@@ -17,13 +17,14 @@ use super::page;
 use super::table::PeerTable;
 use crate::infohash::to_hex;
 use crate::net;
+use crate::net::traced::{Traced, slow_motion};
 use crate::status::SwarmView;
 use crate::trace::{self, Dir};
 
 /// Serves HTTP requests on one connection until it closes.
 pub fn serve(
-    reader: &mut BufReader<&TcpStream>,
-    mut stream: &TcpStream,
+    reader: &mut BufReader<Traced<'_>>,
+    stream: &TcpStream,
     remote: SocketAddr,
     table: &PeerTable,
     interval: Duration,
@@ -36,7 +37,12 @@ pub fn serve(
             Err(e) => {
                 warn!("{remote}: bad http request: {e}");
                 let body = format!("bad request: {e}\n");
-                stream.write_all(&http::response(400, "text/plain", body.as_bytes(), false))?;
+                Traced::new(stream, remote).write_all(&http::response(
+                    400,
+                    "text/plain",
+                    body.as_bytes(),
+                    false,
+                ))?;
                 net::close_after_refusal(stream);
                 return Ok(());
             }
@@ -45,7 +51,13 @@ pub fn serve(
         let (status, content_type, body) = respond(&request, local, remote, table, interval);
         // A 400 closes the connection, so its head must say `Connection: close`.
         let keep_alive = request.keep_alive && status != 400;
-        stream.write_all(&http::response(status, content_type, &body, keep_alive))?;
+        slow_motion(remote, "http response");
+        Traced::new(stream, remote).write_all(&http::response(
+            status,
+            content_type,
+            &body,
+            keep_alive,
+        ))?;
         if status == 400 {
             net::close_after_refusal(stream);
         }

@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use log::debug;
 
 use super::{Conn, ConnError};
+use crate::net::traced::slow_motion;
 use crate::trace::{self, Dir};
 use crate::wire::{BLOCK_LEN, write_piece};
 
@@ -55,6 +56,7 @@ impl Conn<'_> {
             let Some((index, begin, length)) = self.uploads.pop() else {
                 return Ok(());
             };
+            slow_motion(self.remote, "piece");
             let data = &mut block[..length as usize];
             self.shared.storage.read_block(index, begin, data)?;
             log::info!(
