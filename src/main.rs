@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use bittorrent_sim::cli::{Cli, Command, CreateArgs, PeerArgs, TrackerArgs};
+use bittorrent_sim::diagram::{self, DiagramError};
 use bittorrent_sim::flood::{self, FloodError};
 use bittorrent_sim::logging;
 use bittorrent_sim::metainfo::{self, Metainfo, MetainfoError};
@@ -24,6 +25,7 @@ enum Failure {
     Peer(PeerError),
     Metainfo(MetainfoError),
     Flood(FloodError),
+    Diagram(DiagramError),
 }
 
 impl fmt::Display for Failure {
@@ -34,6 +36,7 @@ impl fmt::Display for Failure {
             Failure::Peer(e) => write!(f, "{e}"),
             Failure::Metainfo(e) => write!(f, "{e}"),
             Failure::Flood(e) => write!(f, "{e}"),
+            Failure::Diagram(e) => write!(f, "{e}"),
         }
     }
 }
@@ -76,6 +79,7 @@ fn exit_code(failure: &Failure) -> u8 {
         },
         Failure::Peer(PeerError::Io(e)) => io_code(e),
         Failure::Flood(e) => e.exit_code(),
+        Failure::Diagram(e) => e.exit_code(), // 66 missing input, 65 bad trace, 73 output
     }
 }
 
@@ -87,6 +91,7 @@ fn main() -> ExitCode {
         Command::Peer(args) => run_peer(args),
         Command::Create(args) => run_create(args),
         Command::Flood(command) => flood::run(command).map_err(Failure::Flood),
+        Command::Diagram(args) => diagram::run(args).map_err(Failure::Diagram),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
