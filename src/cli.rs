@@ -1,4 +1,4 @@
-//! The command line, as clap structs: `tracker`, `peer`, `create` and `flood`.
+//! The command line, as clap structs: `tracker`, `peer`, `create`, `flood` and `diagram`.
 //!
 //! Only the shape of the arguments lives here; `main.rs` turns them into each subsystem's
 //! configuration and runs it. Every timer takes a unit (`10s`, `250ms`) so tests and demos can
@@ -39,6 +39,8 @@ pub enum Command {
     /// The tracker-less UDP flooding chunk network (the video-chunk assignment).
     #[command(subcommand)]
     Flood(crate::flood::FloodCommand),
+    /// Draw --trace files as a sequence diagram: OUT.md (Mermaid) and OUT.svg.
+    Diagram(crate::diagram::DiagramArgs),
 }
 
 #[derive(Debug, Args)]

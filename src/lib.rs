@@ -11,6 +11,7 @@
 
 pub mod bencode;
 pub mod cli;
+pub mod diagram;
 pub mod flood;
 pub mod infohash;
 pub mod logging;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use bittorrent_sim::cli::{Cli, Command, CreateArgs, PeerArgs, StatusArgs, TrackerArgs};
+use bittorrent_sim::diagram::{self, DiagramError};
 use bittorrent_sim::flood::{self, FloodError};
 use bittorrent_sim::metainfo::{self, Metainfo, MetainfoError};
 use bittorrent_sim::net;
@@ -25,6 +26,7 @@ enum Failure {
     Peer(PeerError),
     Metainfo(MetainfoError),
     Flood(FloodError),
+    Diagram(DiagramError),
 }
 
 impl fmt::Display for Failure {
@@ -35,6 +37,7 @@ impl fmt::Display for Failure {
             Failure::Peer(e) => write!(f, "{e}"),
             Failure::Metainfo(e) => write!(f, "{e}"),
             Failure::Flood(e) => write!(f, "{e}"),
+            Failure::Diagram(e) => write!(f, "{e}"),
         }
     }
 }
@@ -77,6 +80,7 @@ fn exit_code(failure: &Failure) -> u8 {
         },
         Failure::Peer(PeerError::Io(e)) => io_code(e),
         Failure::Flood(e) => e.exit_code(),
+        Failure::Diagram(e) => e.exit_code(), // 66 missing input, 65 bad trace, 73 output
     }
 }
 
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Create(args) => run_create(args),
         Command::Status(args) => run_status(args),
         Command::Flood(command) => flood::run(command).map_err(Failure::Flood),
+        Command::Diagram(args) => diagram::run(args).map_err(Failure::Diagram),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,282 @@
+//! `bittorrent-sim diagram TRACE... -o OUT`: draws the messages of one or more `--trace` files
+//! as a sequence diagram, `OUT.md` (Mermaid, in a fence) and `OUT.svg` (self-contained).
+//!
+//! This file holds the command line, the error type and [`run`]; the work lives in:
+//!
+//! * [`json`]: a strict JSON parser for trace lines;
+//! * [`model`]: reading traces into lines, with file and line number in every error;
+//! * [`resolve`]: naming the remote end of each line (`tracker`, `peer-7001`, or an address);
+//! * [`order`]: pairing sends with receives and the causal order of the messages;
+//! * [`select`]: type and time filters, folding of repeated exchanges, the cap;
+//! * [`label`]: the text of each arrow;
+//! * [`mermaid`] and [`svg`]: the two renderings.
+//!
+//! It draws what the traces say and nothing more: it never connects to anything.
+
+pub mod json;
+pub mod label;
+pub mod mermaid;
+pub mod model;
+pub mod order;
+pub mod resolve;
+pub mod select;
+pub mod svg;
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use resolve::Resolver;
+use select::{Selected, Selection};
+
+#[derive(Debug, Args)]
+pub struct DiagramArgs {
+    /// Trace files written with --trace, one per process (their order does not matter).
+    #[arg(value_name = "TRACE", required = true)]
+    pub traces: Vec<PathBuf>,
+    /// Output base name: writes OUT.md and OUT.svg (a trailing .md or .svg is dropped).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: PathBuf,
+    /// Draw only these message types (comma-separated, any case), e.g. JOIN,PEERS,have.
+    #[arg(long, value_name = "T,T,...", value_delimiter = ',')]
+    pub types: Vec<String>,
+    /// Leave out these message types (comma-separated, any case), e.g. PING,PONG,keep-alive.
+    #[arg(long, value_name = "T,T,...", value_delimiter = ',')]
+    pub exclude_types: Vec<String>,
+    /// Start at this many seconds after the first traced message.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub from: Option<f64>,
+    /// End at this many seconds after the first traced message.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub to: Option<f64>,
+    /// Fold runs of repeated identical exchanges between two participants (PING/PONG,
+    /// keep-alives, the blocks of one piece) into one arrow labelled `PING x12`.
+    #[arg(long, alias = "fold")]
+    pub fold_pings: bool,
+    /// Draw at most this many arrows (0: all); the rest is cut with a note.
+    #[arg(long, value_name = "N", default_value_t = 400)]
+    pub max_messages: usize,
+}
+
+fn parse_secs(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs >= 0.0 => Ok(secs),
+        _ => Err(format!("`{text}` is not a number of seconds (e.g. 2.5)")),
+    }
+}
+
+/// Why no diagram was drawn.
+#[derive(Debug)]
+pub enum DiagramError {
+    /// A trace file cannot be read.
+    Input { path: PathBuf, source: io::Error },
+    /// A trace line is not what `--trace` writes.
+    Parse {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
+    /// An output file cannot be written.
+    Output { path: PathBuf, source: io::Error },
+    /// The options contradict each other.
+    Usage(String),
+}
+
+impl DiagramError {
+    /// The exit code: 66 no input, 65 bad data, 73 cannot create (sysexits.h), 2 usage (as clap).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            DiagramError::Input { .. } => 66,
+            DiagramError::Parse { .. } => 65,
+            DiagramError::Output { .. } => 73,
+            DiagramError::Usage(_) => 2,
+        }
+    }
+}
+
+impl fmt::Display for DiagramError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DiagramError::Input { path, source } => {
+                write!(f, "cannot read the trace {}: {source}", path.display())
+            }
+            DiagramError::Parse { path, line, reason } => {
+                write!(f, "{} line {line}: {reason}", path.display())
+            }
+            DiagramError::Output { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
+            DiagramError::Usage(text) => f.write_str(text),
+        }
+    }
+}
+
+impl std::error::Error for DiagramError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DiagramError::Input { source, .. } | DiagramError::Output { source, .. } => {
+                Some(source)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A drawn diagram: the participants, in column order, and the arrows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagram {
+    pub participants: Vec<String>,
+    pub selected: Selected,
+}
+
+impl Diagram {
+    pub fn mermaid(&self) -> String {
+        mermaid::markdown(&self.participants, &self.selected)
+    }
+
+    pub fn svg(&self) -> String {
+        svg::render(&self.participants, &self.selected)
+    }
+}
+
+/// Reads the traces and selects what to draw.
+pub fn build(traces: &[PathBuf], selection: &Selection) -> Result<Diagram, DiagramError> {
+    let lines = model::read_traces(traces)?;
+    let resolver = Resolver::new(&lines);
+    let selected = select::select(order::messages(&lines, &resolver), selection);
+    let mut participants: Vec<String> = Vec::new();
+    for message in &selected.messages {
+        for name in [&message.from, &message.to] {
+            if !participants.contains(name) {
+                participants.push(name.clone());
+            }
+        }
+    }
+    if selected.messages.is_empty() {
+        participants = lines.iter().map(|l| l.process.clone()).collect();
+        participants.dedup();
+        participants.sort();
+        participants.dedup();
+    }
+    resolve::sort_participants(&mut participants, &resolver);
+    Ok(Diagram {
+        participants,
+        selected,
+    })
+}
+
+/// The subcommand: writes OUT.md and OUT.svg and says so.
+pub fn run(args: DiagramArgs) -> Result<(), DiagramError> {
+    if let (Some(from), Some(to)) = (args.from, args.to)
+        && from > to
+    {
+        return Err(DiagramError::Usage(format!(
+            "--from {from} is after --to {to}"
+        )));
+    }
+    let lower = |types: &[String]| -> Vec<String> {
+        types
+            .iter()
+            .map(|t| t.trim().to_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let selection = Selection {
+        types: lower(&args.types),
+        exclude: lower(&args.exclude_types),
+        from: args.from,
+        to: args.to,
+        fold: args.fold_pings,
+        max_messages: args.max_messages,
+    };
+    let diagram = build(&args.traces, &selection)?;
+    let (md, svg) = output_paths(&args.output);
+    write(&md, &diagram.mermaid())?;
+    write(&svg, &diagram.svg())?;
+    println!(
+        "wrote {} and {} ({} arrows between {} participants{})",
+        md.display(),
+        svg.display(),
+        diagram.selected.messages.len(),
+        diagram.participants.len(),
+        match diagram.selected.omitted {
+            0 => String::new(),
+            n => format!(", {n} more cut by --max-messages"),
+        }
+    );
+    Ok(())
+}
+
+/// `OUT`, `OUT.md` or `OUT.svg` give `OUT.md` and `OUT.svg`.
+pub fn output_paths(output: &Path) -> (PathBuf, PathBuf) {
+    let base = match output.extension().and_then(|e| e.to_str()) {
+        Some("md" | "svg") => output.with_extension(""),
+        _ => output.to_path_buf(),
+    };
+    let with = |ext: &str| {
+        let mut name = base.clone().into_os_string();
+        name.push(ext);
+        PathBuf::from(name)
+    };
+    (with(".md"), with(".svg"))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), DiagramError> {
+    fs::write(path, text).map_err(|source| DiagramError::Output {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_names_drop_md_and_svg() {
+        let both = |out: &str| {
+            let (md, svg) = output_paths(Path::new(out));
+            (md.display().to_string(), svg.display().to_string())
+        };
+        assert_eq!(
+            both("out/swarm"),
+            ("out/swarm.md".into(), "out/swarm.svg".into())
+        );
+        assert_eq!(both("swarm.md"), ("swarm.md".into(), "swarm.svg".into()));
+        assert_eq!(both("swarm.svg"), ("swarm.md".into(), "swarm.svg".into()));
+        assert_eq!(both("run.v2"), ("run.v2.md".into(), "run.v2.svg".into()));
+    }
+
+    #[test]
+    fn exit_codes_follow_sysexits() {
+        let io = || io::Error::from(io::ErrorKind::NotFound);
+        assert_eq!(
+            DiagramError::Input {
+                path: "t".into(),
+                source: io()
+            }
+            .exit_code(),
+            66
+        );
+        assert_eq!(
+            DiagramError::Parse {
+                path: "t".into(),
+                line: 1,
+                reason: "x".into()
+            }
+            .exit_code(),
+            65
+        );
+        assert_eq!(
+            DiagramError::Output {
+                path: "o".into(),
+                source: io()
+            }
+            .exit_code(),
+            73
+        );
+    }
+}
