@@ -86,7 +86,10 @@ fn exit_code(failure: &Failure) -> u8 {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = matches!(cli.command, Command::Status(_) | Command::Create(_));
+    let quiet = matches!(
+        cli.command,
+        Command::Status(_) | Command::Create(_) | Command::Diagram(_)
+    );
     logging::init(if quiet { "warn" } else { "info" });
     let result = match cli.command {
         Command::Tracker(args) => run_tracker(args),

@@ -388,10 +388,7 @@ fn receive_metainfo(
 
 fn send(stream: &TcpStream, remote: SocketAddr, reply: &Reply) -> io::Result<()> {
     slow_motion(remote, reply.name());
-    let mut out = BufWriter::new(Traced::new(stream, remote));
-    reply.write_to(&mut out)?;
-    out.flush()?;
-    info!("{remote}: sent {}", reply.summary());
+    // Traced before it is written, so no trace can show its answer first.
     let local = stream.local_addr().ok();
     trace::record(
         Dir::Send,
@@ -401,5 +398,9 @@ fn send(stream: &TcpStream, remote: SocketAddr, reply: &Reply) -> io::Result<()>
         reply.name(),
         &reply.trace_fields(),
     );
+    let mut out = BufWriter::new(Traced::new(stream, remote));
+    reply.write_to(&mut out)?;
+    out.flush()?;
+    info!("{remote}: sent {}", reply.summary());
     Ok(())
 }

@@ -107,10 +107,11 @@ impl FloodSocket {
         }
         crate::net::traced::slow_motion(to, message_name(message));
         debug!("send_to {to}: {} bytes", bytes.len());
+        // Traced before it is sent, so no trace can show its answer first.
+        self.trace(Dir::Send, to, message);
         match self.socket.send_to(&bytes, to) {
             Ok(_) => {
                 info!("send {message} to {to}");
-                self.trace(Dir::Send, to, message);
                 debug!("bytes to {to}: {}", hex(&bytes));
             }
             Err(e) => warn!("send {message} to {to} failed: {e}"),

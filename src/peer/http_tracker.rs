@@ -111,12 +111,7 @@ impl HttpTracker {
         );
         let stream = net::connect(self.addr, self.local_ip, Timeouts::EXCHANGE)?;
         slow_motion(self.addr, "announce");
-        Traced::new(&stream, self.addr).write_all(request.as_bytes())?;
         let event = params.event.unwrap_or("update");
-        info!(
-            "{}: sent announce {event} (left {})",
-            self.addr, params.left
-        );
         let local = stream.local_addr().ok();
         let fields = [
             ("info_hash", params.info_hash.short().into()),
@@ -125,6 +120,11 @@ impl HttpTracker {
             ("left", params.left.to_string().into()),
         ];
         trace::record(Dir::Send, "http", local, self.addr, "announce", &fields);
+        Traced::new(&stream, self.addr).write_all(request.as_bytes())?;
+        info!(
+            "{}: sent announce {event} (left {})",
+            self.addr, params.left
+        );
         let mut reply = Vec::new();
         Traced::new(&stream, self.addr)
             .take(MAX_REPLY_LEN as u64 + 1)

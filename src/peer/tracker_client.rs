@@ -90,15 +90,7 @@ impl TrackerClient {
         let stream = net::connect(self.tracker, self.local_ip, Timeouts::EXCHANGE)?;
         let line = request.to_line();
         slow_motion(self.tracker, request.name());
-        let mut out = BufWriter::new(Traced::new(&stream, self.tracker));
-        writeln!(out, "{line}")?;
-        if let Some(body) = body {
-            out.write_all(body)?;
-            writeln!(out)?;
-        }
-        out.flush()?;
-        drop(out);
-        info!("{}: sent {}", self.tracker, proto::truncate(&line));
+        // Traced before it is written, so no trace can show its answer first.
         let local = stream.local_addr().ok();
         trace::record(
             Dir::Send,
@@ -108,6 +100,15 @@ impl TrackerClient {
             request.name(),
             &request.trace_fields(),
         );
+        let mut out = BufWriter::new(Traced::new(&stream, self.tracker));
+        writeln!(out, "{line}")?;
+        if let Some(body) = body {
+            out.write_all(body)?;
+            writeln!(out)?;
+        }
+        out.flush()?;
+        drop(out);
+        info!("{}: sent {}", self.tracker, proto::truncate(&line));
         let reply = Reply::read_from(&mut BufReader::new(Traced::new(&stream, self.tracker)))?;
         log_reply(self.tracker, &reply);
         trace::record(
