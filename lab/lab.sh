@@ -206,7 +206,7 @@ cleanup() {
   remove_namespaces "${created[@]}" "${names[@]}" || status=1
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if ((${#created[@]} + ${#names[@]})); then
+  if [[ "$mode" = swarm || "$mode" = flood ]] && ((${#created[@]} + ${#names[@]})); then
     mapfile -t names < <(namespaces_with_prefix "$prefix")
     if ((${#names[@]})); then
       echo "lab: LEFT BEHIND: ${names[*]}" >&2
@@ -257,7 +257,10 @@ if [[ "$mode" = clean ]]; then
 fi
 
 if [[ "$mode" = check ]]; then
-  add_namespace "$prefix-probe1" 2>/dev/null || skip "cannot create a network namespace (ip netns add failed: a container or sandbox without CAP_SYS_ADMIN?)"
+  if ! err="$(ip netns add "$prefix-probe1" 2>&1)"; then
+    skip "cannot create a network namespace (ip netns add: ${err:-failed}): a container or sandbox that forbids it?"
+  fi
+  created+=("$prefix-probe1")
   add_namespace "$prefix-probe2"
   ip -n "$prefix-probe1" link add eth0 type veth peer name p1 netns "$prefix-probe2" \
     || skip "cannot create a veth pair between namespaces"
@@ -307,16 +310,25 @@ host_ip() { echo "$subnet.$1"; }
 # ---------------------------------------------------------------- the network
 
 switch_ns="$prefix-sw"
+positive() { awk -v n="$1" 'BEGIN { exit !(n > 0) }'; }
+impaired=0
+if positive "$delay_ms" || positive "$jitter_ms" || positive "$loss_pct"; then impaired=1; fi
 build_network() {
   local i ns burst bps ports=()
   add_namespace "$switch_ns"
   if [[ "$emulator" = auto ]]; then
-    if netem_works "$switch_ns"; then emulator=netem; else emulator=user; fi
+    if netem_works "$switch_ns"; then
+      emulator=netem
+    elif ((impaired)); then
+      emulator=user
+    else
+      emulator=bridge # nothing to emulate but the rate: the kernel bridge and tc tbf do it
+    fi
   elif [[ "$emulator" = netem ]] && ! netem_works "$switch_ns"; then
     echo "lab: the kernel has no sch_netem (tc netem); use --emulator user or auto" >&2
     exit 1
   fi
-  if [[ "$emulator" = netem ]]; then
+  if [[ "$emulator" != user ]]; then
     ip -n "$switch_ns" link add br0 type bridge
     ip -n "$switch_ns" link set br0 up
   else
@@ -333,14 +345,13 @@ build_network() {
     # offload bursts.
     ip -n "$ns" link set eth0 gso_max_segs 1
     ip -n "$ns" link set eth0 up
+    [[ "$emulator" = user ]] || ip -n "$switch_ns" link set "h$i" master br0
     if [[ "$emulator" = netem ]]; then
-      ip -n "$switch_ns" link set "h$i" master br0
       local netem=()
-      awk -v d="$delay_ms" 'BEGIN { exit !(d > 0) }' && netem+=(delay "${delay_ms}ms")
-      awk -v j="$jitter_ms" 'BEGIN { exit !(j > 0) }' && netem+=("${jitter_ms}ms")
-      ((${#netem[@]})) || netem+=(delay 0ms)
-      awk -v l="$loss_pct" 'BEGIN { exit !(l > 0) }' && netem+=(loss "${loss_pct}%")
-      [[ "$rate" = none ]] || netem+=(rate "$rate")
+      if positive "$delay_ms" || positive "$jitter_ms"; then netem+=(delay "${delay_ms}ms"); fi
+      if positive "$jitter_ms"; then netem+=("${jitter_ms}ms"); fi
+      if positive "$loss_pct"; then netem+=(loss "${loss_pct}%"); fi
+      if [[ "$rate" != none ]]; then netem+=(rate "$rate"); fi
       tc -n "$ns" qdisc add dev eth0 root netem "${netem[@]}"
     else
       ports+=(--port "h$i:$delay_ms:$jitter_ms:$loss_pct")
@@ -426,6 +437,9 @@ describe_links() {
   echo "== lab $prefix: $hosts hosts on $subnet.0/24 (switch namespace $switch_ns), emulator: $emulator"
   if [[ "$emulator" = netem ]]; then
     echo "   each host's eth0: $(tc -n "$(host_ns 1)" qdisc show dev eth0 | head -n 1)"
+  elif [[ "$emulator" = bridge ]]; then
+    echo "   no delay, jitter or loss asked (this kernel has no sch_netem): a plain bridge"
+    [[ "$rate" = none ]] || echo "   each host's eth0: $(tc -n "$(host_ns 1)" qdisc show dev eth0 | head -n 1)"
   else
     echo "   each host's egress: delay ${delay_ms}ms +/- ${jitter_ms}ms, loss ${loss_pct}% (lab/netemu.py in $switch_ns: this kernel has no sch_netem)"
     [[ "$rate" = none ]] || echo "   each host's eth0: $(tc -n "$(host_ns 1)" qdisc show dev eth0 | head -n 1)"
