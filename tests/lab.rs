@@ -486,7 +486,7 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_nothing_behind() {
     if !lab_available(&prefix) {
         return;
     }
-    // Big and slow enough to be interrupted mid-download.
+    // Big and slow enough (16 MiB at 4 Mbit/s: half a minute) to be interrupted mid-download.
     let mut run = Run::start(
         &prefix,
         &[
@@ -494,9 +494,9 @@ fn ctrl_c_in_the_middle_of_a_run_leaves_nothing_behind() {
             "--hosts",
             "4",
             "--file-size",
-            "64MiB",
+            "16MiB",
             "--rate",
-            "8mbit",
+            "4mbit",
             "--timeout",
             "120s",
         ],
