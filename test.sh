@@ -42,6 +42,7 @@ Modes:
 
 Options:
   --seed-timers              the seed's timers: ping 10s, report 20s, round 30s, cleanup 15s
+  --slow-motion D             hold every message back by D (e.g. 500ms) so a class can follow it
                              (default: ping 1s, report 1s, round 500ms, cleanup 3s)
   --ping-interval T, --report-interval T, --round-interval T, --cleanup-interval T
                              set one timer (e.g. 2s, 250ms)
@@ -201,6 +202,7 @@ PIECE_LENGTH=128KiB
 BUILD=1
 PING='' REPORT='' ROUND='' CLEANUP=''
 PEER_EXTRA=()
+SLOW=''
 
 need() { [[ $# -ge 2 && -n $2 ]] || die "$1 needs a value"; }
 while (($#)); do
@@ -220,6 +222,7 @@ while (($#)); do
     --report-interval) need "$@"; REPORT=$2; shift ;;
     --round-interval) need "$@"; ROUND=$2; shift ;;
     --cleanup-interval) need "$@"; CLEANUP=$2; shift ;;
+    --slow-motion) need "$@"; SLOW=$2; shift ;;
     --no-build) BUILD=0 ;;
     --) shift; PEER_EXTRA=("$@"); break ;;
     *) echo "test.sh: unknown argument: $1 (see ./test.sh --help)" >&2; exit 2 ;;
@@ -374,13 +377,18 @@ say "peer1: pieces 0-$((P1_PIECES - 1)); peer2: pieces $P1_PIECES-$((NUM_PIECES 
 # ---------------------------------------------------------------------------------------------
 # Command lines (run from test-run/swarm)
 
+SLOW_ARGS=()
+[[ -n $SLOW ]] && SLOW_ARGS=(--slow-motion "$SLOW")
+mkdir -p "$SWARM/traces"
 TRACKER_CMD=("$BIN" tracker --port "$TRACKER_PORT" --bind 127.0.0.1
-  --cleanup-interval "$CLEANUP" --torrent "$SAMPLE.torrent")
+  --cleanup-interval "$CLEANUP" --torrent "$SAMPLE.torrent" --trace traces/tracker.jsonl
+  "${SLOW_ARGS[@]}")
 peer_cmd() { # peer_cmd INDEX -> PEER_CMD
   PEER_CMD=("$BIN" peer --port "${PORTS[$1]}" --bind 127.0.0.1
     --tracker "127.0.0.1:$TRACKER_PORT" --torrent "$SAMPLE.torrent" --dir "${PEERS[$1]}"
     --min-peers 2 --ping-interval "$PING" --report-interval "$REPORT"
-    --round-interval "$ROUND" "${PEER_EXTRA[@]}")
+    --round-interval "$ROUND" --trace "traces/${PEERS[$1]}.jsonl" "${SLOW_ARGS[@]}"
+    "${PEER_EXTRA[@]}")
 }
 say "timers: ping $PING, report $REPORT, round $ROUND, tracker cleanup $CLEANUP; RUST_LOG=$RUST_LOG"
 
@@ -479,6 +487,12 @@ summary() {
       "$p" "${PORTS[$i]}" "${START_PIECES[$i]}" "$NUM_PIECES" "$state" "$same"
   done
   echo "  logs: test-run/swarm/logs/{tracker,peer1,peer2,peer3,peer4}.log"
+  echo "  traces: test-run/swarm/traces/{tracker,peer1,peer2,peer3,peer4}.jsonl (one JSON object per message)"
+  if (cd "$SWARM" && "$BIN" diagram traces/*.jsonl -o diagram --fold-pings >/dev/null 2>&1); then
+    echo "  diagram: test-run/swarm/diagram.md (Mermaid) and test-run/swarm/diagram.svg (open in a browser)"
+  else
+    echo "  diagram: could not be drawn (see: $BIN diagram test-run/swarm/traces/*.jsonl -o diagram)"
+  fi
   if ((fail)); then
     say "FAIL: not every copy is identical to $SAMPLE"
   else

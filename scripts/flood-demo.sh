@@ -48,9 +48,9 @@ declare -A neighbours=(
 declare -A holds=([1]="5 6 7 8" [2]="1 2" [3]="3 6 7 8" [4]="6 7 8" [5]="9 10")
 # Commands as shell-quoted strings: the tmux panes and the headless runner share them.
 # shellcheck disable=SC2086 # the neighbour list splits on purpose
-peer_cmd() { printf '%q ' "$bin" flood peer "$ip:500$1" "key-values-files_peer$1" ${neighbours[$1]}; }
-client1_cmd="$(printf '%q ' "$bin" flood client "$ip:5001" 5,6,7 --bind 127.0.0.6 --timeout "$timeout")"
-client2_cmd="$(printf '%q ' "$bin" flood client "$ip:5004" 1,3,4,5,9 --bind 127.0.0.7 --timeout "$timeout")"
+peer_cmd() { printf '%q ' "$bin" flood peer "$ip:500$1" "key-values-files_peer$1" ${neighbours[$1]} --trace "traces/peer$1.jsonl"; }
+client1_cmd="$(printf '%q ' "$bin" flood client "$ip:5001" 5,6,7 --bind 127.0.0.6 --timeout "$timeout" --trace traces/client1.jsonl)"
+client2_cmd="$(printf '%q ' "$bin" flood client "$ip:5004" 1,3,4,5,9 --bind 127.0.0.7 --timeout "$timeout" --trace traces/client2.jsonl)"
 
 pids=()
 # shellcheck disable=SC2317 # called by the trap
@@ -73,6 +73,7 @@ wait_for() {
 }
 
 cd "$run"
+mkdir -p traces
 if [[ "$mode" = tmux ]]; then
   session=bittorrent-sim-flood
   tmux kill-session -t "$session" 2>/dev/null || true
@@ -157,6 +158,10 @@ for log in output-127.0.0.6.log output-127.0.0.7.log; do
 done
 check output-127.0.0.6.log "5 6 7" ""
 check output-127.0.0.7.log "1 3 5 9" "4"
+echo "== traces: $run/traces/*.jsonl (one JSON object per datagram)"
+if "$bin" diagram traces/*.jsonl -o diagram >/dev/null 2>&1; then
+  echo "== diagram: $run/diagram.md (Mermaid) and $run/diagram.svg (open in a browser)"
+fi
 if ((failures == 0)); then
   echo "== OK: both clients got what the topology offers, byte for byte"
   exit 0
