@@ -43,6 +43,29 @@ pub enum Command {
     Diagram(crate::diagram::DiagramArgs),
 }
 
+/// The teaching options every long-running process takes.
+#[derive(Debug, Clone, Args)]
+pub struct ObserveArgs {
+    /// Write every message sent or received to FILE, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Hold every message back this long before sending it, logging the wait, so a class can
+    /// follow the protocol message by message (for example 500ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub slow_motion: Option<Duration>,
+}
+
+impl ObserveArgs {
+    /// Applies `--slow-motion` and starts `--trace` as `process`.
+    pub fn apply(&self, process: &str) -> std::io::Result<()> {
+        crate::net::traced::set_slow_motion(self.slow_motion.unwrap_or_default());
+        match &self.trace {
+            Some(path) => crate::trace::init(path, process),
+            None => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct TrackerArgs {
     /// TCP port to listen on.
@@ -68,13 +91,8 @@ pub struct TrackerArgs {
     /// silent for three intervals).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub announce_interval: Duration,
-    /// Write every message sent or received to FILE, one JSON object per line.
-    #[arg(long, value_name = "FILE")]
-    pub trace: Option<PathBuf>,
-    /// Hold every message back this long before sending it, logging the wait, so a class can
-    /// follow the protocol message by message (for example 500ms).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub slow_motion: Option<Duration>,
+    #[command(flatten)]
+    pub observe: ObserveArgs,
 }
 
 #[derive(Debug, Args)]
@@ -128,13 +146,8 @@ pub struct PeerArgs {
     /// Send a keep-alive on a connection that sent nothing for this long.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub keepalive: Duration,
-    /// Write every message sent or received to FILE, one JSON object per line.
-    #[arg(long, value_name = "FILE")]
-    pub trace: Option<PathBuf>,
-    /// Hold every message back this long before sending it, logging the wait, so a class can
-    /// follow the protocol message by message (for example 500ms).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub slow_motion: Option<Duration>,
+    #[command(flatten)]
+    pub observe: ObserveArgs,
     /// Exit once the file is complete instead of seeding on.
     #[arg(long)]
     pub exit_when_complete: bool,

@@ -63,12 +63,8 @@ pub struct PeerArgs {
     #[arg(long, default_value_t = peer::DEFAULT_TTL,
           value_parser = clap::value_parser!(u16).range(1..=i64::from(peer::MAX_TTL)))]
     pub ttl: u16,
-    /// Write every datagram sent or received to FILE, one JSON object per line.
-    #[arg(long, value_name = "FILE")]
-    pub trace: Option<PathBuf>,
-    /// Hold every datagram back this long before sending it, logging the wait.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub slow_motion: Option<Duration>,
+    #[command(flatten)]
+    pub observe: crate::cli::ObserveArgs,
     #[command(flatten)]
     pub loss: LossArgs,
 }
@@ -107,12 +103,8 @@ pub struct ClientArgs {
     /// Where received chunks are written (default: ./chunks-<IP>).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
-    /// Write every datagram sent or received to FILE, one JSON object per line.
-    #[arg(long, value_name = "FILE")]
-    pub trace: Option<PathBuf>,
-    /// Hold every datagram back this long before sending it, logging the wait.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub slow_motion: Option<Duration>,
+    #[command(flatten)]
+    pub observe: crate::cli::ObserveArgs,
     #[command(flatten)]
     pub loss: LossArgs,
 }
@@ -215,10 +207,7 @@ pub fn run(command: FloodCommand) -> Result<(), FloodError> {
 }
 
 fn run_peer(args: PeerArgs) -> Result<(), FloodError> {
-    crate::net::traced::set_slow_motion(args.slow_motion.unwrap_or_default());
-    if let Some(path) = &args.trace {
-        crate::trace::init(path, &format!("flood-peer-{}", args.addr))?;
-    }
+    args.observe.apply(&format!("flood-peer-{}", args.addr))?;
     let store = keyvalues::load(&args.key_values)?;
     info!(
         "loaded {} chunks from {}",
@@ -240,7 +229,8 @@ fn run_peer(args: PeerArgs) -> Result<(), FloodError> {
 }
 
 fn run_client(args: ClientArgs) -> Result<(), FloodError> {
-    crate::net::traced::set_slow_motion(args.slow_motion.unwrap_or_default());
+    // --trace starts once the client knows its own address (the process's name).
+    crate::net::traced::set_slow_motion(args.observe.slow_motion.unwrap_or_default());
     let log_dir = std::env::current_dir()?;
     let seed = args.seed.unwrap_or_else(|| rand::rng().random());
     let config = client::ClientConfig {
@@ -256,7 +246,7 @@ fn run_client(args: ClientArgs) -> Result<(), FloodError> {
         },
         seed,
         output_dir: args.output_dir,
-        trace: args.trace,
+        trace: args.observe.trace,
         log_dir,
         loss: args.loss.to_loss(),
     };

@@ -21,6 +21,8 @@ pub mod peer;
 pub mod pieces;
 pub mod scheduler;
 pub mod status;
+#[cfg(test)]
+mod testutil;
 pub mod threads;
 pub mod trace;
 pub mod tracker;

@@ -17,7 +17,7 @@ use bittorrent_sim::peer::http_tracker::AnnounceUrl;
 use bittorrent_sim::peer::{self, PeerConfig, PeerError, Source, TrackerAddr};
 use bittorrent_sim::tracker::table::Identity;
 use bittorrent_sim::tracker::{self, TrackerConfig, TrackerError};
-use bittorrent_sim::{logging, status, trace};
+use bittorrent_sim::{logging, status};
 
 /// A start-up error of any subcommand.
 enum Failure {
@@ -109,10 +109,9 @@ fn main() -> ExitCode {
 }
 
 fn run_tracker(args: TrackerArgs) -> Result<(), Failure> {
-    set_slow_motion(args.slow_motion.unwrap_or_default());
-    if let Some(path) = &args.trace {
-        trace::init(path, "tracker").map_err(|e| Failure::Tracker(TrackerError::Io(e)))?;
-    }
+    args.observe
+        .apply("tracker")
+        .map_err(|e| Failure::Tracker(TrackerError::Io(e)))?;
     let config = TrackerConfig {
         addr: (args.bind, args.port).into(),
         identity: if args.remote {
@@ -129,7 +128,8 @@ fn run_tracker(args: TrackerArgs) -> Result<(), Failure> {
 }
 
 fn run_peer(args: PeerArgs) -> Result<(), Failure> {
-    set_slow_motion(args.slow_motion.unwrap_or_default());
+    // --trace starts once the peer knows its port (the process's name).
+    set_slow_motion(args.observe.slow_motion.unwrap_or_default());
     let tracker_text = match (&args.tracker, &args.torrent) {
         (Some(tracker), _) => tracker.clone(),
         (None, Some(path)) => {
@@ -170,7 +170,7 @@ fn run_peer(args: PeerArgs) -> Result<(), Failure> {
         pipeline: usize::from(args.pipeline),
         max_connections: args.max_connections,
         keepalive: args.keepalive,
-        trace: args.trace,
+        trace: args.observe.trace,
         exit_when_complete: args.exit_when_complete,
     };
     peer::run(config).map_err(Failure::Peer)

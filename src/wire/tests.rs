@@ -4,21 +4,7 @@
 use super::*;
 use std::io::Cursor;
 
-/// A reader that returns at most one byte per call, as a slow TCP stream may.
-struct OneByte<'a>(&'a [u8]);
-
-impl Read for OneByte<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match (self.0.split_first(), buf.first_mut()) {
-            (Some((first, rest)), Some(slot)) => {
-                *slot = *first;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
-        }
-    }
-}
+use crate::testutil::OneByte;
 
 fn golden() -> Vec<(Message, Vec<u8>)> {
     vec![

@@ -1,7 +1,7 @@
 //! Golden tests for the tracker's line protocol: literal lines as a student would type them.
 
 use super::*;
-use std::io::{BufReader, Cursor, Read};
+use std::io::{BufReader, Cursor};
 
 const HASH: &str = "0123456789abcdef0123456789abcdef01234567";
 
@@ -9,21 +9,7 @@ fn hash() -> InfoHash {
     HASH.parse().expect("valid hash")
 }
 
-/// A reader that hands out one byte per `read()`.
-struct OneByte<'a>(&'a [u8]);
-
-impl Read for OneByte<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match (self.0.split_first(), buf.first_mut()) {
-            (Some((first, rest)), Some(slot)) => {
-                *slot = *first;
-                self.0 = rest;
-                Ok(1)
-            }
-            _ => Ok(0),
-        }
-    }
-}
+use crate::testutil::OneByte;
 
 #[test]
 fn requests_parse_from_golden_lines() {
