@@ -141,7 +141,7 @@ pub struct PeerArgs {
     #[arg(long, default_value_t = 32)]
     pub max_connections: usize,
     /// Block requests kept in flight on one connection.
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub pipeline: u16,
     /// Send a keep-alive on a connection that sent nothing for this long.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]

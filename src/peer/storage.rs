@@ -20,6 +20,8 @@ pub struct Storage {
     path: PathBuf,
     metainfo: Arc<Metainfo>,
     writable: bool,
+    /// The file was empty or new: nothing on it can verify, so the start-up check is skipped.
+    fresh: bool,
 }
 
 impl Storage {
@@ -35,6 +37,7 @@ impl Storage {
             .open(&path)
             .map_err(|e| with_path(e, "cannot open", &path))?;
         let len = file.metadata()?.len();
+        let fresh = len == 0;
         if len != metainfo.length {
             // A longer file keeps its first bytes (they may verify); a shorter one grows sparse.
             file.set_len(metainfo.length)
@@ -45,6 +48,7 @@ impl Storage {
             path,
             metainfo,
             writable: true,
+            fresh,
         })
     }
 
@@ -56,6 +60,7 @@ impl Storage {
             path: path.to_path_buf(),
             metainfo,
             writable: false,
+            fresh: false,
         })
     }
 
@@ -67,6 +72,9 @@ impl Storage {
     pub fn verify_all(&self) -> io::Result<PieceSet> {
         let count = self.metainfo.num_pieces();
         let mut have = PieceSet::empty(count);
+        if self.fresh {
+            return Ok(have);
+        }
         let mut buffer = vec![0u8; self.metainfo.piece_length as usize];
         for index in 0..count {
             let piece = &mut buffer[..self.metainfo.piece_len(index) as usize];
