@@ -93,4 +93,3 @@ pids=()
 size=$(sed -n 's/.*<svg[^>]* width="\([0-9]*\)"[^>]* height="\([0-9]*\)".*/\1 \2/p' diagram.svg | head -n 1)
 read -r width height <<<"${size:-900 1200}"
 shoot "file://$work/diagram.svg" "$out/diagram.png" "$width" "$height"
-cp diagram.md "$out/diagram-example.md"
