@@ -137,7 +137,8 @@ pub struct PeerArgs {
     /// Pieces fetched at once, each from its own holder.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: u16,
-    /// At most this many upload connections are served at once.
+    /// At most this many upload connections are served at once (plus a few still in their
+    /// handshake: the oldest of those is dropped when more arrive).
     #[arg(long, default_value_t = 32)]
     pub max_connections: usize,
     /// Block requests kept in flight on one connection.
@@ -146,6 +147,12 @@ pub struct PeerArgs {
     /// Send a keep-alive on a connection that sent nothing for this long.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub keepalive: Duration,
+    /// Give a fetch up (and close its connection) when no block came for this long.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub stall_timeout: Duration,
+    /// Close an accepted connection that has not sent its handshake within this long.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub handshake_timeout: Duration,
     #[command(flatten)]
     pub observe: ObserveArgs,
     /// Exit once the file is complete instead of seeding on.

@@ -170,6 +170,8 @@ fn run_peer(args: PeerArgs) -> Result<(), Failure> {
         pipeline: usize::from(args.pipeline),
         max_connections: args.max_connections,
         keepalive: args.keepalive,
+        stall_timeout: args.stall_timeout,
+        handshake_timeout: args.handshake_timeout,
         trace: args.observe.trace,
         exit_when_complete: args.exit_when_complete,
     };

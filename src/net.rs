@@ -111,6 +111,29 @@ pub fn resolve(host_port: &str) -> io::Result<SocketAddr> {
     })
 }
 
+/// A reader whose reads all end by one deadline, however slowly the bytes trickle in: each
+/// `read` waits at most the time left (a per-read timeout alone lets a sender of one byte a
+/// second hold a connection forever). Past the deadline a read fails with `TimedOut`.
+pub struct ReadBefore<'a, R> {
+    pub inner: R,
+    pub stream: &'a TcpStream,
+    pub deadline: Instant,
+}
+
+impl<R: Read> Read for ReadBefore<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "deadline passed before the whole message arrived",
+            ));
+        }
+        self.stream.set_read_timeout(Some(nonzero(left)))?;
+        self.inner.read(buf)
+    }
+}
+
 /// How long, and how many bytes, a refused client's remaining input is read and thrown away.
 const LINGER: Duration = Duration::from_secs(1);
 const LINGER_MAX_BYTES: usize = 1 << 20;
