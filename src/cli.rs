@@ -84,13 +84,21 @@ pub struct TrackerArgs {
     /// A .torrent whose swarm this tracker serves from the start (repeatable).
     #[arg(long = "torrent", value_name = "FILE")]
     pub torrents: Vec<PathBuf>,
-    /// At most this many connections are served at once; more wait in the listen queue.
+    /// At most this many connections are served at once (plus a few that have not sent a whole
+    /// request yet: the oldest of those is dropped when more arrive).
     #[arg(long, default_value_t = 128)]
     pub max_connections: usize,
     /// The interval real clients are told to re-announce at over HTTP (they are dropped when
     /// silent for three intervals).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub announce_interval: Duration,
+    /// A new peer joining a swarm that lists this many gets `ERR full`.
+    #[arg(long, default_value_t = crate::tracker::table::MAX_PEERS_PER_SWARM)]
+    pub max_peers_per_swarm: usize,
+    /// A new swarm (PUBLISH, or an HTTP announce of an unknown info-hash) beyond this many gets
+    /// `ERR full`.
+    #[arg(long, default_value_t = crate::tracker::table::MAX_SWARMS)]
+    pub max_swarms: usize,
     #[command(flatten)]
     pub observe: ObserveArgs,
 }

@@ -123,6 +123,8 @@ fn run_tracker(args: TrackerArgs) -> Result<(), Failure> {
         torrents: args.torrents,
         max_connections: args.max_connections,
         announce_interval: args.announce_interval,
+        max_peers_per_swarm: args.max_peers_per_swarm,
+        max_swarms: args.max_swarms,
     };
     tracker::run(config).map_err(Failure::Tracker)
 }
