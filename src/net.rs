@@ -76,10 +76,19 @@ pub fn connect(
     Ok(stream)
 }
 
-/// `bind` + `listen` on `addr`, logged before and after.
+/// The listen queue: connections the kernel completes before `accept` takes them. std's 128
+/// overflows under a burst of connections (the kernel then drops SYNs and clients retry after
+/// a second or more); admission (`admission.rs`) empties the queue quickly instead.
+pub const LISTEN_BACKLOG: i32 = 1024;
+
+/// `bind` + `listen` on `addr` (with `SO_REUSEADDR`, as std does), logged before and after.
 pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     debug!("bind and listen on {addr}");
-    let listener = TcpListener::bind(addr)?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&SockAddr::from(addr))?;
+    socket.listen(LISTEN_BACKLOG)?;
+    let listener: TcpListener = socket.into();
     debug!("listening on {}", listener.local_addr()?);
     Ok(listener)
 }
