@@ -139,7 +139,14 @@ impl<R: Read> Read for ReadBefore<'_, R> {
             ));
         }
         self.stream.set_read_timeout(Some(nonzero(left)))?;
-        self.inner.read(buf)
+        self.inner.read(buf).map_err(|e| match e.kind() {
+            // What a read timeout looks like on Linux (EAGAIN).
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => io::Error::new(
+                io::ErrorKind::TimedOut,
+                "deadline passed before the whole message arrived",
+            ),
+            _ => e,
+        })
     }
 }
 

@@ -241,7 +241,14 @@ fn serve_connection(
     // A request starting with `GET ` is HTTP (a real client announcing); anything else is
     // our line protocol.
     if reader.fill_buf()?.starts_with(b"GET ") {
-        return announce::serve(&mut reader, stream, remote, table, announce_interval, ticket);
+        return announce::serve(
+            &mut reader,
+            stream,
+            remote,
+            table,
+            announce_interval,
+            ticket,
+        );
     }
     loop {
         let line = match proto::read_line(&mut reader) {

@@ -91,7 +91,11 @@ fn garbage_and_a_wrong_info_hash_close_only_that_connection() {
         .write_all(&handshake_bytes(InfoHash([0x5a; 20])))
         .expect("send");
     other.set_read_timeout(Some(DEADLINE)).expect("timeout");
-    assert_eq!(other.read(&mut [0u8; 68]).unwrap_or(0), 0, "closed, no handshake");
+    assert_eq!(
+        other.read(&mut [0u8; 68]).unwrap_or(0),
+        0,
+        "closed, no handshake"
+    );
     seeder.wait_for("handshake names another swarm");
     still_serves(seeder_addr, s.hash);
 }
@@ -111,7 +115,9 @@ fn a_flood_of_haves_out_of_range_ones_included_is_absorbed() {
             1 => 4,
             _ => u32::MAX - i,
         };
-        Message::Have { index }.write_to(&mut bytes).expect("encode");
+        Message::Have { index }
+            .write_to(&mut bytes)
+            .expect("encode");
     }
     let started = Instant::now();
     flood.send_raw(&bytes);
@@ -129,7 +135,10 @@ fn a_flood_of_haves_out_of_range_ones_included_is_absorbed() {
         "100000 haves absorbed in {:.2?}; VmRSS {rss_before} -> {rss_after} KiB",
         started.elapsed()
     );
-    assert!(rss_after < rss_before + 32 * 1024, "{rss_before} -> {rss_after}");
+    assert!(
+        rss_after < rss_before + 32 * 1024,
+        "{rss_before} -> {rss_after}"
+    );
     assert_eq!(seeder.count("panicked"), 0);
     still_serves(seeder_addr, s.hash);
 }
@@ -138,8 +147,7 @@ fn a_flood_of_haves_out_of_range_ones_included_is_absorbed() {
 fn a_slowloris_handshake_is_cut_at_the_handshake_deadline() {
     let s = setup(2);
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
-    let (_seeder, seeder_addr) =
-        s.peer("seed", addr, &["--handshake-timeout", "500ms"]);
+    let (_seeder, seeder_addr) = s.peer("seed", addr, &["--handshake-timeout", "500ms"]);
     let mut slow = TcpStream::connect(seeder_addr).expect("connect");
     slow.set_read_timeout(Some(Duration::from_millis(1)))
         .expect("timeout");
@@ -231,15 +239,17 @@ fn two_thousand_silent_connections_do_not_starve_an_honest_leecher() {
     const CAP: u64 = 8;
     let s = setup(64);
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
-    let (seeder, seeder_addr) =
-        s.peer("seed", addr, &["--max-connections", "8"]);
+    let (seeder, seeder_addr) = s.peer("seed", addr, &["--max-connections", "8"]);
     let threads_before = seeder.status_field("Threads").expect("threads");
     let rss_before = seeder.status_field("VmRSS").expect("rss");
     let peak = Peak::watch(seeder.pid());
     let started = Instant::now();
     let attackers = silent_connections(seeder_addr, 2000);
     let connected = attackers.len();
-    eprintln!("{connected} silent connections open after {:.2?}", started.elapsed());
+    eprintln!(
+        "{connected} silent connections open after {:.2?}",
+        started.elapsed()
+    );
     assert!(connected >= 1900, "only {connected} connected");
     // More keep coming while the honest leecher downloads.
     let more = Arc::new(AtomicBool::new(true));

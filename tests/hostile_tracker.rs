@@ -79,7 +79,10 @@ fn every_malformed_line_class_gets_its_error_and_the_tracker_serves_on() {
         (&format!("JOIN {hash} 7001"), "usage: JOIN"),
         (&format!("PING {hash} 7001 extra"), "usage: PING"),
         ("JOIN 0123 7001 -", "info-hash"),
-        ("JOIN zz23456789abcdef0123456789abcdef01234567 7001 -", "info-hash"),
+        (
+            "JOIN zz23456789abcdef0123456789abcdef01234567 7001 -",
+            "info-hash",
+        ),
         (&format!("JOIN {hash} 0 -"), "port"),
         (&format!("JOIN {hash} 70000 -"), "port"),
         (&format!("JOIN {hash} seven -"), "port"),
@@ -94,7 +97,10 @@ fn every_malformed_line_class_gets_its_error_and_the_tracker_serves_on() {
         assert!(reply.contains(needle), "{request}: {reply}");
     }
     // After all of them the same connection still works.
-    assert!(conn.ask(&format!("JOIN {hash} 7001 0-9")).starts_with("PEERS 0"));
+    assert!(
+        conn.ask(&format!("JOIN {hash} 7001 0-9"))
+            .starts_with("PEERS 0")
+    );
 
     // Binary junk and an overlong line are answered, then the connection is closed.
     let mut junk = Line::connect(addr);
@@ -137,7 +143,10 @@ fn http_classes_other_method_path_and_bad_port_are_refused() {
     let (_tracker, addr, hash) = tracker_with_swarm(dir.path(), &[]);
     // Only `GET ` opens HTTP; any other method is a line of the line protocol, refused as such.
     let post = Line::connect(addr).ask("POST /announce HTTP/1.1");
-    assert!(post.starts_with("ERR bad-request unknown request"), "{post}");
+    assert!(
+        post.starts_with("ERR bad-request unknown request"),
+        "{post}"
+    );
     let missing = "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     assert!(http(addr, missing).starts_with("HTTP/1.1 404 "));
     for port in ["0", "70000", "x"] {
@@ -164,20 +173,28 @@ fn a_join_flood_stops_at_the_per_swarm_cap_and_swarms_are_capped_too() {
     }
     conn.send(flood.as_bytes());
     let replies: Vec<String> = (0..=CAP).map(|_| conn.reply()).collect();
-    assert!(replies[..usize::from(CAP)]
-        .iter()
-        .all(|r| r.starts_with("PEERS ")));
+    assert!(
+        replies[..usize::from(CAP)]
+            .iter()
+            .all(|r| r.starts_with("PEERS "))
+    );
     let last = &replies[usize::from(CAP)];
     assert!(last.starts_with("ERR full"), "{last}");
     // A listed peer still refreshes, and the connection stays open.
-    assert!(conn.ask(&format!("JOIN {hash} 10000 0-9")).starts_with("PEERS 49"));
+    assert!(
+        conn.ask(&format!("JOIN {hash} 10000 0-9"))
+            .starts_with("PEERS 49")
+    );
     // Over HTTP a new peer gets a failure reason.
     let reply = http(addr, &announce(hash.as_bytes(), "6881"));
     assert!(reply.contains("failure reason"), "{reply}");
     // One more swarm fits (the cap is 2), the next is refused.
     assert!(!http(addr, &announce(&[1; 20], "6881")).contains("failure reason"));
     let reply = http(addr, &announce(&[2; 20], "6881"));
-    assert!(reply.contains("failure reason") && reply.contains("2 swarms"), "{reply}");
+    assert!(
+        reply.contains("failure reason") && reply.contains("2 swarms"),
+        "{reply}"
+    );
     assert!(conn.ask("SWARMS").starts_with("SWARMS 2"));
 }
 

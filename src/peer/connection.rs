@@ -42,12 +42,12 @@ use log::{debug, info};
 
 use super::Shared;
 use super::frames::{FrameReader, Next};
+use crate::admission::{Refused, Ticket};
 use crate::net::{
     self,
     traced::{Traced, slow_motion},
 };
 use crate::pieces::PieceSet;
-use crate::admission::{Refused, Ticket};
 use crate::trace::{self, Dir};
 use crate::wire::{Handshake, Message, WireError};
 use download::Downloads;
