@@ -162,12 +162,12 @@ fn a_seed_killed_mid_upload_is_replaced_by_the_other_seed() {
         .iter()
         .map(|p| p.1.clone())
         .collect();
-    assert!(
-        after
-            .iter()
-            .all(|from| !from.ends_with(&format!(":{first_port}"))),
-        "{after:?}"
-    );
+    // At most the piece whose last block left before the kill (its log line may come later).
+    let from_killed = after
+        .iter()
+        .filter(|from| from.ends_with(&format!(":{first_port}")))
+        .count();
+    assert!(from_killed <= 1, "{after:?}");
     eprintln!(
         "killed the uploading seed after {killed_at} pieces; {} came from the other",
         after.len()

@@ -530,6 +530,31 @@ mod tests {
     }
 
     #[test]
+    fn new_peers_and_swarms_beyond_the_caps_are_refused_listed_ones_refresh() {
+        let table = PeerTable::new(Identity::Port).with_limits(2, 1);
+        table.publish(metainfo()).expect("first swarm fits");
+        let hash = metainfo().info_hash;
+        for port in [7001, 7002] {
+            table
+                .register(&hash, at([127, 0, 0, 1], port), "-")
+                .expect("fits");
+        }
+        let full = table.register(&hash, at([127, 0, 0, 1], 7003), "-");
+        assert_eq!(full.expect_err("full").code, ErrorCode::Full);
+        assert!(table.register(&hash, at([127, 0, 0, 1], 7001), "0").is_ok());
+        let other = InfoHash([9; 20]);
+        let refused = table.announce(&other, at([127, 0, 0, 1], 7004), None, false, 50);
+        assert_eq!(refused.expect_err("full").code, ErrorCode::Full);
+        // A stopped announce for an unknown swarm creates nothing.
+        assert!(
+            table
+                .announce(&other, at([127, 0, 0, 1], 7004), None, true, 50)
+                .is_ok()
+        );
+        assert_eq!(table.swarms().len(), 1);
+    }
+
+    #[test]
     fn joining_an_unknown_swarm_is_refused_until_its_metainfo_is_published() {
         let table = PeerTable::new(Identity::Port);
         let m = metainfo();
