@@ -84,13 +84,21 @@ pub struct TrackerArgs {
     /// A .torrent whose swarm this tracker serves from the start (repeatable).
     #[arg(long = "torrent", value_name = "FILE")]
     pub torrents: Vec<PathBuf>,
-    /// At most this many connections are served at once; more wait in the listen queue.
+    /// At most this many connections are served at once (plus a few that have not sent a whole
+    /// request yet: the oldest of those is dropped when more arrive).
     #[arg(long, default_value_t = 128)]
     pub max_connections: usize,
     /// The interval real clients are told to re-announce at over HTTP (they are dropped when
     /// silent for three intervals).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub announce_interval: Duration,
+    /// A new peer joining a swarm that lists this many gets `ERR full`.
+    #[arg(long, default_value_t = crate::tracker::table::MAX_PEERS_PER_SWARM)]
+    pub max_peers_per_swarm: usize,
+    /// A new swarm (PUBLISH, or an HTTP announce of an unknown info-hash) beyond this many gets
+    /// `ERR full`.
+    #[arg(long, default_value_t = crate::tracker::table::MAX_SWARMS)]
+    pub max_swarms: usize,
     #[command(flatten)]
     pub observe: ObserveArgs,
 }
@@ -137,7 +145,8 @@ pub struct PeerArgs {
     /// Pieces fetched at once, each from its own holder.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: u16,
-    /// At most this many upload connections are served at once.
+    /// At most this many upload connections are served at once (plus a few still in their
+    /// handshake: the oldest of those is dropped when more arrive).
     #[arg(long, default_value_t = 32)]
     pub max_connections: usize,
     /// Block requests kept in flight on one connection.
@@ -146,6 +155,12 @@ pub struct PeerArgs {
     /// Send a keep-alive on a connection that sent nothing for this long.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub keepalive: Duration,
+    /// Give a fetch up (and close its connection) when no block came for this long.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub stall_timeout: Duration,
+    /// Close an accepted connection that has not sent its handshake within this long.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub handshake_timeout: Duration,
     #[command(flatten)]
     pub observe: ObserveArgs,
     /// Exit once the file is complete instead of seeding on.

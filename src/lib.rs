@@ -9,6 +9,7 @@
 //! runtime. The binary (`src/main.rs`) only parses the command line and maps start-up errors to
 //! exit codes; all behaviour lives in this library so the integration tests can reach it.
 
+pub mod admission;
 pub mod bencode;
 pub mod cli;
 pub mod diagram;

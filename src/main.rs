@@ -123,6 +123,8 @@ fn run_tracker(args: TrackerArgs) -> Result<(), Failure> {
         torrents: args.torrents,
         max_connections: args.max_connections,
         announce_interval: args.announce_interval,
+        max_peers_per_swarm: args.max_peers_per_swarm,
+        max_swarms: args.max_swarms,
     };
     tracker::run(config).map_err(Failure::Tracker)
 }
@@ -170,6 +172,8 @@ fn run_peer(args: PeerArgs) -> Result<(), Failure> {
         pipeline: usize::from(args.pipeline),
         max_connections: args.max_connections,
         keepalive: args.keepalive,
+        stall_timeout: args.stall_timeout,
+        handshake_timeout: args.handshake_timeout,
         trace: args.observe.trace,
         exit_when_complete: args.exit_when_complete,
     };

@@ -76,10 +76,19 @@ pub fn connect(
     Ok(stream)
 }
 
-/// `bind` + `listen` on `addr`, logged before and after.
+/// The listen queue: connections the kernel completes before `accept` takes them. std's 128
+/// overflows under a burst of connections (the kernel then drops SYNs and clients retry after
+/// a second or more); admission (`admission.rs`) empties the queue quickly instead.
+pub const LISTEN_BACKLOG: i32 = 1024;
+
+/// `bind` + `listen` on `addr` (with `SO_REUSEADDR`, as std does), logged before and after.
 pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     debug!("bind and listen on {addr}");
-    let listener = TcpListener::bind(addr)?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&SockAddr::from(addr))?;
+    socket.listen(LISTEN_BACKLOG)?;
+    let listener: TcpListener = socket.into();
     debug!("listening on {}", listener.local_addr()?);
     Ok(listener)
 }
@@ -109,6 +118,36 @@ pub fn resolve(host_port: &str) -> io::Result<SocketAddr> {
             format!("{host_port} has no address"),
         )
     })
+}
+
+/// A reader whose reads all end by one deadline, however slowly the bytes trickle in: each
+/// `read` waits at most the time left (a per-read timeout alone lets a sender of one byte a
+/// second hold a connection forever). Past the deadline a read fails with `TimedOut`.
+pub struct ReadBefore<'a, R> {
+    pub inner: R,
+    pub stream: &'a TcpStream,
+    pub deadline: Instant,
+}
+
+impl<R: Read> Read for ReadBefore<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "deadline passed before the whole message arrived",
+            ));
+        }
+        self.stream.set_read_timeout(Some(nonzero(left)))?;
+        self.inner.read(buf).map_err(|e| match e.kind() {
+            // What a read timeout looks like on Linux (EAGAIN).
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => io::Error::new(
+                io::ErrorKind::TimedOut,
+                "deadline passed before the whole message arrived",
+            ),
+            _ => e,
+        })
+    }
 }
 
 /// How long, and how many bytes, a refused client's remaining input is read and thrown away.

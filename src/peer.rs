@@ -63,6 +63,10 @@ pub struct PeerConfig {
     pub pipeline: usize,
     pub max_connections: usize,
     pub keepalive: Duration,
+    /// `--stall-timeout`: a fetch with no block for this long is given up.
+    pub stall_timeout: Duration,
+    /// `--handshake-timeout`: an accepted connection must complete its handshake this fast.
+    pub handshake_timeout: Duration,
     /// `--trace FILE`.
     pub trace: Option<PathBuf>,
     pub exit_when_complete: bool,
@@ -155,6 +159,10 @@ pub struct Shared {
     pub pipeline: usize,
     /// A keep-alive goes out on a connection silent this long.
     pub keepalive: Duration,
+    /// A fetch that received no block for this long is given up, and its connection closed.
+    pub stall_timeout: Duration,
+    /// A handshake must arrive whole within this long.
+    pub handshake_timeout: Duration,
     have: Mutex<PieceSet>,
     pub uploaded: AtomicU64,
     pub downloaded: AtomicU64,

@@ -1,5 +1,6 @@
 //! Named threads, counted. [`ThreadCap`] spawns connection threads against a cap, so a flood
-//! of connections waits in the kernel's listen queue instead of exhausting memory;
+//! of connections cannot exhaust memory (which connections get the slots is decided by
+//! `admission.rs`: the oldest not yet handshaken is evicted for a newcomer);
 //! [`spawn_named`] starts the long-lived ones (accept loops, the scheduler). Every thread
 //! start and end is logged at `debug` with the number of threads alive.
 //!

@@ -6,7 +6,10 @@
 //!
 //! 1. `TcpListener::bind` + listen ([`Tracker::bind`]).
 //! 2. `accept()` blocks until a peer connects ([`Tracker::serve`]); each connection gets its
-//!    own named thread, at most `max_connections` at once (more wait in the listen queue).
+//!    own named thread. A connection is *pending* until its first whole request line (or HTTP
+//!    head) arrives, at most [`MAX_PENDING`] of them: one more shuts the oldest pending one
+//!    down (`admission.rs`), so silent or trickling connections cannot starve real peers. Then
+//!    it takes one of `max_connections` established slots, or is closed when all are taken.
 //! 3. In the connection's thread ([`serve_connection`]): `read_line` blocks until a request
 //!    line arrives (or the idle timeout fires), the peer table is updated under its lock, the
 //!    lock is let go, and `write_all` sends the reply. Repeat until `QUIT` or EOF.
@@ -32,6 +35,7 @@ use std::time::Duration;
 
 use log::{debug, info, warn};
 
+use crate::admission::{Gate, MAX_PENDING, Ticket};
 use crate::metainfo::{Metainfo, MetainfoError};
 use crate::net::traced::{Traced, slow_motion};
 use crate::net::{self, Timeouts};
@@ -43,6 +47,8 @@ use table::{Identity, PeerTable};
 
 /// How long a connection may stay silent before the tracker closes it.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long a new connection may take to send its first request.
+pub const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything `bittorrent-sim tracker` is told on its command line.
 #[derive(Debug, Clone)]
@@ -55,6 +61,10 @@ pub struct TrackerConfig {
     /// The `interval` HTTP clients are told to re-announce at; silent for three of them, they
     /// are dropped.
     pub announce_interval: Duration,
+    /// `--max-peers-per-swarm`: a JOIN or announce of a new peer beyond it gets `ERR full`.
+    pub max_peers_per_swarm: usize,
+    /// `--max-swarms`: a new swarm beyond it gets `ERR full`.
+    pub max_swarms: usize,
 }
 
 /// Why the tracker could not start.
@@ -93,10 +103,10 @@ pub struct Tracker {
 impl Tracker {
     /// Loads the `--torrent` files and binds the listening socket (step 1).
     pub fn bind(config: TrackerConfig) -> Result<Tracker, TrackerError> {
-        let table = Arc::new(PeerTable::with_http_expiry(
-            config.identity,
-            config.announce_interval * 3,
-        ));
+        let table = Arc::new(
+            PeerTable::with_http_expiry(config.identity, config.announce_interval * 3)
+                .with_limits(config.max_peers_per_swarm, config.max_swarms),
+        );
         for path in &config.torrents {
             let metainfo = Metainfo::from_file(path).map_err(TrackerError::Torrent)?;
             info!(
@@ -106,7 +116,9 @@ impl Tracker {
                 metainfo.num_pieces(),
                 path.display()
             );
-            table.publish(metainfo);
+            if let Err(e) = table.publish(metainfo) {
+                warn!("{}: not served: {e}", path.display());
+            }
         }
         let listener = net::listen(config.addr).map_err(|source| TrackerError::Bind {
             addr: config.addr,
@@ -145,24 +157,34 @@ impl Tracker {
 
     /// Step 2: `accept` and hand each connection to its own thread.
     fn accept_loop(self) {
-        let cap = ThreadCap::new(self.config.max_connections);
+        let gate = Gate::new(self.config.max_connections, MAX_PENDING);
+        let cap = ThreadCap::new(gate.threads());
         loop {
             let (stream, remote) = match net::accept(&self.listener) {
                 Ok(accepted) => accepted,
                 Err(e) => {
                     warn!("accept failed: {e}");
+                    std::thread::sleep(Duration::from_millis(50));
                     continue;
                 }
             };
+            let (pending, established) = gate.counts();
             debug!(
-                "accepted {remote} ({} of {} connection threads busy)",
-                cap.live(),
-                cap.max()
+                "accepted {remote} ({pending} pending, {established} of {} established)",
+                self.config.max_connections
             );
+            let mut ticket = match gate.admit(&stream, remote) {
+                Ok(ticket) => ticket,
+                Err(e) => {
+                    warn!("{remote}: cannot admit the connection: {e}");
+                    continue;
+                }
+            };
             let table = Arc::clone(&self.table);
             let interval = self.config.announce_interval;
             let spawned = cap.spawn(format!("tracker-conn-{remote}"), move || {
-                if let Err(e) = serve_connection(&stream, remote, &table, interval) {
+                let served = serve_connection(&stream, remote, &table, interval, &mut ticket);
+                if let Err(e) = served {
                     warn!("{remote}: connection ended: {e}");
                 }
             });
@@ -206,11 +228,12 @@ fn serve_connection(
     remote: SocketAddr,
     table: &PeerTable,
     announce_interval: Duration,
+    ticket: &mut Ticket,
 ) -> io::Result<()> {
     net::configure(
         stream,
         Timeouts {
-            read: IDLE_TIMEOUT,
+            read: FIRST_REQUEST_TIMEOUT,
             ..Timeouts::EXCHANGE
         },
     )?;
@@ -218,11 +241,23 @@ fn serve_connection(
     // A request starting with `GET ` is HTTP (a real client announcing); anything else is
     // our line protocol.
     if reader.fill_buf()?.starts_with(b"GET ") {
-        return announce::serve(&mut reader, stream, remote, table, announce_interval);
+        return announce::serve(
+            &mut reader,
+            stream,
+            remote,
+            table,
+            announce_interval,
+            ticket,
+        );
     }
     loop {
         let line = match proto::read_line(&mut reader) {
-            Ok(line) => line,
+            Ok(line) => {
+                if !established(stream, remote, ticket)? {
+                    return Ok(());
+                }
+                line
+            }
             Err(ProtoError::Closed) => {
                 debug!("{remote}: closed the connection");
                 return Ok(());
@@ -287,6 +322,21 @@ fn serve_connection(
             return Ok(());
         }
     }
+}
+
+/// A whole request arrived: the connection leaves the pending budget for an established slot
+/// and gets the long idle timeout. False: it may not stay (evicted, or every slot taken).
+pub(crate) fn established(
+    stream: &TcpStream,
+    remote: SocketAddr,
+    ticket: &mut Ticket,
+) -> io::Result<bool> {
+    if let Err(why) = ticket.establish() {
+        debug!("{remote}: closing: {why}");
+        return Ok(false);
+    }
+    stream.set_read_timeout(Some(IDLE_TIMEOUT))?;
+    Ok(true)
 }
 
 /// Applies one request to the table and builds the reply. The table's lock is held only
@@ -378,12 +428,17 @@ fn receive_metainfo(
         ));
     }
     let name = metainfo.name.clone();
-    Ok(Reply::Ok(if table.publish(metainfo) {
-        info!("{remote}: learned swarm {info_hash} ({name})");
-        format!("published {name}")
-    } else {
-        "already known".to_string()
-    }))
+    Ok(match table.publish(metainfo) {
+        Ok(true) => {
+            info!("{remote}: learned swarm {info_hash} ({name})");
+            Reply::Ok(format!("published {name}"))
+        }
+        Ok(false) => Reply::Ok("already known".to_string()),
+        Err(e) => Reply::Err {
+            code: e.code,
+            message: e.message,
+        },
+    })
 }
 
 fn send(stream: &TcpStream, remote: SocketAddr, reply: &Reply) -> io::Result<()> {

@@ -1,5 +1,6 @@
 //! Bad command lines and unreachable hosts: one clear line on stderr, a distinct exit code,
-//! never a panic.
+//! never a panic. Also unusable paths (a `--dir` under a regular file, a directory given as
+//! `--torrent`), a port in use and an unreachable tracker.
 
 mod common;
 
@@ -132,4 +133,82 @@ fn a_tracker_with_several_swarms_asks_which_one() {
         stderr.contains("knows 2 swarms") && stderr.contains("a.bin") && stderr.contains("b.bin"),
         "{stderr}"
     );
+}
+
+#[test]
+fn unusable_directories_files_ports_and_trackers_are_one_line_errors() {
+    // Run as root, permissions are no obstacle: a path under a regular file is, for anyone.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write_file(dir.path(), "f.bin", &sample_bytes(50_000, 3));
+    let torrent = create_torrent(&file, 16384, &dir.path().join("f.torrent"));
+    let torrent = torrent.to_str().expect("utf-8");
+    let (_tracker, addr) = tracker(dir.path(), &["--torrent", torrent]);
+    let addr = addr.to_string();
+    let a_dir = dir.path().to_str().expect("utf-8");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken = taken.local_addr().expect("addr").port().to_string();
+    let closed = format!("127.0.0.1:{}", free_port());
+    let base = ["peer", "--bind", "127.0.0.1", "--tracker"];
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        // --dir that cannot be created: under a regular file
+        (
+            [
+                &base[..],
+                &[
+                    &addr,
+                    "--port",
+                    "0",
+                    "--torrent",
+                    torrent,
+                    "--dir",
+                    "f.bin/sub",
+                ],
+            ]
+            .concat(),
+            73,
+            "f.bin/sub",
+        ),
+        // --torrent that cannot be read as a file: a directory
+        (
+            [&base[..], &[&addr, "--port", "0", "--torrent", a_dir]].concat(),
+            74,
+            "Is a directory",
+        ),
+        (
+            vec!["tracker", "--port", "0", "--torrent", a_dir],
+            74,
+            "Is a directory",
+        ),
+        // a port in use
+        (
+            [
+                &base[..],
+                &[&addr, "--port", &taken, "--torrent", torrent, "--dir", "d1"],
+            ]
+            .concat(),
+            75,
+            "cannot listen on",
+        ),
+        // an unreachable tracker, with everything else in order
+        (
+            [
+                &base[..],
+                &[&closed, "--port", "0", "--torrent", torrent, "--dir", "d2"],
+            ]
+            .concat(),
+            69,
+            &closed,
+        ),
+    ];
+    for (args, code, needle) in cases {
+        let (got, stderr) = run(&args, dir.path());
+        assert_eq!(got, code, "{args:?}: {stderr}");
+        let errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("bittorrent-sim: error"))
+            .collect();
+        assert_eq!(errors.len(), 1, "{args:?}: {stderr}");
+        assert!(errors[0].contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("backtrace"), "{stderr}");
+    }
 }

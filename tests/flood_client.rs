@@ -232,3 +232,47 @@ fn without_answers_the_client_stops_at_the_timeout_and_logs_every_chunk_not_foun
     );
     assert!(hellos.iter().all(|h| h == &[0, 1, 0, 3, 0, 9, 0, 4, 0, 12]));
 }
+
+/// What `against_a_scripted_peer...` leaves out: an oversized datagram, a RESPONSE for a chunk
+/// never asked at all, and a spoofed RESPONSE with wrong bytes from an address the chunk was
+/// not asked from, sent after the GET. Only the chosen holder's bytes are stored.
+#[test]
+fn oversized_datagrams_and_spoofed_responses_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let peer = socket();
+    let impostor = socket();
+    let options = ["--gather", "10ms", "--retry-interval", "3s", "--seed", "3"];
+    let mut client = client(dir.path(), &peer, "1", &options);
+    let (_, me) = recv(&peer);
+    peer.send_to(&[0, 3, 0, 1, 0, 1], me).unwrap(); // CHUNKS_INFO 1
+    assert_eq!(recv(&peer).0, [0, 4, 0, 1, 0, 1]); // GET 1
+    let mut spoofed = response(1);
+    for byte in &mut spoofed[6..] {
+        *byte = !*byte;
+    }
+    impostor.send_to(&spoofed, me).unwrap();
+    impostor.send_to(&response(99), me).unwrap();
+    peer.send_to(&response(99), me).unwrap();
+    peer.send_to(&vec![0u8; 2000], me).unwrap();
+    peer.send_to(&response(1), me).unwrap();
+    assert!(
+        client.wait_exit(Duration::from_secs(10)).success(),
+        "{}",
+        client.log_text()
+    );
+    let copy = dir.path().join("chunks-127.0.0.1/BigBuckBunny_1.m4s");
+    assert_eq!(
+        fs::read(copy).unwrap(),
+        chunk(1),
+        "the chosen holder's bytes"
+    );
+    let log = fs::read_to_string(dir.path().join("output-127.0.0.1.log")).unwrap();
+    assert_eq!(log, format!("127.0.0.1:{} - 1\n", port(&peer)));
+    let trace = client.log_text();
+    assert_eq!(count_lines(&trace, &["not asked"]), 3, "{trace}");
+    assert_eq!(
+        count_lines(&trace, &["ignore malformed datagram"]),
+        1,
+        "{trace}"
+    );
+}

@@ -4,8 +4,10 @@
 //! The blocking calls, in order ([`run`]):
 //!
 //! 1. `connect` (an outgoing connection) or `accept` (done by the listener, `peer/listener.rs`).
-//! 2. `write_all` our handshake and `read_exact` theirs (the side that connected writes first);
-//!    another swarm's info-hash ends it here. Then `write_all` our bitfield.
+//! 2. `write_all` our handshake and `read_exact` theirs (the side that connected writes first),
+//!    all of it within `--handshake-timeout` however slowly it trickles in; garbage or another
+//!    swarm's info-hash ends it here. An accepted connection then takes an established slot
+//!    (`admission.rs`; refused when all are taken). Then `write_all` our bitfield.
 //! 3. The loop, until the remote leaves, misbehaves, or the engine says close:
 //!    * take the engine's commands (fetch a piece, cancel one, announce a `have`);
 //!    * `write_all` requests: up to `pipeline` 16 KiB blocks in flight, only while unchoked;
@@ -21,6 +23,10 @@
 //!
 //! An unknown message id, an oversized frame, a malformed bitfield or a request that is not a
 //! 16 KiB block inside a piece we hold ends the connection (that is what real clients do).
+//! A `have` for a piece that does not exist is ignored (libtorrent disconnects; ignoring costs
+//! nothing and keeps a merely buggy peer), as is a repeated one: a flood of them costs one
+//! bounds check each. A fetch with no block for `--stall-timeout` ends the connection, and the
+//! engine fetches the piece from another holder.
 
 mod download;
 mod upload;
@@ -36,6 +42,7 @@ use log::{debug, info};
 
 use super::Shared;
 use super::frames::{FrameReader, Next};
+use crate::admission::{Refused, Ticket};
 use crate::net::{
     self,
     traced::{Traced, slow_motion},
@@ -50,8 +57,18 @@ use upload::Uploads;
 pub const TICK: Duration = Duration::from_millis(25);
 /// A connection that received nothing for this long is closed (BEP 3: two minutes).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// A fetch that received no block for this long is given up, and the connection closed.
+/// A fetch that received no block for this long is given up, and the connection closed
+/// (the default of `--stall-timeout`).
 pub const STALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Which side opened the connection.
+pub enum Side {
+    /// We connected: we write the handshake first.
+    Outgoing,
+    /// The listener accepted it: pending in the listener's admission gate until the handshake
+    /// completes, then established (or refused when every slot is taken).
+    Incoming(Ticket),
+}
 
 /// Names a connection for the engine.
 pub type ConnId = u64;
@@ -136,8 +153,10 @@ pub enum ConnError {
         len: usize,
     },
     QueueFull,
-    Stalled,
+    Stalled(Duration),
     Idle,
+    /// An incoming connection that may not stay (`admission.rs`).
+    Refused(Refused),
 }
 
 impl fmt::Display for ConnError {
@@ -164,7 +183,8 @@ impl fmt::Display for ConnError {
                 )
             }
             ConnError::QueueFull => f.write_str("too many requests queued"),
-            ConnError::Stalled => write!(f, "no block for {STALL_TIMEOUT:?} while fetching"),
+            ConnError::Stalled(after) => write!(f, "no block for {after:?} while fetching"),
+            ConnError::Refused(why) => write!(f, "refused: {why}"),
             ConnError::Idle => write!(f, "silent for {IDLE_TIMEOUT:?}"),
         }
     }
@@ -211,17 +231,17 @@ struct Conn<'a> {
     nonblocking: bool,
 }
 
-/// Steps 2 to 4 on a connected socket. `outgoing`: we connected, so we write first.
+/// Steps 2 to 4 on a connected socket. `Side::Outgoing`: we connected, so we write first.
 pub fn run(
     stream: TcpStream,
     remote: SocketAddr,
-    outgoing: bool,
+    side: Side,
     id: ConnId,
     shared: Arc<Shared>,
     events: Sender<Event>,
     commands: (Sender<Command>, Receiver<Command>),
 ) {
-    let result = handshake_and_serve(&stream, remote, outgoing, id, &shared, &events, commands);
+    let result = handshake_and_serve(&stream, remote, side, id, &shared, &events, commands);
     net::close(&stream, remote);
     let reason = match result {
         Ok(()) => "closed".to_string(),
@@ -244,13 +264,14 @@ pub fn run(
 fn handshake_and_serve(
     stream: &TcpStream,
     remote: SocketAddr,
-    outgoing: bool,
+    mut side: Side,
     id: ConnId,
     shared: &Shared,
     events: &Sender<Event>,
     (commands_tx, commands): (Sender<Command>, Receiver<Command>),
 ) -> Result<(), ConnError> {
     let metainfo = &shared.metainfo;
+    let outgoing = matches!(side, Side::Outgoing);
     let mut writer = BufWriter::with_capacity(64 * 1024, Traced::new(stream, remote));
     let mut reader = Traced::new(stream, remote);
     let local = stream.local_addr().ok();
@@ -268,7 +289,11 @@ fn handshake_and_serve(
         writer.flush()?;
         trace_handshake(Dir::Send, &shared.peer_id);
     }
-    let theirs = Handshake::read_from(&mut reader)?;
+    let theirs = Handshake::read_from(&mut net::ReadBefore {
+        inner: &mut reader,
+        stream,
+        deadline: Instant::now() + shared.handshake_timeout,
+    })?;
     trace_handshake(Dir::Recv, &theirs.peer_id);
     if theirs.info_hash != metainfo.info_hash {
         return Err(ConnError::WrongSwarm);
@@ -276,7 +301,8 @@ fn handshake_and_serve(
     if theirs.peer_id == shared.peer_id {
         return Err(ConnError::Myself);
     }
-    if !outgoing {
+    if let Side::Incoming(ticket) = &mut side {
+        ticket.establish().map_err(ConnError::Refused)?;
         ours.write_to(&mut writer)?;
         trace_handshake(Dir::Send, &shared.peer_id);
     }
@@ -336,8 +362,8 @@ impl Conn<'_> {
             if self.last_received.elapsed() >= IDLE_TIMEOUT {
                 return Err(ConnError::Idle);
             }
-            if self.downloads.stalled(STALL_TIMEOUT) {
-                return Err(ConnError::Stalled);
+            if self.downloads.stalled(self.shared.stall_timeout) {
+                return Err(ConnError::Stalled(self.shared.stall_timeout));
             }
         }
     }

@@ -285,7 +285,7 @@ impl Engine {
                     connection::run(
                         stream,
                         addr,
-                        true,
+                        connection::Side::Outgoing,
                         id,
                         shared,
                         events,

@@ -1,19 +1,36 @@
 //! The peer's listening socket: `accept()` blocks until another peer connects; each
-//! connection gets its own named thread (`peer-PORT-upload-N`), at most `max_connections`
-//! at once, running the same connection loop as outgoing ones (`connection.rs`).
+//! connection gets its own named thread (`peer-PORT-upload-N`), running the same connection
+//! loop as outgoing ones (`connection.rs`).
+//!
+//! Admission (`admission.rs`): an accepted connection is *pending* until its handshake is
+//! read, with a budget of [`MAX_PENDING`] such connections; one more evicts (shuts down) the
+//! oldest pending, so thousands of silent connections cannot keep an honest peer, whose
+//! handshake takes milliseconds, waiting. A completed handshake takes one of the
+//! `max_connections` established slots, or the connection is refused when all are taken. A
+//! pending connection also ends when its handshake is not complete within
+//! `--handshake-timeout` ([`HANDSHAKE_TIMEOUT`] by default), which ends slowloris senders.
+//! Connection threads are therefore at most `max_connections + MAX_PENDING`.
 
 use std::io;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use crossbeam_channel::{Sender, unbounded};
 use log::{debug, warn};
 
 use super::Shared;
-use super::connection::{self, Event};
+use super::connection::{self, Event, Side};
+use crate::admission::{Gate, MAX_PENDING};
 use crate::net::{self, Timeouts};
 use crate::threads::{self, ThreadCap};
+
+/// The default `--handshake-timeout`: an accepted connection must send its whole handshake
+/// within this long.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a failed `accept` (out of file descriptors, say), wait this long before the next.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Starts the accept thread.
 pub fn start(
@@ -21,8 +38,10 @@ pub fn start(
     shared: Arc<Shared>,
     events: Sender<Event>,
     max_connections: usize,
+    handshake_timeout: Duration,
 ) -> io::Result<()> {
-    let cap = ThreadCap::new(max_connections);
+    let gate = Gate::new(max_connections, MAX_PENDING);
+    let cap = ThreadCap::new(gate.threads());
     let name = format!("{}-accept", shared.name);
     threads::spawn_named(&name, move || {
         loop {
@@ -30,30 +49,38 @@ pub fn start(
                 Ok(accepted) => accepted,
                 Err(e) => {
                     warn!("accept failed: {e}");
+                    std::thread::sleep(ACCEPT_BACKOFF);
                     continue;
                 }
             };
+            let (pending, established) = gate.counts();
             debug!(
-                "{remote}: accepted ({} of {} connection threads busy)",
-                cap.live(),
-                cap.max()
+                "{remote}: accepted ({pending} pending, {established} of {max_connections} established)"
             );
             if let Err(e) = net::configure(
                 &stream,
                 Timeouts {
-                    read: std::time::Duration::from_secs(10),
+                    read: handshake_timeout,
                     ..Timeouts::EXCHANGE
                 },
             ) {
                 warn!("{remote}: cannot configure the socket: {e}");
                 continue;
             }
+            let ticket = match gate.admit(&stream, remote) {
+                Ok(ticket) => ticket,
+                Err(e) => {
+                    warn!("{remote}: cannot admit the connection: {e}");
+                    continue;
+                }
+            };
             let id = shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
             let thread = format!("{}-upload-{id}", shared.name);
             let shared = Arc::clone(&shared);
             let events = events.clone();
             let spawned = cap.spawn(thread, move || {
-                connection::run(stream, remote, false, id, shared, events, unbounded());
+                let side = Side::Incoming(ticket);
+                connection::run(stream, remote, side, id, shared, events, unbounded());
             });
             if let Err(e) = spawned {
                 warn!("{remote}: cannot start a connection thread: {e}");

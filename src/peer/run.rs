@@ -100,6 +100,8 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
         local_ip: config.bind,
         pipeline: config.pipeline,
         keepalive: config.keepalive,
+        stall_timeout: config.stall_timeout,
+        handshake_timeout: config.handshake_timeout,
         have: Mutex::new(have),
         uploaded: Default::default(),
         downloaded: Default::default(),
@@ -139,6 +141,7 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
         Arc::clone(&shared),
         engine.event_sender(),
         config.max_connections,
+        config.handshake_timeout,
     )?;
 
     // 5. the task loop

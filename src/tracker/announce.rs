@@ -15,6 +15,7 @@ use log::{info, warn};
 use super::http::{self, Event, HttpError};
 use super::page;
 use super::table::PeerTable;
+use crate::admission::Ticket;
 use crate::infohash::to_hex;
 use crate::net;
 use crate::net::traced::{Traced, slow_motion};
@@ -28,10 +29,16 @@ pub fn serve(
     remote: SocketAddr,
     table: &PeerTable,
     interval: Duration,
+    ticket: &mut Ticket,
 ) -> io::Result<()> {
     loop {
         let request = match http::read_request(reader) {
-            Ok(request) => request,
+            Ok(request) => {
+                if !super::established(stream, remote, ticket)? {
+                    return Ok(());
+                }
+                request
+            }
             Err(HttpError::Closed) => return Ok(()),
             Err(HttpError::Io(e)) => return Err(e),
             Err(e) => {
@@ -109,13 +116,19 @@ fn respond(
     };
     let addr = SocketAddr::new(remote.ip(), announce.port);
     let stopped = announce.event == Event::Stopped;
-    let outcome = table.announce(
+    let outcome = match table.announce(
         &announce.info_hash,
         addr,
         announce.left,
         stopped,
         announce.numwant,
-    );
+    ) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            warn!("{remote}: refused announce: {e}");
+            return (200, "text/plain", http::failure_reply(&e.message));
+        }
+    };
     info!(
         "{remote}: received announce {} for {} from port {} (peer id {}, left {}), sent {} peers",
         announce.event.as_str(),

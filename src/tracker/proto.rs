@@ -93,6 +93,8 @@ pub enum ErrorCode {
     UnknownPeer,
     NoMetainfo,
     BadMetainfo,
+    /// A cap is reached: the swarm's peers, or the tracker's swarms.
+    Full,
 }
 
 impl ErrorCode {
@@ -104,6 +106,7 @@ impl ErrorCode {
             ErrorCode::UnknownPeer => "unknown-peer",
             ErrorCode::NoMetainfo => "no-metainfo",
             ErrorCode::BadMetainfo => "bad-metainfo",
+            ErrorCode::Full => "full",
         }
     }
 
@@ -115,6 +118,7 @@ impl ErrorCode {
             ErrorCode::UnknownPeer,
             ErrorCode::NoMetainfo,
             ErrorCode::BadMetainfo,
+            ErrorCode::Full,
         ]
         .into_iter()
         .find(|code| code.as_str() == text)

@@ -1,6 +1,13 @@
 //! The tracker's peer table: per swarm (info-hash), its metainfo and the peers that take part,
 //! with the pieces each holds and whether it has shown life since the last clean-up.
 //!
+//! Bounded against floods: a swarm holds at most `max_peers` peers ([`MAX_PEERS_PER_SWARM`],
+//! `--max-peers-per-swarm`) and the table at most `max_swarms` swarms ([`MAX_SWARMS`],
+//! `--max-swarms`; an HTTP announce creates a swarm for any info-hash). A *new* peer or swarm
+//! beyond a cap is refused with `ERR full` (an HTTP `failure reason`); peers already listed
+//! keep refreshing. The clean-up frees room: it drops silent peers, then swarms left with
+//! neither peers nor metainfo.
+//!
 //! One `Mutex<HashMap>` behind intention-revealing methods. Every method takes the lock,
 //! changes or copies what it needs and lets go before returning: callers write to sockets
 //! with a snapshot, never under the lock. No I/O here.
@@ -17,6 +24,11 @@ use crate::pieces::PieceSet;
 use crate::tracker::proto::{
     ErrorCode, MAX_PEERS_PER_REPLY, MAX_SWARMS_PER_REPLY, PeerEntry, SwarmEntry, SwarmStatus,
 };
+
+/// The default cap on the peers of one swarm.
+pub const MAX_PEERS_PER_SWARM: usize = 5000;
+/// The default cap on the number of swarms.
+pub const MAX_SWARMS: usize = 1000;
 
 /// How peers are told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +101,8 @@ pub struct PeerTable {
     identity: Identity,
     /// HTTP clients silent this long are dropped (they announce, they do not ping).
     http_expiry: Duration,
+    max_peers: usize,
+    max_swarms: usize,
     swarms: Mutex<HashMap<InfoHash, Swarm>>,
 }
 
@@ -101,8 +115,45 @@ impl PeerTable {
         PeerTable {
             identity,
             http_expiry,
+            max_peers: MAX_PEERS_PER_SWARM,
+            max_swarms: MAX_SWARMS,
             swarms: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same table with other caps on peers per swarm and on swarms.
+    pub fn with_limits(self, max_peers: usize, max_swarms: usize) -> PeerTable {
+        PeerTable {
+            max_peers: max_peers.max(1),
+            max_swarms: max_swarms.max(1),
+            ..self
+        }
+    }
+
+    /// Refuses a new swarm when the table holds `max_swarms` already.
+    fn room_for_swarm(
+        &self,
+        swarms: &HashMap<InfoHash, Swarm>,
+        info_hash: &InfoHash,
+    ) -> Result<(), TableError> {
+        if swarms.contains_key(info_hash) || swarms.len() < self.max_swarms {
+            return Ok(());
+        }
+        Err(refuse(
+            ErrorCode::Full,
+            format!("the tracker serves {} swarms already", self.max_swarms),
+        ))
+    }
+
+    /// Refuses a new peer when the swarm holds `max_peers` already.
+    fn room_for_peer(&self, swarm: &Swarm, key: PeerKey) -> Result<(), TableError> {
+        if swarm.peers.contains_key(&key) || swarm.peers.len() < self.max_peers {
+            return Ok(());
+        }
+        Err(refuse(
+            ErrorCode::Full,
+            format!("the swarm has {} peers already", self.max_peers),
+        ))
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<InfoHash, Swarm>> {
@@ -125,14 +176,15 @@ impl PeerTable {
     }
 
     /// Learns a swarm's metainfo. Returns false when it was already known.
-    pub fn publish(&self, metainfo: Metainfo) -> bool {
+    pub fn publish(&self, metainfo: Metainfo) -> Result<bool, TableError> {
         let mut swarms = self.lock();
+        self.room_for_swarm(&swarms, &metainfo.info_hash)?;
         let swarm = swarms.entry(metainfo.info_hash).or_default();
         if swarm.metainfo.is_some() {
-            return false;
+            return Ok(false);
         }
         swarm.metainfo = Some(Arc::new(metainfo));
-        true
+        Ok(true)
     }
 
     pub fn metainfo(&self, info_hash: &InfoHash) -> Option<Arc<Metainfo>> {
@@ -151,6 +203,7 @@ impl PeerTable {
         let mut swarms = self.lock();
         let swarm = known_swarm(&mut swarms, info_hash)?;
         let pieces = parse_pieces(swarm, ranges)?;
+        self.room_for_peer(swarm, key)?;
         swarm.peers.insert(
             key,
             PeerRecord {
@@ -174,13 +227,22 @@ impl PeerTable {
         left: Option<u64>,
         stopped: bool,
         numwant: usize,
-    ) -> AnnounceOutcome {
+    ) -> Result<AnnounceOutcome, TableError> {
         let key = self.key(addr);
         let mut swarms = self.lock();
+        if stopped && !swarms.contains_key(info_hash) {
+            return Ok(AnnounceOutcome {
+                peers: Vec::new(),
+                complete: 0,
+                incomplete: 0,
+            });
+        }
+        self.room_for_swarm(&swarms, info_hash)?;
         let swarm = swarms.entry(*info_hash).or_default();
         if stopped {
             swarm.peers.remove(&key);
         } else {
+            self.room_for_peer(swarm, key)?;
             let pieces = match (&swarm.metainfo, left) {
                 (Some(m), Some(0)) => Some(PieceSet::full(m.num_pieces())),
                 _ => None,
@@ -206,11 +268,11 @@ impl PeerTable {
             .map(|(_, p)| p.addr)
             .take(numwant)
             .collect();
-        AnnounceOutcome {
+        Ok(AnnounceOutcome {
             peers,
             complete,
             incomplete: swarm.peers.len() - complete,
-        }
+        })
     }
 
     /// Records a ping.
@@ -272,7 +334,8 @@ impl PeerTable {
     pub fn remove_stale(&self) -> Vec<Removed> {
         let mut removed = Vec::new();
         let http_expiry = self.http_expiry;
-        for (info_hash, swarm) in self.lock().iter_mut() {
+        let mut swarms = self.lock();
+        for (info_hash, swarm) in swarms.iter_mut() {
             swarm.peers.retain(|_, peer| {
                 let pinged = std::mem::replace(&mut peer.alive_since_cleanup, false);
                 let keep = if peer.via_http {
@@ -289,6 +352,8 @@ impl PeerTable {
                 keep
             });
         }
+        // Swarms an HTTP announce created, now empty, free their place.
+        swarms.retain(|_, s| s.metainfo.is_some() || !s.peers.is_empty());
         removed
     }
 
@@ -465,6 +530,31 @@ mod tests {
     }
 
     #[test]
+    fn new_peers_and_swarms_beyond_the_caps_are_refused_listed_ones_refresh() {
+        let table = PeerTable::new(Identity::Port).with_limits(2, 1);
+        table.publish(metainfo()).expect("first swarm fits");
+        let hash = metainfo().info_hash;
+        for port in [7001, 7002] {
+            table
+                .register(&hash, at([127, 0, 0, 1], port), "-")
+                .expect("fits");
+        }
+        let full = table.register(&hash, at([127, 0, 0, 1], 7003), "-");
+        assert_eq!(full.expect_err("full").code, ErrorCode::Full);
+        assert!(table.register(&hash, at([127, 0, 0, 1], 7001), "0").is_ok());
+        let other = InfoHash([9; 20]);
+        let refused = table.announce(&other, at([127, 0, 0, 1], 7004), None, false, 50);
+        assert_eq!(refused.expect_err("full").code, ErrorCode::Full);
+        // A stopped announce for an unknown swarm creates nothing.
+        assert!(
+            table
+                .announce(&other, at([127, 0, 0, 1], 7004), None, true, 50)
+                .is_ok()
+        );
+        assert_eq!(table.swarms().len(), 1);
+    }
+
+    #[test]
     fn joining_an_unknown_swarm_is_refused_until_its_metainfo_is_published() {
         let table = PeerTable::new(Identity::Port);
         let m = metainfo();
@@ -473,8 +563,8 @@ mod tests {
             .register(&hash, at([127, 0, 0, 1], 7001), "-")
             .expect_err("unknown");
         assert_eq!(refused.code, ErrorCode::UnknownSwarm);
-        assert!(table.publish(m.clone()));
-        assert!(!table.publish(m));
+        assert_eq!(table.publish(m.clone()), Ok(true));
+        assert_eq!(table.publish(m), Ok(false));
         assert_eq!(
             table.register(&hash, at([127, 0, 0, 1], 7001), "0-1"),
             Ok(vec![])
@@ -504,7 +594,7 @@ mod tests {
         let table = PeerTable::new(Identity::Port);
         let m = metainfo();
         let hash = m.info_hash;
-        table.publish(m);
+        table.publish(m).expect("publish");
         table
             .register(&hash, at([127, 0, 0, 1], 7001), "-")
             .expect("join");
@@ -539,7 +629,7 @@ mod tests {
             let table = PeerTable::new(identity);
             let m = metainfo();
             let hash = m.info_hash;
-            table.publish(m);
+            table.publish(m).expect("publish");
             table
                 .register(&hash, at([127, 0, 0, 2], 7001), "-")
                 .expect("join");
