@@ -172,3 +172,112 @@ fn percent_encoding_round_trips_every_byte() {
     assert_eq!(percent_decode(&percent_encode(&all)).expect("decode"), all);
     assert_eq!(percent_encode(b"a b/~"), "a%20b%2F~");
 }
+
+/// A small deterministic PRNG for the garbage test.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// An accepted announce printed back as a query: it must parse to the same announce.
+fn reprinted(a: &Announce) -> String {
+    let event = match a.event {
+        Event::Update => "",
+        other => other.as_str(),
+    };
+    let mut query = format!(
+        "info_hash={}&peer_id={}&port={}&uploaded={}&downloaded={}&event={event}&numwant={}&compact={}",
+        percent_encode(&a.info_hash.0),
+        percent_encode(&a.peer_id),
+        a.port,
+        a.uploaded,
+        a.downloaded,
+        a.numwant,
+        u8::from(a.compact),
+    );
+    if let Some(left) = a.left {
+        query.push_str(&format!("&left={left}"));
+    }
+    query
+}
+
+#[test]
+fn garbage_requests_never_panic_and_anything_parsed_round_trips() {
+    const ALPHABET: &[u8] = b"GET /announce?HTTP/1.01 \r\n:%+=&_0123456789abcdefABCDEF";
+    let seeds = [
+        format!("GET /announce?{QUERY} HTTP/1.1\r\nHost: 127.0.0.1:6969\r\n\r\n").into_bytes(),
+        format!("GET /announce?{QUERY} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").into_bytes(),
+        b"GET /scrape HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec(),
+        QUERY.as_bytes().to_vec(),
+        b"info_hash=aaaaaaaaaaaaaaaaaaaa&peer_id=bbbbbbbbbbbbbbbbbbbb&port=1&event=&left=0"
+            .to_vec(),
+    ];
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let (mut heads, mut announces) = (0, 0);
+    for round in 0..20_000 {
+        let input: Vec<u8> = if round % 2 == 0 {
+            // Random bytes, mostly from HTTP's and the query's alphabet.
+            (0..rng.below(120))
+                .map(|_| match rng.below(4) {
+                    0 => rng.next() as u8,
+                    _ => ALPHABET[rng.below(ALPHABET.len())],
+                })
+                .collect()
+        } else {
+            // Valid requests and queries with a few bytes changed, inserted, removed or cut off.
+            let mut input = seeds[rng.below(seeds.len())].clone();
+            for _ in 0..=rng.below(3) {
+                let at = rng.below(input.len() + 1);
+                match rng.below(5) {
+                    0 if at < input.len() => input[at] = ALPHABET[rng.below(ALPHABET.len())],
+                    1 if at < input.len() => input[at] = rng.next() as u8,
+                    2 => input.insert(at, ALPHABET[rng.below(ALPHABET.len())]),
+                    3 if at < input.len() => {
+                        input.remove(at);
+                    }
+                    _ => input.truncate(at),
+                }
+            }
+            input
+        };
+
+        // Request heads, as many as a keep-alive connection would carry.
+        let mut stream = Cursor::new(&input[..]);
+        let mut queries = Vec::new();
+        while let Ok(request) = read_request(&mut stream) {
+            heads += 1;
+            assert!(request.target.starts_with('/'));
+            assert!(!request.target.contains([' ', '\n']));
+            queries.push(request.query().to_string());
+        }
+        // The whole input as a query too.
+        queries.push(String::from_utf8_lossy(&input).into_owned());
+        for query in &queries {
+            if let Ok(announce) = parse_announce(query) {
+                announces += 1;
+                assert!(announce.port != 0 && announce.numwant <= MAX_NUMWANT);
+                let again = parse_announce(&reprinted(&announce)).expect("reprinted announce");
+                assert_eq!(again, announce, "from {query:?}");
+            }
+            if let Ok(bytes) = percent_decode(query) {
+                assert!(bytes.len() <= query.len());
+                assert_eq!(
+                    percent_decode(&percent_encode(&bytes)).expect("encoded"),
+                    bytes
+                );
+            }
+        }
+    }
+    // The test means little if everything was refused.
+    assert!(heads > 1000, "only {heads} request heads read");
+    assert!(announces > 500, "only {announces} announces parsed");
+}
