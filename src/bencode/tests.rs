@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::testutil::XorShift;
 
 /// Joins literal pieces, so a golden input can be written field by field.
 fn cat(parts: &[&[u8]]) -> Vec<u8> {
@@ -386,21 +387,6 @@ fn errors_display_the_offset_and_what_was_expected() {
         "at byte 7: dictionary key \"a\" is out of order (keys must be sorted as raw bytes)"
     );
     assert_eq!(err(b"i1ex").offset(), 3);
-}
-
-/// xorshift64: a tiny deterministic PRNG, so a failure reproduces exactly.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 #[test]

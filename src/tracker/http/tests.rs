@@ -2,6 +2,7 @@
 //! bencoded replies, and rejection of malformed or oversized requests.
 
 use super::*;
+use crate::testutil::XorShift;
 use std::io::Cursor;
 
 const QUERY: &str = "info_hash=%01%23Eg%89%AB%CD%EF%01%23Eg%89%AB%CD%EF%01%23Eg&peer_id=-lt2080-abcdefghijkl&port=6881&uploaded=0&downloaded=10&left=1000&event=started&numwant=30&compact=1&key=7&supportcrypto=1";
@@ -173,21 +174,6 @@ fn percent_encoding_round_trips_every_byte() {
     assert_eq!(percent_encode(b"a b/~"), "a%20b%2F~");
 }
 
-/// A small deterministic PRNG for the garbage test.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// An accepted announce printed back as a query: it must parse to the same announce.
 fn reprinted(a: &Announce) -> String {
     let event = match a.event {
@@ -234,20 +220,8 @@ fn garbage_requests_never_panic_and_anything_parsed_round_trips() {
                 .collect()
         } else {
             // Valid requests and queries with a few bytes changed, inserted, removed or cut off.
-            let mut input = seeds[rng.below(seeds.len())].clone();
-            for _ in 0..=rng.below(3) {
-                let at = rng.below(input.len() + 1);
-                match rng.below(5) {
-                    0 if at < input.len() => input[at] = ALPHABET[rng.below(ALPHABET.len())],
-                    1 if at < input.len() => input[at] = rng.next() as u8,
-                    2 => input.insert(at, ALPHABET[rng.below(ALPHABET.len())]),
-                    3 if at < input.len() => {
-                        input.remove(at);
-                    }
-                    _ => input.truncate(at),
-                }
-            }
-            input
+            let seed = seeds[rng.below(seeds.len())].clone();
+            rng.mutate(seed, ALPHABET)
         };
 
         // Request heads, as many as a keep-alive connection would carry.

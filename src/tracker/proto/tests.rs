@@ -1,6 +1,7 @@
 //! Golden tests for the tracker's line protocol: literal lines as a student would type them.
 
 use super::*;
+use crate::testutil::XorShift;
 use std::io::{BufReader, Cursor};
 
 const HASH: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -180,21 +181,6 @@ fn reply_counts_over_the_cap_are_refused() {
     assert!(Reply::read_from(&mut input).is_err());
 }
 
-/// A small deterministic PRNG for the garbage test (no `rand` in unit tests of the codec).
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Valid request and reply lines for the garbage test to mutate.
 fn seed_lines() -> Vec<String> {
     [
@@ -246,20 +232,8 @@ fn garbage_lines_never_panic_and_anything_parsed_round_trips() {
                 .collect()
         } else {
             // Valid lines with a few bytes changed, inserted, removed or cut off.
-            let mut input = seeds[rng.below(seeds.len())].clone().into_bytes();
-            for _ in 0..=rng.below(3) {
-                let at = rng.below(input.len() + 1);
-                match rng.below(5) {
-                    0 if at < input.len() => input[at] = ALPHABET[rng.below(ALPHABET.len())],
-                    1 if at < input.len() => input[at] = rng.next() as u8,
-                    2 => input.insert(at, ALPHABET[rng.below(ALPHABET.len())]),
-                    3 if at < input.len() => {
-                        input.remove(at);
-                    }
-                    _ => input.truncate(at),
-                }
-            }
-            input
+            let seed = seeds[rng.below(seeds.len())].clone().into_bytes();
+            rng.mutate(seed, ALPHABET)
         };
 
         // Requests, line by line: whatever parses prints back to a line that parses the same.
