@@ -11,6 +11,8 @@
 //! Every wait polls against a deadline; every child is killed when the case ends, on failure
 //! too. A missing `python3-libtorrent` skips with a message on stderr, or fails when `CI=true`.
 
+mod common;
+
 use std::fs::File;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -203,20 +205,10 @@ fn libtorrent_available() -> bool {
     false
 }
 
-/// `len` deterministic pseudo-random bytes (xorshift64), written to `dir/name`.
+/// `len` deterministic pseudo-random bytes, written to `dir/name`.
 fn data_file(dir: &Path, name: &str, len: usize) -> (PathBuf, Vec<u8>) {
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15 ^ len as u64;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect();
-    let path = dir.join(name);
-    std::fs::write(&path, &data).unwrap();
-    (path, data)
+    let data = common::sample_bytes(len, len as u64);
+    (common::write_file(dir, name, &data), data)
 }
 
 fn path_str(path: &Path) -> &str {

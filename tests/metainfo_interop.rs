@@ -6,6 +6,8 @@
 //! No network. A missing tool skips its test with a message on stderr, unless `CI=true`, where
 //! it fails. This does not test downloading, only the `.torrent` format.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -53,20 +55,10 @@ fn check(output: Output, what: &str) -> String {
     stdout
 }
 
-/// `len` deterministic pseudo-random bytes (xorshift64), written to `dir/name`.
+/// `len` deterministic pseudo-random bytes, written to `dir/name`.
 fn data_file(dir: &Path, name: &str, len: usize) -> (PathBuf, Vec<u8>) {
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d ^ len as u64;
-    let data: Vec<u8> = (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 24) as u8
-        })
-        .collect();
-    let path = dir.join(name);
-    std::fs::write(&path, &data).unwrap();
-    (path, data)
+    let data = common::sample_bytes(len, len as u64);
+    (common::write_file(dir, name, &data), data)
 }
 
 fn path_str(path: &Path) -> &str {
