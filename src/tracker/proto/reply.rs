@@ -1,0 +1,252 @@
+//! Replies of the tracker's line protocol: writing them, reading them back (the peer's side),
+//! and their names, one-line summaries and trace fields. Pure codec, no sockets.
+
+use std::io::{self, BufRead, Write};
+
+use super::{
+    ErrorCode, MAX_PEERS_PER_REPLY, MAX_SWARMS_PER_REPLY, MAX_TORRENT_BYTES, PeerEntry, ProtoError,
+    Reply, SwarmEntry, SwarmStatus, bad, read_line, truncate,
+};
+use crate::trace::Value as TraceValue;
+
+impl Reply {
+    /// The reply's first word.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Reply::Ok(_) => "OK",
+            Reply::Pong => "PONG",
+            Reply::Peers(_) => "PEERS",
+            Reply::Swarms(_) => "SWARMS",
+            Reply::Status(_) => "STATUS",
+            Reply::Metainfo(_) => "METAINFO",
+            Reply::Err { .. } => "ERR",
+            Reply::Bye => "BYE",
+        }
+    }
+
+    /// One line for logs: the header line as sent (`PEERS 3`, `ERR unknown-peer ...`).
+    pub fn summary(&self) -> String {
+        match self {
+            Reply::Ok(text) => format!("OK {}", truncate(text)),
+            Reply::Peers(peers) => format!("PEERS {}", peers.len()),
+            Reply::Swarms(list) => format!("SWARMS {}", list.len()),
+            Reply::Status(list) => format!("STATUS {}", list.len()),
+            Reply::Metainfo(bytes) => format!("METAINFO {}", bytes.len()),
+            Reply::Err { code, message } => format!("ERR {} {message}", code.as_str()),
+            Reply::Pong | Reply::Bye => self.name().to_string(),
+        }
+    }
+
+    /// Key fields for `--trace`.
+    pub fn trace_fields(&self) -> Vec<(&'static str, TraceValue)> {
+        match self {
+            Reply::Peers(peers) => vec![("count", peers.len().into())],
+            Reply::Swarms(list) => vec![("count", list.len().into())],
+            Reply::Status(list) => vec![("count", list.len().into())],
+            Reply::Metainfo(bytes) => vec![("length", bytes.len().into())],
+            Reply::Err { code, .. } => vec![("code", code.as_str().into())],
+            Reply::Ok(_) | Reply::Pong | Reply::Bye => Vec::new(),
+        }
+    }
+}
+
+impl Reply {
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Reply {
+        Reply::Err {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Writes the reply (several lines for lists, raw bytes for metainfo).
+    pub fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
+        match self {
+            Reply::Ok(text) => writeln!(out, "OK {text}"),
+            Reply::Pong => writeln!(out, "PONG"),
+            Reply::Bye => writeln!(out, "BYE"),
+            Reply::Err { code, message } => writeln!(out, "ERR {} {message}", code.as_str()),
+            Reply::Peers(peers) => {
+                writeln!(out, "PEERS {}", peers.len())?;
+                for peer in peers {
+                    writeln!(out, "PEER {} {} {}", peer.ip, peer.port, peer.pieces)?;
+                }
+                Ok(())
+            }
+            Reply::Swarms(swarms) => {
+                writeln!(out, "SWARMS {}", swarms.len())?;
+                for s in swarms {
+                    writeln!(
+                        out,
+                        "SWARM {} {} {} {}",
+                        s.info_hash, s.pieces, s.peers, s.name
+                    )?;
+                }
+                Ok(())
+            }
+            Reply::Status(swarms) => {
+                writeln!(out, "STATUS {}", swarms.len())?;
+                for status in swarms {
+                    let s = &status.swarm;
+                    writeln!(
+                        out,
+                        "SWARM {} {} {} {}",
+                        s.info_hash,
+                        s.pieces,
+                        status.peers.len(),
+                        s.name
+                    )?;
+                    for (peer, ms) in &status.peers {
+                        writeln!(out, "PEER {} {} {} {ms}", peer.ip, peer.port, peer.pieces)?;
+                    }
+                }
+                Ok(())
+            }
+            Reply::Metainfo(bytes) => {
+                writeln!(out, "METAINFO {}", bytes.len())?;
+                out.write_all(bytes)?;
+                writeln!(out)
+            }
+        }
+    }
+
+    /// Reads one whole reply.
+    pub fn read_from(input: &mut impl BufRead) -> Result<Reply, ProtoError> {
+        let line = read_line(input)?;
+        let (head, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+        match head {
+            "OK" => Ok(Reply::Ok(rest.to_string())),
+            "PONG" => Ok(Reply::Pong),
+            "BYE" => Ok(Reply::Bye),
+            "ERR" => {
+                let (code, message) = rest.split_once(' ').unwrap_or((rest, ""));
+                let code = ErrorCode::parse(code)
+                    .ok_or_else(|| bad(format!("unknown error code in `{}`", truncate(&line))))?;
+                Ok(Reply::Err {
+                    code,
+                    message: message.to_string(),
+                })
+            }
+            "PEERS" => {
+                let count = parse_count(rest, MAX_PEERS_PER_REPLY)?;
+                let peers = (0..count)
+                    .map(|_| parse_peer(&read_line(input)?))
+                    .collect::<Result<_, _>>()?;
+                Ok(Reply::Peers(peers))
+            }
+            "SWARMS" => {
+                let count = parse_count(rest, MAX_SWARMS_PER_REPLY)?;
+                let swarms = (0..count)
+                    .map(|_| parse_swarm(&read_line(input)?))
+                    .collect::<Result<_, _>>()?;
+                Ok(Reply::Swarms(swarms))
+            }
+            "STATUS" => {
+                let count = parse_count(rest, MAX_SWARMS_PER_REPLY)?;
+                let mut swarms = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let swarm = parse_swarm(&read_line(input)?)?;
+                    if swarm.peers > MAX_PEERS_PER_REPLY {
+                        return Err(bad(format!(
+                            "{} peers in one swarm is over the cap",
+                            swarm.peers
+                        )));
+                    }
+                    let peers = (0..swarm.peers)
+                        .map(|_| parse_peer_status(&read_line(input)?))
+                        .collect::<Result<_, _>>()?;
+                    swarms.push(SwarmStatus { swarm, peers });
+                }
+                Ok(Reply::Status(swarms))
+            }
+            "METAINFO" => {
+                let length = parse_count(rest, MAX_TORRENT_BYTES)?;
+                let mut bytes = vec![0u8; length];
+                input.read_exact(&mut bytes)?;
+                let end = read_line(input)?;
+                if !end.is_empty() {
+                    return Err(bad("metainfo body not followed by a newline"));
+                }
+                Ok(Reply::Metainfo(bytes))
+            }
+            _ => Err(bad(format!("unexpected reply `{}`", truncate(&line)))),
+        }
+    }
+}
+
+fn parse_count(text: &str, cap: usize) -> Result<usize, ProtoError> {
+    match text.parse::<usize>() {
+        Ok(n) if n <= cap => Ok(n),
+        _ => Err(bad(format!(
+            "`{}` is not a count up to {cap}",
+            truncate(text)
+        ))),
+    }
+}
+
+fn parse_peer(line: &str) -> Result<PeerEntry, ProtoError> {
+    let words: Vec<&str> = line.split(' ').collect();
+    match words.as_slice() {
+        ["PEER", ip, port, pieces] => Ok(PeerEntry {
+            ip: ip
+                .parse()
+                .map_err(|_| bad(format!("`{}` is not an ip", truncate(ip))))?,
+            port: port
+                .parse()
+                .map_err(|_| bad(format!("`{}` is not a port", truncate(port))))?,
+            pieces: pieces.to_string(),
+        }),
+        _ => Err(bad(format!(
+            "expected `PEER <ip> <port> <pieces>`, got `{}`",
+            truncate(line)
+        ))),
+    }
+}
+
+/// `PEER <ip> <port> <pieces> <ms>` of a `STATUS` reply.
+fn parse_peer_status(line: &str) -> Result<(PeerEntry, u64), ProtoError> {
+    let (head, ms) = line.rsplit_once(' ').ok_or_else(|| {
+        bad(format!(
+            "expected `PEER <ip> <port> <pieces> <ms>`, got `{}`",
+            truncate(line)
+        ))
+    })?;
+    let ms = ms.parse().map_err(|_| {
+        bad(format!(
+            "`{}` is not a number of milliseconds",
+            truncate(ms)
+        ))
+    })?;
+    Ok((parse_peer(head)?, ms))
+}
+
+fn parse_swarm(line: &str) -> Result<SwarmEntry, ProtoError> {
+    let mut words = line.splitn(5, ' ');
+    let expected = || {
+        bad(format!(
+            "expected `SWARM <hash> <pieces> <peers> <name>`, got `{}`",
+            truncate(line)
+        ))
+    };
+    if words.next() != Some("SWARM") {
+        return Err(expected());
+    }
+    let info_hash = words
+        .next()
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(expected)?;
+    let pieces = words
+        .next()
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(expected)?;
+    let peers = words
+        .next()
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(expected)?;
+    let name = words.next().ok_or_else(expected)?.to_string();
+    Ok(SwarmEntry {
+        info_hash,
+        pieces,
+        peers,
+        name,
+    })
+}
