@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# Benchmark: bittorrent-sim against libtorrent 2.0 (python3-libtorrent) on loopback.
+#
+#   bench/swarm.sh [--size MiB] [--runs N]      (defaults: 256 MiB, 3 runs)
+#
+# Scenarios, each timed from the start of the leecher(s) until every leecher holds a verified
+# copy (then checked with cmp):
+#   single  1 seed -> 1 leecher
+#   swarm   1 seed -> 4 leechers
+# Ours and the reference alternate within each round (ours, libtorrent, libtorrent with
+# high_performance_seed() on the seeder). Ports 18000-18100 on 127.0.0.1 only.
+set -euo pipefail
+
+SIZE_MIB=256
+RUNS=3
+usage() { echo "usage: $0 [--size MiB] [--runs N]" >&2; exit 2; }
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --size) [[ $# -ge 2 ]] || usage; SIZE_MIB=$2; shift 2 ;;
+        --runs) [[ $# -ge 2 ]] || usage; RUNS=$2; shift 2 ;;
+        -h|--help) usage ;;
+        *) usage ;;
+    esac
+done
+[[ $SIZE_MIB =~ ^[0-9]+$ && $SIZE_MIB -gt 0 ]] || usage
+[[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || usage
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=$ROOT/bench
+WORK=$BENCH/work
+BIN=$ROOT/target/release/bittorrent-sim
+PY=/usr/bin/python3
+LEECHERS=4
+TIMEOUT=600
+
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    PIDS=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "error: $*" >&2; exit 1; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# Waits until LOG contains PATTERN (the process PID must stay alive), at most 300 s.
+wait_for_line() {
+    local log=$1 pattern=$2 pid=$3 i
+    for ((i = 0; i < 3000; i++)); do
+        grep -q -- "$pattern" "$log" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || { tail -5 "$log" >&2; die "process died before '$pattern' ($log)"; }
+        sleep 0.1
+    done
+    die "timed out waiting for '$pattern' in $log"
+}
+
+wait_for_listen() {
+    local port=$1 i
+    for ((i = 0; i < 300; i++)); do
+        ss -ltnH "sport = :$port" | grep -q . && return 0
+        sleep 0.05
+    done
+    die "nothing listens on port $port"
+}
+
+# Each run gets a fresh block of ports 18000+10k .. 18000+10k+5 (k cycles 0..9), so that sockets
+# of the previous run still in TIME_WAIT never get in the way.
+PORT_ROUND=0
+next_base() {
+    BASE=$((18000 + 10 * (PORT_ROUND % 10)))
+    PORT_ROUND=$((PORT_ROUND + 1))
+}
+
+fresh_leech_dirs() {
+    local i
+    for ((i = 1; i <= $1; i++)); do
+        rm -rf "$WORK/leech-$i"
+        mkdir -p "$WORK/leech-$i"
+    done
+}
+
+verify_leech_dirs() {
+    local i
+    for ((i = 1; i <= $1; i++)); do
+        cmp -s "$DATA" "$WORK/leech-$i/$NAME" || die "leecher $i does not hold an identical copy"
+    done
+}
+
+# Waits for the leecher processes in LEECH_PIDS; fails the benchmark if one failed.
+wait_leechers() {
+    local pid
+    for pid in "${LEECH_PIDS[@]}"; do
+        wait "$pid" || { tail -5 "$WORK"/logs/leech-*.log >&2; die "a leecher failed (see $WORK/logs)"; }
+    done
+}
+
+# run_ours N: tracker + seeder + N leechers of bittorrent-sim; sets T to the seconds taken.
+run_ours() {
+    local n=$1 i start
+    next_base
+    fresh_leech_dirs "$n"
+    RUST_LOG=warn "$BIN" tracker --port "$BASE" --bind 127.0.0.1 --torrent "$TORRENT" \
+        >"$WORK/logs/tracker.log" 2>&1 &
+    PIDS+=($!)
+    wait_for_listen "$BASE"
+    # the seeder's `joined swarm` line is logged at info level: enable just that module
+    RUST_LOG=warn,bittorrent_sim::peer::run=info "$BIN" peer --port $((BASE + 1)) --bind 127.0.0.1 \
+        --tracker "127.0.0.1:$BASE" --torrent "$TORRENT" --dir "$SEED_DIR" --min-peers 1 \
+        >"$WORK/logs/seed.log" 2>&1 &
+    PIDS+=($!)
+    wait_for_line "$WORK/logs/seed.log" "joined swarm" "$!"
+    LEECH_PIDS=()
+    start=$(now)
+    for ((i = 1; i <= n; i++)); do
+        RUST_LOG=warn timeout "$TIMEOUT" "$BIN" peer --port $((BASE + 1 + i)) --bind 127.0.0.1 \
+            --tracker "127.0.0.1:$BASE" --torrent "$TORRENT" --dir "$WORK/leech-$i" \
+            --min-peers 1 --round-interval 0 --parallel 8 --exit-when-complete \
+            >"$WORK/logs/leech-$i.log" 2>&1 &
+        PIDS+=($!)
+        LEECH_PIDS+=($!)
+    done
+    wait_leechers
+    T=$(elapsed "$start" "$(now)")
+    cleanup
+    verify_leech_dirs "$n"
+}
+
+# run_lt N [--high-performance]: libtorrent seed + N libtorrent leechers, each connected with
+# connect_peer to the seed and to every other leecher; sets T.
+run_lt() {
+    local n=$1 mode=${2:-} i j start peers
+    next_base
+    fresh_leech_dirs "$n"
+    # shellcheck disable=SC2086 # $mode is empty or one flag
+    (cd "$BENCH" && exec "$PY" lt_seed.py "$BASE" "$TORRENT" "$SEED_DIR" $mode) \
+        >"$WORK/logs/seed.log" 2>&1 &
+    PIDS+=($!)
+    wait_for_line "$WORK/logs/seed.log" "seeding" "$!"
+    LEECH_PIDS=()
+    start=$(now)
+    for ((i = 1; i <= n; i++)); do
+        peers=("$BASE")
+        for ((j = 1; j <= n; j++)); do
+            [[ $j -ne $i ]] && peers+=($((BASE + j)))
+        done
+        (cd "$BENCH" && exec "$PY" lt_leech.py $((BASE + i)) "$TORRENT" "$WORK/leech-$i" "${peers[@]}") \
+            >"$WORK/logs/leech-$i.log" 2>&1 &
+        PIDS+=($!)
+        LEECH_PIDS+=($!)
+    done
+    wait_leechers
+    T=$(elapsed "$start" "$(now)")
+    cleanup
+    verify_leech_dirs "$n"
+}
+
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+mibps() { awk -v s="$SIZE_MIB" -v t="$1" 'BEGIN { if (t > 0) printf "%.0f", s / t; else print "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# --- build and test data ---------------------------------------------------------------------
+echo "== cargo build --release"
+(cd "$ROOT" && cargo build --release)
+"$PY" -c 'import libtorrent' 2>/dev/null || die "python3-libtorrent is missing (apt-get install python3-libtorrent)"
+
+mkdir -p "$WORK/logs"
+NAME=data-${SIZE_MIB}M.bin
+DATA=$WORK/$NAME
+TORRENT=$WORK/data-${SIZE_MIB}M.torrent
+SEED_DIR=$WORK/seed-${SIZE_MIB}M
+if [[ ! -s $DATA || $(stat -c %s "$DATA") -ne $((SIZE_MIB * 1048576)) ]]; then
+    echo "== creating $DATA ($SIZE_MIB MiB, seeded generator)"
+    # deterministic bytes: Python's Mersenne Twister seeded with 42, 1 MiB at a time
+    "$PY" -c 'import random, sys
+r = random.Random(42)
+while True:
+    sys.stdout.buffer.write(r.randbytes(1 << 20))' 2>/dev/null | head -c $((SIZE_MIB * 1048576)) >"$DATA.tmp" || true
+    [[ $(stat -c %s "$DATA.tmp") -eq $((SIZE_MIB * 1048576)) ]] || die "could not create $DATA"
+    mv "$DATA.tmp" "$DATA"
+    rm -f "$TORRENT"
+fi
+if [[ ! -s $TORRENT ]]; then
+    "$BIN" create --piece-length 256KiB -o "$TORRENT" "$DATA"
+fi
+if ! cmp -s "$DATA" "$SEED_DIR/$NAME"; then
+    mkdir -p "$SEED_DIR"
+    cp "$DATA" "$SEED_DIR/$NAME"
+fi
+
+# --- link limit ----------------------------------------------------------------------------------
+LINK="not measured (iperf3 not installed)"
+if command -v iperf3 >/dev/null; then
+    echo "== iperf3 on loopback, 1 stream, 5 s"
+    iperf3 -s -B 127.0.0.1 -p 18100 -1 >/dev/null 2>&1 &
+    PIDS+=($!)
+    wait_for_listen 18100
+    LINK=$(iperf3 -c 127.0.0.1 -p 18100 -t 5 -f m | awk '/receiver/ { printf "%.0f MiB/s", $(NF-2) * 1e6 / 8 / 1048576 }')
+    cleanup
+fi
+
+# --- runs ----------------------------------------------------------------------------------------
+declare -a S_OURS=() S_LT=() S_HP=() W_OURS=() W_LT=() W_HP=()
+for ((r = 1; r <= RUNS; r++)); do
+    run_ours 1; S_OURS+=("$T"); echo "round $r single ours           ${T}s"
+    run_lt 1; S_LT+=("$T"); echo "round $r single libtorrent     ${T}s"
+    run_lt 1 --high-performance; S_HP+=("$T"); echo "round $r single libtorrent-hps ${T}s"
+    run_ours "$LEECHERS"; W_OURS+=("$T"); echo "round $r swarm  ours           ${T}s"
+    run_lt "$LEECHERS"; W_LT+=("$T"); echo "round $r swarm  libtorrent     ${T}s"
+    run_lt "$LEECHERS" --high-performance; W_HP+=("$T"); echo "round $r swarm  libtorrent-hps ${T}s"
+done
+
+row() {
+    local scenario=$1 ref=$2 ours_runs=$3 ref_runs=$4 om refm
+    # shellcheck disable=SC2086 # run lists are space-separated numbers
+    om=$(median $ours_runs)
+    # shellcheck disable=SC2086
+    refm=$(median $ref_runs)
+    printf '| %-6s | %-22s | %6ss (%s) %4s MiB/s | %6ss (%s) %4s MiB/s | %5s |\n' \
+        "$scenario" "$ref" "$om" "${ours_runs// /, }" "$(mibps "$om")" \
+        "$refm" "${ref_runs// /, }" "$(mibps "$refm")" "$(ratio "$om" "$refm")"
+}
+
+echo
+echo "size $SIZE_MIB MiB, 256 KiB pieces, $RUNS runs each; loopback link limit: $LINK"
+echo "times: leecher start until every leecher holds a verified copy; median (all runs) throughput"
+echo
+echo "| scenario | reference | ours median (runs) | reference median (runs) | ours/ref |"
+echo "|---|---|---|---|---|"
+row single "libtorrent" "${S_OURS[*]}" "${S_LT[*]}"
+row single "libtorrent hp-seed" "${S_OURS[*]}" "${S_HP[*]}"
+row "swarm" "libtorrent (1->$LEECHERS)" "${W_OURS[*]}" "${W_LT[*]}"
+row "swarm" "libtorrent hp-seed" "${W_OURS[*]}" "${W_HP[*]}"
