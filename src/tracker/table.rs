@@ -411,27 +411,6 @@ impl PeerTable {
         });
         list
     }
-
-    /// Every peer of a swarm with its pieces and seconds since it was last seen (status view).
-    pub fn peers(&self, info_hash: &InfoHash) -> Vec<(SocketAddr, Option<PieceSet>, f64)> {
-        let swarms = self.lock();
-        let Some(swarm) = swarms.get(info_hash) else {
-            return Vec::new();
-        };
-        let mut list: Vec<_> = swarm
-            .peers
-            .values()
-            .map(|p| {
-                (
-                    p.addr,
-                    p.pieces.clone(),
-                    p.last_seen.elapsed().as_secs_f64(),
-                )
-            })
-            .collect();
-        list.sort_by_key(|(addr, _, _)| *addr);
-        list
-    }
 }
 
 fn known_swarm<'a>(
@@ -501,15 +480,7 @@ fn others(swarm: &Swarm, key: PeerKey) -> Vec<PeerEntry> {
     list.sort_by(|a, b| held(b).cmp(&held(a)).then(a.addr.cmp(&b.addr)));
     list.into_iter()
         .take(MAX_PEERS_PER_REPLY)
-        .map(|p| PeerEntry {
-            ip: p.addr.ip(),
-            port: p.addr.port(),
-            // `?`: a client that announced over HTTP; its pieces are learned from itself.
-            pieces: p
-                .pieces
-                .as_ref()
-                .map_or_else(|| "?".to_string(), PieceSet::to_ranges),
-        })
+        .map(entry)
         .collect()
 }
 
