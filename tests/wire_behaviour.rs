@@ -123,7 +123,13 @@ fn our_leecher_waits_for_unchoke_stops_when_choked_and_asks_aligned_blocks() {
     let until = Instant::now() + DEADLINE;
     while leecher.count("download complete") == 0 {
         assert!(Instant::now() < until, "leecher did not complete");
-        let Some(message) = remote.recv_within(Duration::from_millis(50)).expect("open") else {
+        // Once complete, the leecher closes its connection to us (a seed), possibly before
+        // its "download complete" line reaches the log: then only that line is awaited.
+        let Ok(received) = remote.recv_within(Duration::from_millis(50)) else {
+            leecher.wait_for("download complete");
+            break;
+        };
+        let Some(message) = received else {
             if choked_at.is_some_and(|t| t.elapsed() > Duration::from_millis(400)) {
                 choked_at = None;
                 remote.send(&Message::Unchoke);
@@ -291,7 +297,11 @@ fn unknown_ids_oversized_frames_and_bad_requests_end_only_that_connection() {
     assert!(
         matches!(got.last(), Some(Message::Piece { index: 1, begin: 0, block }) if *block == s.block(1, 0, 16384))
     );
-    assert!(seeder_proc.count("closing connection") >= 7);
+    // each bad remote's close is logged by its own thread, maybe after we saw the socket close
+    eventually(
+        "the seeder logs closing each of the 7 bad connections",
+        || seeder_proc.count("closing connection") >= 7,
+    );
 }
 
 #[test]
