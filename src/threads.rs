@@ -7,7 +7,7 @@
 //! No sockets here.
 
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 
@@ -47,60 +47,98 @@ where
 
 /// Spawns named threads, at most `max` alive at once. [`ThreadCap::spawn`] waits for a free
 /// slot, so an accept loop that spawns through it stops accepting while the cap is reached.
+///
+/// A slot is free again only once its thread has been *joined*, not merely when its work
+/// returned: between the two the operating system is still tearing the thread down, and under a
+/// flood of short connections those half-gone threads would otherwise pile up beyond the cap.
+/// Joining a thread whose work has returned takes microseconds.
 #[derive(Clone)]
 pub struct ThreadCap {
-    inner: Arc<(Mutex<usize>, Condvar)>,
+    inner: Arc<(Mutex<Vec<Running>>, Condvar)>,
     max: usize,
+}
+
+/// One thread started through a cap and not yet joined.
+struct Running {
+    done: Arc<AtomicBool>,
+    handle: JoinHandle<()>,
 }
 
 impl ThreadCap {
     pub fn new(max: usize) -> ThreadCap {
         ThreadCap {
-            inner: Arc::new((Mutex::new(0), Condvar::new())),
+            inner: Arc::new((Mutex::new(Vec::new()), Condvar::new())),
             max: max.max(1),
         }
     }
 
-    /// Threads alive now.
+    /// Threads whose work is still running.
     pub fn live(&self) -> usize {
-        *self.inner.0.lock().unwrap_or_else(PoisonError::into_inner)
+        let running = self.inner.0.lock().unwrap_or_else(PoisonError::into_inner);
+        running
+            .iter()
+            .filter(|r| !r.done.load(Ordering::Acquire))
+            .count()
     }
 
     pub fn max(&self) -> usize {
         self.max
     }
 
-    /// Waits for a free slot, then runs `work` on a new thread called `name`. The slot is given
-    /// back when `work` returns or panics.
-    pub fn spawn<F>(&self, name: String, work: F) -> io::Result<JoinHandle<()>>
+    /// Waits for a free slot (joining the threads whose work has returned), then runs `work`
+    /// on a new thread called `name`.
+    pub fn spawn<F>(&self, name: String, work: F) -> io::Result<()>
     where
         F: FnOnce() + Send + 'static,
     {
-        let (count, freed) = &*self.inner;
-        let mut live = count.lock().unwrap_or_else(PoisonError::into_inner);
-        while *live >= self.max {
-            live = freed.wait(live).unwrap_or_else(PoisonError::into_inner);
+        let (running, freed) = &*self.inner;
+        let mut list = running.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            let (finished, alive): (Vec<Running>, Vec<Running>) = std::mem::take(&mut *list)
+                .into_iter()
+                .partition(|r| r.done.load(Ordering::Acquire));
+            *list = alive;
+            if !finished.is_empty() {
+                // Their work has returned and they no longer touch the lock: join them
+                // outside it, then look again.
+                drop(list);
+                for r in finished {
+                    r.handle.join().ok();
+                }
+                list = running.lock().unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            if list.len() < self.max {
+                break;
+            }
+            list = freed.wait(list).unwrap_or_else(PoisonError::into_inner);
         }
-        *live += 1;
-        drop(live);
-        let slot = Slot(Arc::clone(&self.inner));
-        let spawned = start(name, move || {
+        let done = Arc::new(AtomicBool::new(false));
+        let slot = Slot {
+            done: Arc::clone(&done),
+            cap: Arc::clone(&self.inner),
+        };
+        // If spawning fails the closure, and with it the slot, is dropped: nothing to undo.
+        let handle = start(name, move || {
             let _slot = slot;
             work();
-        });
-        // On failure the closure, and with it the slot, was dropped: the count is already back.
-        spawned
+        })?;
+        list.push(Running { done, handle });
+        Ok(())
     }
 }
 
-/// Gives a thread's slot back when dropped.
-struct Slot(Arc<(Mutex<usize>, Condvar)>);
+/// Marks a thread's work as returned (also when it panics) and wakes a waiting spawner.
+struct Slot {
+    done: Arc<AtomicBool>,
+    cap: Arc<(Mutex<Vec<Running>>, Condvar)>,
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let (count, freed) = &*self.0;
-        let mut live = count.lock().unwrap_or_else(PoisonError::into_inner);
-        *live = live.saturating_sub(1);
+        let (running, freed) = &*self.cap;
+        let _list = running.lock().unwrap_or_else(PoisonError::into_inner);
+        self.done.store(true, Ordering::Release);
         freed.notify_one();
     }
 }
@@ -141,7 +179,7 @@ mod tests {
         assert_eq!(cap.live(), 2);
         // A third spawn must wait until one slot is released.
         let cap2 = cap.clone();
-        let third = thread::spawn(move || cap2.spawn("t2".into(), || {}).map(|h| h.join()));
+        let third = thread::spawn(move || cap2.spawn("t2".into(), || {}));
         assert!(started_rx.recv_timeout(Duration::from_millis(50)).is_err());
         assert_eq!(cap.live(), 2);
         release_tx.send(()).expect("release");

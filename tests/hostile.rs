@@ -281,11 +281,13 @@ fn two_thousand_silent_connections_do_not_starve_an_honest_leecher() {
          connections; seeder threads {threads_before} -> peak {max_threads} \
          (cap {CAP} + {MAX_PENDING} pending), VmRSS {rss_before} -> peak {max_rss} KiB"
     );
-    // Beyond the connection threads: the seeder's own connection to the leecher, and evicted
-    // connections' threads that gave their slot back and are being torn down by the OS (at a
-    // few hundred evictions a second a handful at once; peaks of 28 to 34 were seen).
+    // Connection threads never exceed the cap: a slot is reused only once its thread has been
+    // joined. What `/proc` may show beyond it: the kernel lets `pthread_join` return a moment
+    // before it stops counting the joined thread, so under a few hundred evictions a second a
+    // joined thread and its successor overlap now and then (peaks of 27 to 29 seen here, on a
+    // 2-core machine running other tests). Without the cap this would be ~2000.
     assert!(
-        max_threads <= threads_before + CAP + MAX_PENDING as u64 + 10,
+        max_threads <= threads_before + CAP + MAX_PENDING as u64 + 6,
         "{max_threads} threads"
     );
     assert!(max_rss < rss_before + 64 * 1024, "VmRSS {max_rss} KiB");
