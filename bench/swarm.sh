@@ -25,51 +25,10 @@ done
 [[ $SIZE_MIB =~ ^[0-9]+$ && $SIZE_MIB -gt 0 ]] || usage
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || usage
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BENCH=$ROOT/bench
-WORK=$BENCH/work
-BIN=$ROOT/target/release/bittorrent-sim
-PY=/usr/bin/python3
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 LEECHERS=4
 TIMEOUT=600
-
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    PIDS=()
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "error: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-
-# Waits until LOG contains PATTERN (the process PID must stay alive), at most 300 s.
-wait_for_line() {
-    local log=$1 pattern=$2 pid=$3 i
-    for ((i = 0; i < 3000; i++)); do
-        grep -q -- "$pattern" "$log" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || { tail -5 "$log" >&2; die "process died before '$pattern' ($log)"; }
-        sleep 0.1
-    done
-    die "timed out waiting for '$pattern' in $log"
-}
-
-wait_for_listen() {
-    local port=$1 i
-    for ((i = 0; i < 300; i++)); do
-        ss -ltnH "sport = :$port" | grep -q . && return 0
-        sleep 0.05
-    done
-    die "nothing listens on port $port"
-}
 
 # Each run gets a fresh block of ports 18000+10k .. 18000+10k+5 (k cycles 0..9), so that sockets
 # of the previous run still in TIME_WAIT never get in the way.
@@ -162,41 +121,12 @@ run_lt() {
     verify_leech_dirs "$n"
 }
 
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 mibps() { awk -v s="$SIZE_MIB" -v t="$1" 'BEGIN { if (t > 0) printf "%.0f", s / t; else print "-" }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 # --- build and test data ---------------------------------------------------------------------
-echo "== cargo build --release"
-(cd "$ROOT" && cargo build --release)
-"$PY" -c 'import libtorrent' 2>/dev/null || die "python3-libtorrent is missing (apt-get install python3-libtorrent)"
-
-mkdir -p "$WORK/logs"
-NAME=data-${SIZE_MIB}M.bin
-DATA=$WORK/$NAME
-TORRENT=$WORK/data-${SIZE_MIB}M.torrent
-SEED_DIR=$WORK/seed-${SIZE_MIB}M
-if [[ ! -s $DATA || $(stat -c %s "$DATA") -ne $((SIZE_MIB * 1048576)) ]]; then
-    echo "== creating $DATA ($SIZE_MIB MiB, seeded generator)"
-    # deterministic bytes: Python's Mersenne Twister seeded with 42, 1 MiB at a time
-    "$PY" -c 'import random, sys
-r = random.Random(42)
-while True:
-    sys.stdout.buffer.write(r.randbytes(1 << 20))' 2>/dev/null | head -c $((SIZE_MIB * 1048576)) >"$DATA.tmp" || true
-    [[ $(stat -c %s "$DATA.tmp") -eq $((SIZE_MIB * 1048576)) ]] || die "could not create $DATA"
-    mv "$DATA.tmp" "$DATA"
-    rm -f "$TORRENT"
-fi
-if [[ ! -s $TORRENT ]]; then
-    "$BIN" create --piece-length 256KiB -o "$TORRENT" "$DATA"
-fi
-if ! cmp -s "$DATA" "$SEED_DIR/$NAME"; then
-    mkdir -p "$SEED_DIR"
-    cp "$DATA" "$SEED_DIR/$NAME"
-fi
+build
+need_libtorrent
+make_data "$SIZE_MIB"
 
 # --- link limit ----------------------------------------------------------------------------------
 LINK="not measured (iperf3 not installed)"
