@@ -1,13 +1,15 @@
 # Shared by the bench/*.sh scripts (sourced, not run): process clean-up, waits with deadlines,
 # the release build, the deterministic test file and the statistics printed in the tables.
 #
-# A script sets nothing before sourcing; afterwards it has ROOT, BENCH, WORK, PY and BIN
-# (target/release/bittorrent-sim, or $BTSIM_BIN when set: the smoke tests point it at the debug
-# binary so that `cargo test` does not build a release).
+# A script sets nothing before sourcing; afterwards it has ROOT, BENCH, WORK, PY and BIN.
+# Two environment variables serve the smoke tests (tests/bench_smoke.rs), so that `cargo test`
+# neither builds a release nor writes into the source tree:
+#   BTSIM_BIN   the binary to measure (default: target/release/bittorrent-sim, built here)
+#   BENCH_WORK  the work directory: test files, download directories, logs (default: bench/work)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=$ROOT/bench
-WORK=$BENCH/work
+WORK=${BENCH_WORK:-$BENCH/work}
 PY=/usr/bin/python3
 BIN=${BTSIM_BIN:-$ROOT/target/release/bittorrent-sim}
 

@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
 # Benchmark: bittorrent-sim against libtorrent 2.0 (python3-libtorrent) on loopback.
 #
-#   bench/swarm.sh [--size MiB] [--runs N]      (defaults: 256 MiB, 3 runs)
+#   bench/swarm.sh [--size MiB] [--runs N] [--no-link]   (defaults: 256 MiB, 3 runs)
 #
 # Scenarios, each timed from the start of the leecher(s) until every leecher holds a verified
 # copy (then checked with cmp):
 #   single  1 seed -> 1 leecher
 #   swarm   1 seed -> 4 leechers
+#   link    iperf3 on loopback (one TCP stream, 5 s), the machine's limit the others are shown against
 # Ours and the reference alternate within each round (ours, libtorrent, libtorrent with
 # high_performance_seed() on the seeder). Ports 18000-18100 on 127.0.0.1 only.
 set -euo pipefail
 
 SIZE_MIB=256
 RUNS=3
-usage() { echo "usage: $0 [--size MiB] [--runs N]" >&2; exit 2; }
+LINK_TEST=yes
+usage() { echo "usage: $0 [--size MiB] [--runs N] [--no-link]" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --size) [[ $# -ge 2 ]] || usage; SIZE_MIB=$2; shift 2 ;;
         --runs) [[ $# -ge 2 ]] || usage; RUNS=$2; shift 2 ;;
+        --no-link) LINK_TEST=no; shift ;;
         -h|--help) usage ;;
         *) usage ;;
     esac
@@ -122,6 +125,8 @@ run_lt() {
 }
 
 mibps() { awk -v s="$SIZE_MIB" -v t="$1" 'BEGIN { if (t > 0) printf "%.0f", s / t; else print "-" }'; }
+# of_link MIBS: MIBS as a share of the loopback link limit measured by iperf3.
+of_link() { awk -v m="$1" -v l="$LINK_MIBS" 'BEGIN { if (l > 0 && m != "-") printf "%3.0f%%", 100 * m / l; else print "-" }'; }
 
 # --- build and test data ---------------------------------------------------------------------
 build
@@ -130,12 +135,16 @@ make_data "$SIZE_MIB"
 
 # --- link limit ----------------------------------------------------------------------------------
 LINK="not measured (iperf3 not installed)"
-if command -v iperf3 >/dev/null; then
+LINK_MIBS=0
+if [[ $LINK_TEST == no ]]; then
+    LINK="not measured (--no-link)"
+elif command -v iperf3 >/dev/null; then
     echo "== iperf3 on loopback, 1 stream, 5 s"
     iperf3 -s -B 127.0.0.1 -p 18100 -1 >/dev/null 2>&1 &
     PIDS+=($!)
     wait_for_listen 18100
-    LINK=$(iperf3 -c 127.0.0.1 -p 18100 -t 5 -f m | awk '/receiver/ { printf "%.0f MiB/s", $(NF-2) * 1e6 / 8 / 1048576 }')
+    LINK_MIBS=$(iperf3 -c 127.0.0.1 -p 18100 -t 5 -f m | awk '/receiver/ { printf "%.0f", $(NF-2) * 1e6 / 8 / 1048576 }')
+    LINK="$LINK_MIBS MiB/s (iperf3, 1 TCP stream)"
     cleanup
 fi
 
@@ -156,17 +165,19 @@ row() {
     om=$(median $ours_runs)
     # shellcheck disable=SC2086
     refm=$(median $ref_runs)
-    printf '| %-6s | %-22s | %6ss (%s) %4s MiB/s | %6ss (%s) %4s MiB/s | %5s |\n' \
+    printf '| %-6s | %-22s | %6ss (%s) %4s MiB/s | %6ss (%s) %4s MiB/s | %5s | %s / %s |\n' \
         "$scenario" "$ref" "$om" "${ours_runs// /, }" "$(mibps "$om")" \
-        "$refm" "${ref_runs// /, }" "$(mibps "$refm")" "$(ratio "$om" "$refm")"
+        "$refm" "${ref_runs// /, }" "$(mibps "$refm")" "$(ratio "$om" "$refm")" \
+        "$(of_link "$(mibps "$om")")" "$(of_link "$(mibps "$refm")")"
 }
 
 echo
 echo "size $SIZE_MIB MiB, 256 KiB pieces, $RUNS runs each; loopback link limit: $LINK"
 echo "times: leecher start until every leecher holds a verified copy; median (all runs) throughput"
+echo "of link: per-leecher throughput as a share of what one TCP stream reaches on loopback (iperf3)"
 echo
-echo "| scenario | reference | ours median (runs) | reference median (runs) | ours/ref |"
-echo "|---|---|---|---|---|"
+echo "| scenario | reference | ours median (runs) | reference median (runs) | ours/ref | of link: ours / ref |"
+echo "|---|---|---|---|---|---|"
 row single "libtorrent" "${S_OURS[*]}" "${S_LT[*]}"
 row single "libtorrent hp-seed" "${S_OURS[*]}" "${S_HP[*]}"
 row "swarm" "libtorrent (1->$LEECHERS)" "${W_OURS[*]}" "${W_LT[*]}"
