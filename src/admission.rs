@@ -133,6 +133,11 @@ impl std::fmt::Display for Refused {
 }
 
 impl Ticket {
+    /// Whether it holds an established slot.
+    pub fn is_established(&self) -> bool {
+        self.stage == Stage::Established
+    }
+
     /// The handshake is done: moves from the pending budget to the established cap.
     pub fn establish(&mut self) -> Result<(), Refused> {
         if self.stage != Stage::Pending {
