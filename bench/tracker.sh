@@ -15,8 +15,9 @@
 #          for each K of --load-steps; reports whether every request was answered and the
 #          tracker still lists all K peers. --timer-scale 0.1 divides every timer by 10.
 #
-# Defaults: 10 s, 3 runs, 50 connections, 2 wrk threads, 4000 peers, load steps 1000 2000 5000
-# 10000 for 35 s each (about 5 minutes in all). Ports from 18400 on 127.0.0.1 only; every
+# Defaults: 10 s (after a 1 s warm-up on a fresh tracker process and port), 3 runs, 50
+# connections, 2 wrk threads, 4000 peers, load steps 1000 2000 5000 10000 for 35 s each (about
+# 5 minutes in all). Ports from 18400 on 127.0.0.1 only; every
 # process is killed on exit. BTSIM_BIN=path uses that binary and skips `cargo build`
 # (BTSIM_LOAD_BIN likewise for the load generator; the load scenario is skipped if it is
 # missing then). Both trackers log at warn (ours logs every request at info otherwise).
@@ -142,6 +143,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 rm -rf "$WORK"
 mkdir -p "$LOGS"
+# Other work on the machine skews everything: shown with the results.
+LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Four info-hashes, fixed: both trackers must accept them (opentracker: its whitelist).
 HASHES=()
@@ -149,7 +152,11 @@ for i in 0 1 2 3; do
     HASHES+=("$(printf 'btsim-bench-%d' "$i" | sha1sum | cut -c1-40)")
 done
 
-# --- start both trackers (they run through every round of the http scenario) -----------------
+# --- starting the trackers ----------------------------------------------------------------------
+# Every measurement gets a fresh tracker process on a fresh port (then a 1 s warm-up): with
+# `Connection: close` each run leaves tens of thousands of sockets in TIME_WAIT on the server's
+# port, which would otherwise weigh on whichever tracker runs next.
+#
 # Debian builds opentracker with a whitelist (WANT_ACCESSLIST_WHITE): only listed info-hashes
 # are served. As root it chroots into -d and drops to `nobody`: the directory must be readable.
 OT_DIR=$WORK/opentracker
@@ -157,23 +164,25 @@ mkdir -p "$OT_DIR"
 printf '%s\n' "${HASHES[@]}" >"$OT_DIR/whitelist.txt"
 chmod 755 "$WORK" "$OT_DIR"
 chmod 644 "$OT_DIR/whitelist.txt"
-free_port
-OT_PORT=$PORT
-# -p alone: TCP only, no UDP port.
-(cd "$OT_DIR" && exec opentracker -i 127.0.0.1 -p "$OT_PORT" -d "$OT_DIR" -w whitelist.txt) \
-    >"$LOGS/opentracker.log" 2>&1 &
-OT_PID=$!
-PIDS+=("$OT_PID")
-wait_for_listen "$OT_PORT" "$OT_PID" "$LOGS/opentracker.log"
-wait_for_announce "$OT_PORT" "${HASHES[0]}"
 
-free_port
-OURS_PORT=$PORT
-RUST_LOG=warn "$BIN" tracker --bind 127.0.0.1 --port "$OURS_PORT" >"$LOGS/ours.log" 2>&1 &
-OURS_PID=$!
-PIDS+=("$OURS_PID")
-wait_for_listen "$OURS_PORT" "$OURS_PID" "$LOGS/ours.log"
-wait_for_announce "$OURS_PORT" "${HASHES[0]}"
+# start_tracker NAME: starts ours or opentracker on a free port; sets T_PORT and T_PID once it
+# answers announces for the first info-hash.
+start_tracker() {
+    local name=$1 log=$LOGS/$1.log
+    free_port
+    T_PORT=$PORT
+    if [[ $name == ours ]]; then
+        RUST_LOG=warn "$BIN" tracker --bind 127.0.0.1 --port "$T_PORT" >>"$log" 2>&1 &
+    else
+        # -p alone: TCP only, no UDP port.
+        (cd "$OT_DIR" && exec opentracker -i 127.0.0.1 -p "$T_PORT" -d "$OT_DIR" -w whitelist.txt) \
+            >>"$log" 2>&1 &
+    fi
+    T_PID=$!
+    PIDS+=("$T_PID")
+    wait_for_listen "$T_PORT" "$T_PID" "$log"
+    wait_for_announce "$T_PORT" "${HASHES[0]}"
+}
 
 # run_wrk NAME PORT PID MODE SECONDS: sets RPS P50 P99 ERR (a summary of wrk's error counters,
 # `0` when none) and CPU (server CPU seconds during the run).
@@ -207,12 +216,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }
 
 # --- http scenario -------------------------------------------------------------------------------
-echo "== warm-up: 1 s of each mode against each tracker (not counted)"
-for mode in keep-alive close; do
-    run_wrk ours "$OURS_PORT" "$OURS_PID" "$mode" 1
-    run_wrk opentracker "$OT_PORT" "$OT_PID" "$mode" 1
-done
-
 declare -A R_RPS R_P50 R_P99 R_ERR R_CPU
 for ((r = 1; r <= RUNS; r++)); do
     for mode in keep-alive close; do
@@ -220,11 +223,10 @@ for ((r = 1; r <= RUNS; r++)); do
         order="ours opentracker"
         ((r % 2 == 0)) && order="opentracker ours"
         for name in $order; do
-            if [[ $name == ours ]]; then
-                run_wrk ours "$OURS_PORT" "$OURS_PID" "$mode" "$DURATION"
-            else
-                run_wrk opentracker "$OT_PORT" "$OT_PID" "$mode" "$DURATION"
-            fi
+            start_tracker "$name"
+            run_wrk "$name" "$T_PORT" "$T_PID" "$mode" 1 # warm-up, not counted
+            run_wrk "$name" "$T_PORT" "$T_PID" "$mode" "$DURATION"
+            cleanup
             key="$name/$mode"
             R_RPS[$key]="${R_RPS[$key]:-} $RPS"
             R_P50[$key]="${R_P50[$key]:-} $P50"
@@ -236,7 +238,6 @@ for ((r = 1; r <= RUNS; r++)); do
         done
     done
 done
-cleanup
 
 # --- load scenario -------------------------------------------------------------------------------
 LOAD_ROWS=()
@@ -277,6 +278,7 @@ done
 
 # --- report --------------------------------------------------------------------------------------
 echo
+echo "$(nproc) cores; load average at the start: $LOADAVG_START, at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $PEERS simulated peers over ${#HASHES[@]} info-hashes, $RUNS runs each;"
 echo "req/s median (runs); latency p50 / p99 medians over the runs; errors = wrk's non-zero counters per run"
 echo
