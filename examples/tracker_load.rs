@@ -28,8 +28,8 @@
 //! request was answered without error, the tracker lists all K peers, and the p99 lag stayed
 //! under one second. Only loopback addresses are accepted as the tracker.
 
-use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -124,7 +124,9 @@ fn publish(client: &TrackerClient, dir: &std::path::Path, s: usize) -> Result<In
     }
     std::fs::write(&path, &data).map_err(|e| format!("{}: {e}", path.display()))?;
     let metainfo = Metainfo::build(&path, PIECE_LEN, None).map_err(|e| e.to_string())?;
-    client.publish(&metainfo).map_err(|e| format!("publish: {e}"))?;
+    client
+        .publish(&metainfo)
+        .map_err(|e| format!("publish: {e}"))?;
     Ok(metainfo.info_hash)
 }
 
@@ -155,7 +157,12 @@ fn run_thread(
     start: Instant,
     end: Instant,
 ) -> Tally {
-    let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (first % o.sources as usize) as u8));
+    let source = IpAddr::V4(Ipv4Addr::new(
+        127,
+        0,
+        0,
+        2 + (first % o.sources as usize) as u8,
+    ));
     let client = TrackerClient {
         tracker: o.tracker,
         local_ip: Some(source),

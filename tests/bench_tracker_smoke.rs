@@ -35,8 +35,24 @@ fn bench_tracker_runs_at_a_tiny_size_and_prints_both_modes() {
     let port_base = 21000 + std::process::id() % 4000;
     let mut command = Command::new(root.join("bench/tracker.sh"));
     command
-        .args(["--duration", "1", "--runs", "1", "--connections", "8", "--peers", "200"])
-        .args(["--load-steps", "200", "--load-seconds", "20", "--timer-scale", "0.1"])
+        .args([
+            "--duration",
+            "1",
+            "--runs",
+            "1",
+            "--connections",
+            "8",
+            "--peers",
+            "200",
+        ])
+        .args([
+            "--load-steps",
+            "200",
+            "--load-seconds",
+            "20",
+            "--timer-scale",
+            "0.1",
+        ])
         .args(["--port-base", &port_base.to_string()])
         .env("BTSIM_BIN", env!("CARGO_BIN_EXE_bittorrent-sim"));
     match &load {
