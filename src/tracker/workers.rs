@@ -147,10 +147,10 @@ impl Drop for Worker {
                 counts.next_id
             })
         };
-        if let Some(id) = replace {
-            if let Err(e) = spawn(Arc::clone(shared), id) {
-                warn!("cannot replace a worker thread: {e}");
-            }
+        if let Some(id) = replace
+            && let Err(e) = spawn(Arc::clone(shared), id)
+        {
+            warn!("cannot replace a worker thread: {e}");
         }
     }
 }
