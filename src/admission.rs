@@ -13,7 +13,9 @@
 //! A connection that completes its handshake calls [`Ticket::establish`] and moves to the
 //! *established* cap (`--max-connections`); when that is full it is refused and closed. The
 //! accept loop spawns threads through a [`crate::threads::ThreadCap`] of both budgets added
-//! ([`Gate::threads`]), so the number of connection threads never exceeds them.
+//! ([`Gate::threads`]), so the number of connection threads never exceeds them. (The
+//! tracker's workers accept for themselves, `tracker/workers.rs`: both budgets plus one, the
+//! one left to accept and evict.)
 //!
 //! The registry keeps a `TcpStream::try_clone` handle of each pending connection: shutting it
 //! down is what makes the blocked `read` of its thread return. Evictions are logged at `debug`.
@@ -133,6 +135,11 @@ impl std::fmt::Display for Refused {
 }
 
 impl Ticket {
+    /// Whether it holds an established slot.
+    pub fn is_established(&self) -> bool {
+        self.stage == Stage::Established
+    }
+
     /// The handshake is done: moves from the pending budget to the established cap.
     pub fn establish(&mut self) -> Result<(), Refused> {
         if self.stage != Stage::Pending {

@@ -84,8 +84,8 @@ pub struct TrackerArgs {
     /// A .torrent whose swarm this tracker serves from the start (repeatable).
     #[arg(long = "torrent", value_name = "FILE")]
     pub torrents: Vec<PathBuf>,
-    /// At most this many connections are served at once (plus a few that have not sent a whole
-    /// request yet: the oldest of those is dropped when more arrive).
+    /// At most this many connections are served at once (plus as many again, at least 16, that
+    /// have not sent a whole request yet: the oldest of those is dropped when more arrive).
     #[arg(long, default_value_t = 128)]
     pub max_connections: usize,
     /// The interval real clients are told to re-announce at over HTTP (they are dropped when

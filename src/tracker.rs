@@ -5,11 +5,15 @@
 //! The blocking calls, in the order a connection meets them:
 //!
 //! 1. `TcpListener::bind` + listen ([`Tracker::bind`]).
-//! 2. `accept()` blocks until a peer connects ([`Tracker::serve`]); each connection gets its
-//!    own named thread. A connection is *pending* until its first whole request line (or HTTP
-//!    head) arrives, at most [`MAX_PENDING`] of them: one more shuts the oldest pending one
-//!    down (`admission.rs`), so silent or trickling connections cannot starve real peers. Then
-//!    it takes one of `max_connections` established slots, or is closed when all are taken.
+//! 2. `accept()` blocks until a peer connects ([`Tracker::serve`]). Worker threads
+//!    (`tracker-worker-N`, `tracker/workers.rs`) each block in `accept()` on the one listening
+//!    socket, serve the connection they get, and accept again; more start as load needs them.
+//!    A connection is *pending* until its first whole request line (or HTTP head) arrives; at
+//!    most [`pending_budget`] of them (`max_connections`, at least [`MAX_PENDING`]): one more
+//!    shuts the oldest pending one down (`admission.rs`), so silent or trickling connections
+//!    cannot starve real peers. Then it takes one of `max_connections` established slots, or
+//!    is closed when all are taken. Workers: at most both budgets plus one, so one is always
+//!    left to accept.
 //! 3. In the connection's thread ([`serve_connection`]): `read_line` blocks until a request
 //!    line arrives (or the idle timeout fires), the peer table is updated under its lock, the
 //!    lock is let go, and `write_all` sends the reply. Repeat until `QUIT` or EOF.
@@ -25,6 +29,7 @@ pub mod http;
 pub mod page;
 pub mod proto;
 pub mod table;
+pub mod workers;
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -40,7 +45,7 @@ use crate::metainfo::{Metainfo, MetainfoError};
 use crate::net::traced::{Traced, slow_motion};
 use crate::net::{self, Timeouts};
 use crate::scheduler;
-use crate::threads::{self, ThreadCap};
+use crate::threads;
 use crate::trace::{self, Dir};
 use proto::{ErrorCode, ProtoError, Reply, Request};
 use table::{Identity, PeerTable};
@@ -147,52 +152,36 @@ impl Tracker {
         };
         info!("tracker listening on {} ({mode})", self.local_addr()?);
         start_cleanup(Arc::clone(&self.table), self.config.cleanup_interval)?;
-        // The accept loop gets a thread of its own so its log lines say `tracker-accept`.
-        let accept = threads::spawn_named("tracker-accept", move || self.accept_loop())?;
-        accept
-            .join()
-            .map_err(|_| io::Error::other("the accept thread panicked"))?;
-        Ok(())
-    }
-
-    /// Step 2: `accept` and hand each connection to its own thread.
-    fn accept_loop(self) {
-        let gate = Gate::new(self.config.max_connections, MAX_PENDING);
-        let cap = ThreadCap::new(gate.threads());
+        self.start_workers()?;
+        // The workers accept and serve from now on, and never end.
         loop {
-            let (stream, remote) = match net::accept(&self.listener) {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    warn!("accept failed: {e}");
-                    std::thread::sleep(Duration::from_millis(50));
-                    continue;
-                }
-            };
-            let (pending, established) = gate.counts();
-            debug!(
-                "accepted {remote} ({pending} pending, {established} of {} established)",
-                self.config.max_connections
-            );
-            let mut ticket = match gate.admit(&stream, remote) {
-                Ok(ticket) => ticket,
-                Err(e) => {
-                    warn!("{remote}: cannot admit the connection: {e}");
-                    continue;
-                }
-            };
-            let table = Arc::clone(&self.table);
-            let interval = self.config.announce_interval;
-            let spawned = cap.spawn(format!("tracker-conn-{remote}"), move || {
-                let served = serve_connection(&stream, remote, &table, interval, &mut ticket);
-                if let Err(e) = served {
-                    warn!("{remote}: connection ended: {e}");
-                }
-            });
-            if let Err(e) = spawned {
-                warn!("{remote}: cannot start a thread: {e}");
-            }
+            std::thread::park();
         }
     }
+
+    /// Step 2: worker threads block in `accept` and serve what they accept.
+    fn start_workers(self) -> io::Result<()> {
+        let max_connections = self.config.max_connections;
+        let gate = Gate::new(max_connections, pending_budget(max_connections));
+        let table = self.table;
+        let interval = self.config.announce_interval;
+        let serve = move |stream: TcpStream, remote: SocketAddr, mut ticket: Ticket| {
+            let served = serve_connection(&stream, remote, &table, interval, &mut ticket);
+            if let Err(e) = served {
+                warn!("{remote}: connection ended: {e}");
+            }
+        };
+        workers::start(self.listener, gate, Box::new(serve))
+    }
+}
+
+/// How many connections may block a worker waiting for their first request: as many as may be
+/// established, and at least [`MAX_PENDING`]. Honest clients connecting at once (one short
+/// connection per request, e.g. `wrk` with 50 connections in `Connection: close` mode) each
+/// spend a moment between `connect` and their first write; a budget below their number evicts
+/// them (oldest first) as if they were silent.
+pub fn pending_budget(max_connections: usize) -> usize {
+    MAX_PENDING.max(max_connections)
 }
 
 /// Binds and serves: what `bittorrent-sim tracker` runs.
@@ -250,10 +239,12 @@ fn serve_connection(
             ticket,
         );
     }
+    let mut switched = false;
     loop {
+        idle_timeout(stream, ticket, &mut switched)?;
         let line = match proto::read_line(&mut reader) {
             Ok(line) => {
-                if !established(stream, remote, ticket)? {
+                if !established(remote, ticket) {
                     return Ok(());
                 }
                 line
@@ -292,15 +283,11 @@ fn serve_connection(
             }
         };
         info!("{remote}: received {}", proto::truncate(&request.to_line()));
-        let local = stream.local_addr().ok();
-        trace::record(
-            Dir::Recv,
-            "tracker",
-            local,
-            remote,
-            request.name(),
-            &request.trace_fields(),
-        );
+        if trace::enabled() {
+            let local = stream.local_addr().ok();
+            let fields = request.trace_fields();
+            trace::record(Dir::Recv, "tracker", local, remote, request.name(), &fields);
+        }
         if let Request::Publish { info_hash, length } = request {
             let reply = receive_metainfo(&mut reader, remote, table, info_hash, length)?;
             send(stream, remote, &reply)?;
@@ -324,19 +311,29 @@ fn serve_connection(
     }
 }
 
-/// A whole request arrived: the connection leaves the pending budget for an established slot
-/// and gets the long idle timeout. False: it may not stay (evicted, or every slot taken).
-pub(crate) fn established(
-    stream: &TcpStream,
-    remote: SocketAddr,
-    ticket: &mut Ticket,
-) -> io::Result<bool> {
+/// A whole request arrived: the connection leaves the pending budget for an established slot.
+/// False: it may not stay (evicted, or every slot taken).
+pub(crate) fn established(remote: SocketAddr, ticket: &mut Ticket) -> bool {
     if let Err(why) = ticket.establish() {
         debug!("{remote}: closing: {why}");
-        return Ok(false);
+        return false;
     }
-    stream.set_read_timeout(Some(IDLE_TIMEOUT))?;
-    Ok(true)
+    true
+}
+
+/// Before blocking for a second request, an established connection gets the long idle timeout
+/// instead of [`FIRST_REQUEST_TIMEOUT`]; once (`switched`). A one-request connection (our
+/// peers, `Connection: close`) never gets here and saves the system call.
+pub(crate) fn idle_timeout(
+    stream: &TcpStream,
+    ticket: &Ticket,
+    switched: &mut bool,
+) -> io::Result<()> {
+    if !*switched && ticket.is_established() {
+        stream.set_read_timeout(Some(IDLE_TIMEOUT))?;
+        *switched = true;
+    }
+    Ok(())
 }
 
 /// Applies one request to the table and builds the reply. The table's lock is held only
@@ -444,15 +441,11 @@ fn receive_metainfo(
 fn send(stream: &TcpStream, remote: SocketAddr, reply: &Reply) -> io::Result<()> {
     slow_motion(remote, reply.name());
     // Traced before it is written, so no trace can show its answer first.
-    let local = stream.local_addr().ok();
-    trace::record(
-        Dir::Send,
-        "tracker",
-        local,
-        remote,
-        reply.name(),
-        &reply.trace_fields(),
-    );
+    if trace::enabled() {
+        let local = stream.local_addr().ok();
+        let fields = reply.trace_fields();
+        trace::record(Dir::Send, "tracker", local, remote, reply.name(), &fields);
+    }
     let mut out = BufWriter::new(Traced::new(stream, remote));
     reply.write_to(&mut out)?;
     out.flush()?;

@@ -31,10 +31,12 @@ pub fn serve(
     interval: Duration,
     ticket: &mut Ticket,
 ) -> io::Result<()> {
+    let mut switched = false;
     loop {
+        super::idle_timeout(stream, ticket, &mut switched)?;
         let request = match http::read_request(reader) {
             Ok(request) => {
-                if !super::established(stream, remote, ticket)? {
+                if !super::established(remote, ticket) {
                     return Ok(());
                 }
                 request
@@ -54,7 +56,10 @@ pub fn serve(
                 return Ok(());
             }
         };
-        let local = stream.local_addr().ok();
+        // Only a trace or the status page needs our own address: no `getsockname` otherwise.
+        let local = (trace::enabled() || request.path() != "/announce")
+            .then(|| stream.local_addr().ok())
+            .flatten();
         let (status, content_type, body) = respond(&request, local, remote, table, interval);
         // A 400 closes the connection, so its head must say `Connection: close`.
         let keep_alive = request.keep_alive && status != 400;
@@ -138,24 +143,26 @@ fn respond(
         announce.left.map_or("?".to_string(), |l| l.to_string()),
         outcome.peers.len()
     );
-    let left = announce
-        .left
-        .map_or_else(|| "?".to_string(), |l| l.to_string());
-    let fields = [
-        ("info_hash", announce.info_hash.short().into()),
-        ("event", announce.event.as_str().into()),
-        ("port", announce.port.into()),
-        ("left", left.into()),
-    ];
-    trace::record(Dir::Recv, "http", local, remote, "announce", &fields);
-    trace::record(
-        Dir::Send,
-        "http",
-        local,
-        remote,
-        "announce-reply",
-        &[("peers", outcome.peers.len().into())],
-    );
+    if trace::enabled() {
+        let left = announce
+            .left
+            .map_or_else(|| "?".to_string(), |l| l.to_string());
+        let fields = [
+            ("info_hash", announce.info_hash.short().into()),
+            ("event", announce.event.as_str().into()),
+            ("port", announce.port.into()),
+            ("left", left.into()),
+        ];
+        trace::record(Dir::Recv, "http", local, remote, "announce", &fields);
+        trace::record(
+            Dir::Send,
+            "http",
+            local,
+            remote,
+            "announce-reply",
+            &[("peers", outcome.peers.len().into())],
+        );
+    }
     let seconds = interval.as_secs().max(1) as u32;
     let body = http::announce_reply(
         seconds,

@@ -70,6 +70,30 @@ pub struct AnnounceOutcome {
 struct Swarm {
     metainfo: Option<Arc<Metainfo>>,
     peers: HashMap<PeerKey, PeerRecord>,
+    /// How many of `peers` are seeds, kept up to date by every change to `peers` (so an
+    /// announce does not count them one by one under the lock).
+    seeds: usize,
+}
+
+fn is_seed(peer: &PeerRecord) -> bool {
+    peer.pieces.as_ref().is_some_and(PieceSet::is_complete)
+}
+
+impl Swarm {
+    fn insert(&mut self, key: PeerKey, record: PeerRecord) {
+        self.seeds += usize::from(is_seed(&record));
+        if let Some(old) = self.peers.insert(key, record) {
+            self.seeds -= usize::from(is_seed(&old));
+        }
+    }
+
+    fn remove(&mut self, key: &PeerKey) -> bool {
+        let Some(old) = self.peers.remove(key) else {
+            return false;
+        };
+        self.seeds -= usize::from(is_seed(&old));
+        true
+    }
 }
 
 /// A refusal, ready to be sent as an `ERR` reply.
@@ -204,7 +228,7 @@ impl PeerTable {
         let swarm = known_swarm(&mut swarms, info_hash)?;
         let pieces = parse_pieces(swarm, ranges)?;
         self.room_for_peer(swarm, key)?;
-        swarm.peers.insert(
+        swarm.insert(
             key,
             PeerRecord {
                 addr,
@@ -240,7 +264,7 @@ impl PeerTable {
         self.room_for_swarm(&swarms, info_hash)?;
         let swarm = swarms.entry(*info_hash).or_default();
         if stopped {
-            swarm.peers.remove(&key);
+            swarm.remove(&key);
         } else {
             self.room_for_peer(swarm, key)?;
             let pieces = match (&swarm.metainfo, left) {
@@ -254,13 +278,9 @@ impl PeerTable {
                 alive_since_cleanup: true,
                 via_http: true,
             };
-            swarm.peers.insert(key, record);
+            swarm.insert(key, record);
         }
-        let complete = swarm
-            .peers
-            .values()
-            .filter(|p| p.pieces.as_ref().is_some_and(PieceSet::is_complete))
-            .count();
+        let complete = swarm.seeds;
         let peers = swarm
             .peers
             .iter()
@@ -297,13 +317,13 @@ impl PeerTable {
         let mut swarms = self.lock();
         let swarm = known_swarm(&mut swarms, info_hash)?;
         let pieces = parse_pieces(swarm, ranges)?;
-        let peer = swarm
-            .peers
-            .get_mut(&key)
-            .ok_or_else(|| unknown_peer(addr))?;
+        let Swarm { peers, seeds, .. } = swarm;
+        let peer = peers.get_mut(&key).ok_or_else(|| unknown_peer(addr))?;
         peer.addr = addr;
         let held = pieces.count();
+        *seeds -= usize::from(is_seed(peer));
         peer.pieces = Some(pieces);
+        *seeds += usize::from(is_seed(peer));
         peer.last_seen = Instant::now();
         peer.alive_since_cleanup = true;
         Ok(held)
@@ -326,7 +346,7 @@ impl PeerTable {
         let key = self.key(addr);
         self.lock()
             .get_mut(info_hash)
-            .is_some_and(|s| s.peers.remove(&key).is_some())
+            .is_some_and(|s| s.remove(&key))
     }
 
     /// Drops every peer that showed no life since the previous call, and clears the flag of
@@ -336,7 +356,8 @@ impl PeerTable {
         let http_expiry = self.http_expiry;
         let mut swarms = self.lock();
         for (info_hash, swarm) in swarms.iter_mut() {
-            swarm.peers.retain(|_, peer| {
+            let Swarm { peers, seeds, .. } = swarm;
+            peers.retain(|_, peer| {
                 let pinged = std::mem::replace(&mut peer.alive_since_cleanup, false);
                 let keep = if peer.via_http {
                     peer.last_seen.elapsed() < http_expiry
@@ -344,6 +365,7 @@ impl PeerTable {
                     pinged
                 };
                 if !keep {
+                    *seeds -= usize::from(is_seed(peer));
                     removed.push(Removed {
                         info_hash: *info_hash,
                         addr: peer.addr,

@@ -130,3 +130,42 @@ fn identity_is_the_port_in_development_mode_and_ip_plus_port_in_remote_mode() {
         assert_eq!(listed, expected, "{identity:?}");
     }
 }
+
+#[test]
+fn the_seed_count_follows_every_change_to_the_swarm() {
+    let table = PeerTable::new(Identity::Port);
+    table.publish(metainfo()).expect("publish");
+    let hash = metainfo().info_hash;
+    let local = |port| at([127, 0, 0, 1], port);
+    let seeds = |table: &PeerTable| {
+        let outcome = table
+            .announce(&hash, local(9000), Some(1), false, 50)
+            .expect("announce");
+        (outcome.complete, outcome.incomplete)
+    };
+    table.register(&hash, local(7001), "0-1").expect("join");
+    table.register(&hash, local(7002), "0").expect("join");
+    // 7001 is a seed; 7002 and the announcing 9000 are not.
+    assert_eq!(seeds(&table), (1, 2));
+    table.report(&hash, local(7002), "0-1").expect("report");
+    assert_eq!(seeds(&table), (2, 1));
+    // Re-joining with fewer pieces replaces the record.
+    table.register(&hash, local(7001), "1").expect("rejoin");
+    assert_eq!(seeds(&table), (1, 2));
+    // An HTTP seed (left=0), then it stops.
+    table
+        .announce(&hash, local(7003), Some(0), false, 50)
+        .expect("seed announces");
+    assert_eq!(seeds(&table), (2, 2));
+    table
+        .announce(&hash, local(7003), Some(0), true, 50)
+        .expect("seed stops");
+    assert_eq!(seeds(&table), (1, 2));
+    assert!(table.leave(&hash, local(7002)));
+    assert_eq!(seeds(&table), (0, 2));
+    // The clean-up drops the ones that did not show life: all of them, after two rounds.
+    table.report(&hash, local(7001), "0-1").expect("report");
+    table.remove_stale();
+    table.remove_stale();
+    assert_eq!(seeds(&table), (0, 1));
+}
