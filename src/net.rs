@@ -71,6 +71,15 @@ pub fn connect(
     }
     socket.connect_timeout(&SockAddr::from(remote), nonzero(timeouts.connect))?;
     let stream: TcpStream = socket.into();
+    if stream.local_addr()? == remote {
+        // Nothing listened on `remote` and the kernel chose that very port as our source port:
+        // TCP's simultaneous open connected the socket to itself. It would read back what it
+        // writes, and hold the port a restarted server needs.
+        return Err(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            format!("connect to {remote}: connected to itself (nothing listens there)"),
+        ));
+    }
     configure(&stream, timeouts)?;
     debug!("connect to {remote} took {:?}", started.elapsed());
     Ok(stream)

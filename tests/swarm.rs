@@ -281,7 +281,7 @@ fn a_killed_peer_leaves_the_list_and_downloads_go_on_from_others() {
 #[test]
 fn a_restarted_tracker_gets_its_table_back_and_complete_peers_keep_reporting() {
     let s = swarm(6);
-    let port = free_port();
+    let port = restartable_port();
     let port_arg = port.to_string();
     let tracker_args = ["tracker", "--port", &port_arg, "--bind", "127.0.0.1"];
     let mut first = Proc::start("tracker-1", s.dir.path(), &tracker_args, &[]);

@@ -252,6 +252,24 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A free port *below* the kernel's ephemeral range, for a server that a test restarts on the
+/// same port: while it is down, no client's outgoing connection can take the port as its
+/// source port (which `free_port`'s ports, taken from the ephemeral range, allow).
+pub fn restartable_port() -> u16 {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let start = 10_000u16.min(low / 2);
+    let span = low.saturating_sub(start).max(1);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    let seed = u64::from(std::process::id()) * 7919 + now.map_or(0, |d| d.subsec_nanos().into());
+    (0..span)
+        .map(|i| start + ((seed + u64::from(i) * 613) % u64::from(span)) as u16)
+        .find(|&port| TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port below the ephemeral range")
+}
+
 /// Polls `test` until it holds or the deadline passes.
 pub fn eventually(what: &str, mut test: impl FnMut() -> bool) {
     let deadline = Instant::now() + DEADLINE;
