@@ -55,14 +55,27 @@ wait_for_line() {
     die "timed out waiting for '$pattern' in $log"
 }
 
-# wait_for_listen PORT: until something listens on TCP PORT, at most 15 s.
+# wait_for_listen PORT [PID LOG]: until something listens on TCP PORT, at most 15 s; with PID,
+# fails as soon as that process is gone (showing the end of LOG).
 wait_for_listen() {
-    local port=$1 i
+    local port=$1 pid=${2:-} log=${3:-} i
     for ((i = 0; i < 300; i++)); do
         ss -ltnH "sport = :$port" | grep -q . && return 0
+        if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
+            [[ -n $log ]] && tail -5 "$log" >&2
+            die "process $pid died before listening on port $port${log:+ (see $log)}"
+        fi
         sleep 0.05
     done
     die "nothing listens on port $port"
+}
+
+# next_base: sets BASE to a fresh block of ten ports, PORT_START + 10k (k cycles 0..9), so that
+# sockets of the previous run still in TIME_WAIT never get in the way.
+PORT_ROUND=0
+next_base() {
+    BASE=$((PORT_START + 10 * (PORT_ROUND % 10)))
+    PORT_ROUND=$((PORT_ROUND + 1))
 }
 
 # make_data MIB: sets NAME, DATA, TORRENT and SEED_DIR for a MIB-MiB file of deterministic bytes

@@ -30,12 +30,7 @@ RSS=$BENCH/peak_rss.py
 LEECH=$WORK/mem-leech
 TARGET_MIB=32
 
-# Each run gets its own ports, so that sockets of the previous run in TIME_WAIT never interfere.
-PORT_ROUND=0
-next_base() {
-    BASE=$((18200 + 10 * (PORT_ROUND % 10)))
-    PORT_ROUND=$((PORT_ROUND + 1))
-}
+PORT_START=18200
 
 fresh_leech_dir() {
     rm -rf "$LEECH" "$WORK/seed.rss" "$WORK/leech.rss"

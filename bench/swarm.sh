@@ -33,13 +33,7 @@ done
 LEECHERS=4
 TIMEOUT=600
 
-# Each run gets a fresh block of ports 18000+10k .. 18000+10k+5 (k cycles 0..9), so that sockets
-# of the previous run still in TIME_WAIT never get in the way.
-PORT_ROUND=0
-next_base() {
-    BASE=$((18000 + 10 * (PORT_ROUND % 10)))
-    PORT_ROUND=$((PORT_ROUND + 1))
-}
+PORT_START=18000
 
 fresh_leech_dirs() {
     local i

@@ -59,26 +59,10 @@ done
 for k in $LOAD_STEPS; do [[ $k =~ ^[0-9]+$ && $k -gt 0 ]] || usage; done
 [[ $CONNECTIONS -ge $THREADS ]] || THREADS=$CONNECTIONS
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BENCH=$ROOT/bench
-WORK=$BENCH/work/tracker
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+WORK=$WORK/tracker
 LOGS=$WORK/logs
-
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    PIDS=()
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "error: $*" >&2; exit 1; }
 
 # The next port from PORT_BASE on that nothing listens on.
 NEXT_PORT=$PORT_BASE
@@ -88,16 +72,6 @@ free_port() {
     done
     PORT=$NEXT_PORT
     NEXT_PORT=$((NEXT_PORT + 1))
-}
-
-wait_for_listen() {
-    local port=$1 pid=$2 log=$3 i
-    for ((i = 0; i < 200; i++)); do
-        ss -ltnH "sport = :$port" | grep -q . && return 0
-        kill -0 "$pid" 2>/dev/null || { tail -5 "$log" >&2; die "process $pid died (see $log)"; }
-        sleep 0.05
-    done
-    die "nothing listens on port $port"
 }
 
 # One announce over HTTP/1.0 with bash's /dev/tcp; prints the reply.
@@ -129,13 +103,11 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # --- binaries ----------------------------------------------------------------------------------
 command -v wrk >/dev/null || die "wrk is missing (apt-get install wrk)"
 command -v opentracker >/dev/null || die "opentracker is missing (apt-get install opentracker)"
+build
 if [[ -n ${BTSIM_BIN:-} ]]; then
-    BIN=$BTSIM_BIN
     LOAD_BIN=${BTSIM_LOAD_BIN:-}
 else
-    echo "== cargo build --release (and the load generator)"
-    (cd "$ROOT" && cargo build --release && cargo build --release --example tracker_load)
-    BIN=$ROOT/target/release/bittorrent-sim
+    (cd "$ROOT" && cargo build --release --example tracker_load)
     LOAD_BIN=$ROOT/target/release/examples/tracker_load
 fi
 [[ -x $BIN ]] || die "$BIN is not an executable"
@@ -210,7 +182,7 @@ run_wrk() {
     CPU=$(awk -v a="$before" -v b="$after" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / hz }')
 }
 
-median() {
+median_int() {
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
         END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.0f", m }'
 }
@@ -289,14 +261,14 @@ echo "|---|---|---|---|---|---|---|---|"
 for mode in keep-alive close; do
     o="ours/$mode" t="opentracker/$mode"
     # shellcheck disable=SC2086 # run lists are space-separated numbers
-    om=$(median ${R_RPS[$o]}) tm=$(median ${R_RPS[$t]})
+    om=$(median_int ${R_RPS[$o]}) tm=$(median_int ${R_RPS[$t]})
     runs_o=$(sed 's/^ //; s/ /, /g' <<<"${R_RPS[$o]}" | awk -F', ' '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? ", " : ""), $i }')
     runs_t=$(sed 's/^ //; s/ /, /g' <<<"${R_RPS[$t]}" | awk -F', ' '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? ", " : ""), $i }')
     # shellcheck disable=SC2086
     printf '| %s | %s (%s) | %s (%s) | %s | %s / %s ms | %s / %s ms | %s | %s |\n' \
         "$mode" "$om" "$runs_o" "$tm" "$runs_t" "$(ratio "$om" "$tm")" \
-        "$(ms "$(median ${R_P50[$o]})")" "$(ms "$(median ${R_P99[$o]})")" \
-        "$(ms "$(median ${R_P50[$t]})")" "$(ms "$(median ${R_P99[$t]})")" \
+        "$(ms "$(median_int ${R_P50[$o]})")" "$(ms "$(median_int ${R_P99[$o]})")" \
+        "$(ms "$(median_int ${R_P50[$t]})")" "$(ms "$(median_int ${R_P99[$t]})")" \
         "${R_ERR[$o]}" "${R_ERR[$t]}"
 done
 echo
