@@ -229,6 +229,13 @@ struct Conn<'a> {
     last_sent: Instant,
     last_received: Instant,
     nonblocking: bool,
+    /// The read timeout set on the socket now.
+    read_timeout: Duration,
+    /// `--upload-rate`: the oldest queued block is paid for and may go at this instant.
+    upload_paid_until: Option<Instant>,
+    /// `--download-rate`: the socket is not read until this instant (TCP flow control then
+    /// slows the sender).
+    download_paused_until: Option<Instant>,
 }
 
 /// Steps 2 to 4 on a connected socket. `Side::Outgoing`: we connected, so we write first.
@@ -328,6 +335,9 @@ fn handshake_and_serve(
         last_sent: Instant::now(),
         last_received: Instant::now(),
         nonblocking: false,
+        read_timeout: TICK,
+        upload_paid_until: None,
+        download_paused_until: None,
     };
     if !advertised.is_empty() {
         conn.send(&Message::Bitfield(advertised.to_bitfield()))?;
@@ -416,13 +426,37 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Reads: without blocking while uploads are queued, else for up to one tick. Handles every
-    /// whole frame that arrived.
+    /// Reads: without blocking while there is work to do now, else for up to one tick (less
+    /// when a rate-limited block may go sooner). Handles every whole frame that arrived. While
+    /// `--download-rate` pauses reading, waits instead (at most a tick, so commands, blocks
+    /// and keep-alives still go out).
     fn read_and_handle(&mut self) -> Result<(), ConnError> {
-        let busy = self.uploads.has_queued() || self.downloads.can_request();
+        let now = Instant::now();
+        let upload_wait = self
+            .upload_paid_until
+            .filter(|_| self.uploads.has_queued())
+            .map(|at| at.saturating_duration_since(now));
+        let upload_ready = self.uploads.has_queued() && upload_wait.is_none_or(|w| w.is_zero());
+        let busy = upload_ready || self.downloads.can_request(self.shared.pipeline);
+        let idle_for = upload_wait
+            .unwrap_or(TICK)
+            .clamp(Duration::from_millis(1), TICK);
+        if let Some(at) = self.download_paused_until {
+            if now < at {
+                if !busy {
+                    std::thread::sleep(idle_for.min(at - now));
+                }
+                return Ok(());
+            }
+            self.download_paused_until = None;
+        }
         if busy != self.nonblocking {
             self.stream.set_nonblocking(busy)?;
             self.nonblocking = busy;
+        }
+        if !busy && idle_for != self.read_timeout {
+            self.stream.set_read_timeout(Some(idle_for))?;
+            self.read_timeout = idle_for;
         }
         let mut reader = Traced::polling(self.stream, self.remote);
         let first = self.frames.next(&mut reader)?;
