@@ -48,6 +48,8 @@ struct ConnInfo {
 pub struct Settings {
     pub port: u16,
     pub parallel: usize,
+    /// Pieces fetched at once from one holder (`--per-peer`; `usize::MAX`: no limit).
+    pub per_peer: usize,
     pub min_peers: usize,
     pub max_outgoing: usize,
 }
@@ -145,7 +147,19 @@ impl Engine {
         }
         self.avoid.in_flight = self.in_flight.keys().copied().collect();
         let free = self.settings.parallel.saturating_sub(self.in_flight.len());
-        let picks = picker::pick(&wanted, &holders, &self.avoid, free, &mut self.rng);
+        let mut load: HashMap<SocketAddr, usize> = HashMap::new();
+        for conn in self.conns.values() {
+            *load.entry(conn.addr).or_default() += conn.fetching.len();
+        }
+        let picks = picker::pick_spread(
+            &wanted,
+            &holders,
+            &self.avoid,
+            free,
+            self.settings.per_peer,
+            &mut load,
+            &mut self.rng,
+        );
         for pick in &picks {
             let rarity = holders
                 .iter()
@@ -344,12 +358,18 @@ impl Engine {
             }
             Event::Have { id, index } => {
                 let count = self.shared.metainfo.num_pieces();
-                if let Some(conn) = self.conns.get_mut(&id) {
-                    conn.pieces
-                        .get_or_insert_with(|| PieceSet::empty(count))
-                        .insert(index);
-                }
-                false
+                let Some(conn) = self.conns.get_mut(&id) else {
+                    return false;
+                };
+                conn.pieces
+                    .get_or_insert_with(|| PieceSet::empty(count))
+                    .insert(index);
+                // A new round only when this piece could be fetched from it right now: haves
+                // are the most frequent event, and a round costs a pass over every piece.
+                conn.fetching.len() < self.settings.per_peer
+                    && self.in_flight.len() < self.settings.parallel
+                    && !self.in_flight.contains_key(&index)
+                    && !self.shared.has(index)
             }
             Event::Choked { .. } => false,
             Event::Piece { id, index, result } => {
