@@ -160,6 +160,11 @@ pub struct PeerArgs {
     /// handshake: the oldest of those is dropped when more arrive).
     #[arg(long, default_value_t = 32)]
     pub max_connections: usize,
+    /// At most this many connections opened by this peer at once; once reached, pieces are
+    /// fetched only over the connections already open (in either direction). Every connection
+    /// is a thread on each side, so a large swarm on one machine needs a smaller number.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_outgoing: u16,
     /// Block requests kept in flight on one connection.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub pipeline: u16,

@@ -174,6 +174,7 @@ fn run_peer(args: PeerArgs) -> Result<(), Failure> {
         download_rate: args.download_rate,
         pipeline: usize::from(args.pipeline),
         max_connections: args.max_connections,
+        max_outgoing: usize::from(args.max_outgoing),
         keepalive: args.keepalive,
         stall_timeout: args.stall_timeout,
         handshake_timeout: args.handshake_timeout,

@@ -69,6 +69,8 @@ pub struct PeerConfig {
     pub download_rate: u64,
     pub pipeline: usize,
     pub max_connections: usize,
+    /// `--max-outgoing`: connections we open at once.
+    pub max_outgoing: usize,
     pub keepalive: Duration,
     /// `--stall-timeout`: a fetch with no block for this long is given up.
     pub stall_timeout: Duration,

@@ -125,11 +125,10 @@ impl Engine {
         if have.is_complete() {
             return;
         }
-        if refresh {
-            match self.announcer.list(&self.shared, self.settings.port) {
-                Some(list) => self.listed = list,
-                None => return,
-            }
+        // A failed LIST (the tracker is busy or gone) keeps the last list: the peers we know
+        // still hold their pieces.
+        if refresh && let Some(list) = self.announcer.list(&self.shared, self.settings.port) {
+            self.listed = list;
         }
         if self.listed.len() < self.settings.min_peers {
             info!(
@@ -198,7 +197,7 @@ impl Engine {
     }
 
     /// Everyone whose pieces we know: connections (from their bitfields) and, for peers we are
-    /// not connected to, the tracker's list.
+    /// not connected to, the tracker's list (unless `--max-outgoing` connections are open).
     fn holders(&self) -> Vec<Holder> {
         let mut holders: Vec<Holder> = self
             .conns
@@ -210,9 +209,12 @@ impl Engine {
                 })
             })
             .collect();
+        // Peers we are not connected to count only while we may still open a connection.
+        let may_open = self.outgoing_count() < self.settings.max_outgoing;
         for candidate in &self.listed {
             if let Some(pieces) = &candidate.pieces
                 && !holders.iter().any(|h| h.addr == candidate.addr)
+                && (may_open || self.conn_to(candidate.addr).is_some())
             {
                 holders.push(Holder {
                     addr: candidate.addr,

@@ -25,8 +25,6 @@ use crate::tracker::proto::ErrorCode;
 /// In continuous mode (`--round-interval 0`) a new round starts whenever a fetch ends; this
 /// timer only retries when nothing could be fetched.
 const CONTINUOUS_RETRY: Duration = Duration::from_millis(200);
-/// Outgoing connections open at once.
-const MAX_OUTGOING: usize = 50;
 
 #[derive(Debug, Clone, Copy)]
 enum Task {
@@ -138,7 +136,7 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
             config.per_peer
         },
         min_peers: config.min_peers,
-        max_outgoing: MAX_OUTGOING,
+        max_outgoing: config.max_outgoing,
     };
     let mut engine = Engine::new(Arc::clone(&shared), announcer, settings, listed);
 
