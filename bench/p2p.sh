@@ -16,6 +16,7 @@
 #
 # Prints per N the median time, both bounds and measured/P2P bound.
 # BTSIM_BIN=path uses that binary instead of building target/release (the smoke test);
+# BTSIM_LEECH_OPTS="..." appends options to every leecher's command line (experiments);
 # BTSIM_BENCH_WORK=dir puts the work directory elsewhere (default bench/work/p2p, git-ignored).
 # Ports 19000-19499 on 127.0.0.1 only; every process is killed on exit.
 set -euo pipefail
@@ -152,7 +153,7 @@ next_base() {
 # 6 connections opened by each leecher (it also serves and fetches over those others open to
 # it): a full mesh of 32 would be ~2000 threads waking every 25 ms on 2 cores.
 LEECH_OPTS=(--min-peers 1 --round-interval 0 --parallel 64 --per-peer 2 --report-interval 500ms
-    --max-outgoing 6
+    --max-peers 10 --connect-to-all
     --ping-interval 1s --max-connections 64 --upload-rate "$U_I" --download-rate "$D")
 
 # run_p2p N TIMEOUT: sets T to the seconds from the leechers' start until the last is complete.
@@ -175,7 +176,7 @@ run_p2p() {
         mkdir -p "$WORK/leech-$i"
         RUST_LOG=warn,bittorrent_sim::peer::engine=info "$BIN" peer --port $((BASE + 1 + i)) \
             --bind 127.0.0.1 --tracker "127.0.0.1:$BASE" --torrent "$TORRENT" \
-            --dir "$WORK/leech-$i" "${LEECH_OPTS[@]}" >"$WORK/logs/leech-$i.log" 2>&1 &
+            --dir "$WORK/leech-$i" "${LEECH_OPTS[@]}" ${BTSIM_LEECH_OPTS:-} >"$WORK/logs/leech-$i.log" 2>&1 &
         PIDS+=($!)
     done
     while :; do

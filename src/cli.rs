@@ -160,11 +160,16 @@ pub struct PeerArgs {
     /// handshake: the oldest of those is dropped when more arrive).
     #[arg(long, default_value_t = 32)]
     pub max_connections: usize,
-    /// At most this many connections opened by this peer at once; once reached, pieces are
-    /// fetched only over the connections already open (in either direction). Every connection
-    /// is a thread on each side, so a large swarm on one machine needs a smaller number.
+    /// Open connections to more peers only while fewer than this many are connected (in either
+    /// direction, so a peer few others chose opens more itself). Every connection is a thread
+    /// on each side: a large swarm on one machine needs a smaller number than a full mesh.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..))]
-    pub max_outgoing: u16,
+    pub max_peers: u16,
+    /// Connect to every peer the tracker lists (up to --max-peers, in random order) instead of
+    /// only to holders of a piece we want, so their `have`s arrive as soon as they complete a
+    /// piece.
+    #[arg(long)]
+    pub connect_to_all: bool,
     /// Block requests kept in flight on one connection.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub pipeline: u16,

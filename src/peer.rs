@@ -69,8 +69,10 @@ pub struct PeerConfig {
     pub download_rate: u64,
     pub pipeline: usize,
     pub max_connections: usize,
-    /// `--max-outgoing`: connections we open at once.
-    pub max_outgoing: usize,
+    /// `--max-peers`: we open connections only while fewer than this many are open.
+    pub max_peers: usize,
+    /// `--connect-to-all`: connect to every listed peer, not only when it holds a piece we want.
+    pub connect_to_all: bool,
     pub keepalive: Duration,
     /// `--stall-timeout`: a fetch with no block for this long is given up.
     pub stall_timeout: Duration,

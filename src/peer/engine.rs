@@ -9,11 +9,13 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use log::{info, warn};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 
 use super::Shared;
 use super::announcer::{Announcer, Candidate};
@@ -25,6 +27,9 @@ use crate::threads;
 
 /// A holder whose data fails its hash this many times is never used again.
 pub const STRIKES_TO_BAN: u32 = 2;
+/// A peer whose connection ended before its handshake (refused, unreachable, full) is not
+/// connected to again for this long.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 /// Timeouts of an outgoing connection until its handshake is done.
 const CONNECT_TIMEOUTS: Timeouts = Timeouts {
     connect: std::time::Duration::from_secs(5),
@@ -51,7 +56,9 @@ pub struct Settings {
     /// Pieces fetched at once from one holder (`--per-peer`; `usize::MAX`: no limit).
     pub per_peer: usize,
     pub min_peers: usize,
-    pub max_outgoing: usize,
+    pub max_peers: usize,
+    /// `--connect-to-all`: connect to every listed peer, not only to holders of wanted pieces.
+    pub connect_to_all: bool,
 }
 
 pub struct Engine {
@@ -65,6 +72,8 @@ pub struct Engine {
     in_flight: HashMap<u32, Vec<ConnId>>,
     avoid: Avoid,
     strikes: HashMap<SocketAddr, u32>,
+    /// Peers not to connect to before the given instant ([`RETRY_AFTER`]).
+    resting: HashMap<SocketAddr, Instant>,
     events_tx: Sender<Event>,
     pub events: Receiver<Event>,
     rng: StdRng,
@@ -87,6 +96,7 @@ impl Engine {
             in_flight: HashMap::new(),
             avoid: Avoid::default(),
             strikes: HashMap::new(),
+            resting: HashMap::new(),
             events_tx,
             events,
             rng: StdRng::from_rng(&mut rand::rng()),
@@ -179,25 +189,38 @@ impl Engine {
     }
 
     /// Peers the tracker lists without pieces (an HTTP tracker) are connected to, so their
-    /// bitfields tell what they hold.
+    /// bitfields tell what they hold. With `--connect-to-all`, every listed peer is, in random
+    /// order (so that a late joiner is not left to the peers nobody else chose), and their
+    /// `have`s reach us the moment they complete a piece rather than at their next report.
     fn connect_to_unknown_peers(&mut self) {
-        let unknown: Vec<SocketAddr> = self
+        let mut unknown: Vec<SocketAddr> = self
             .listed
             .iter()
-            .filter(|c| c.pieces.is_none() && !self.avoid.banned.contains(&c.addr))
+            .filter(|c| {
+                (c.pieces.is_none() || self.settings.connect_to_all)
+                    && !self.avoid.banned.contains(&c.addr)
+                    && !self.is_resting(c.addr)
+            })
             .map(|c| c.addr)
             .filter(|addr| self.conn_to(*addr).is_none())
             .collect();
+        unknown.shuffle(&mut self.rng);
         for addr in unknown {
-            if self.outgoing_count() >= self.settings.max_outgoing {
+            if !self.may_open() {
                 break;
             }
             self.open(addr);
         }
     }
 
+    fn is_resting(&self, addr: SocketAddr) -> bool {
+        self.resting
+            .get(&addr)
+            .is_some_and(|until| *until > Instant::now())
+    }
+
     /// Everyone whose pieces we know: connections (from their bitfields) and, for peers we are
-    /// not connected to, the tracker's list (unless `--max-outgoing` connections are open).
+    /// not connected to, the tracker's list (unless `--max-peers` connections are open).
     fn holders(&self) -> Vec<Holder> {
         let mut holders: Vec<Holder> = self
             .conns
@@ -210,11 +233,12 @@ impl Engine {
             })
             .collect();
         // Peers we are not connected to count only while we may still open a connection.
-        let may_open = self.outgoing_count() < self.settings.max_outgoing;
+        let may_open = self.may_open();
         for candidate in &self.listed {
             if let Some(pieces) = &candidate.pieces
                 && !holders.iter().any(|h| h.addr == candidate.addr)
-                && (may_open || self.conn_to(candidate.addr).is_some())
+                && (self.conn_to(candidate.addr).is_some()
+                    || (may_open && !self.is_resting(candidate.addr)))
             {
                 holders.push(Holder {
                     addr: candidate.addr,
@@ -257,15 +281,17 @@ impl Engine {
             .map(|(id, _)| *id)
     }
 
-    fn outgoing_count(&self) -> usize {
-        self.conns.values().filter(|c| c.outgoing).count()
+    /// Whether we may open another connection: fewer than `--max-peers` are open, counting
+    /// those the remotes opened, so a peer few others chose opens more itself.
+    fn may_open(&self) -> bool {
+        self.conns.len() < self.settings.max_peers
     }
 
     /// Gives piece `index` to the connection to `addr`, opening one if needed.
     fn assign(&mut self, index: u32, addr: SocketAddr) {
         let id = match self.conn_to(addr) {
             Some(id) => id,
-            None if self.outgoing_count() < self.settings.max_outgoing => self.open(addr),
+            None if self.may_open() => self.open(addr),
             None => return,
         };
         if let Some(conn) = self.conns.get_mut(&id)
@@ -381,6 +407,10 @@ impl Engine {
             Event::Closed { id, addr, reason } => {
                 if let Some(conn) = self.conns.remove(&id) {
                     info!("{addr}: connection closed ({reason})");
+                    if conn.outgoing && !conn.ready {
+                        self.resting.retain(|_, until| *until > Instant::now());
+                        self.resting.insert(addr, Instant::now() + RETRY_AFTER);
+                    }
                     // Its pieces are free again, to be fetched from another holder first.
                     for index in conn.fetching {
                         self.release(index, id);

@@ -136,7 +136,8 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
             config.per_peer
         },
         min_peers: config.min_peers,
-        max_outgoing: config.max_outgoing,
+        max_peers: config.max_peers,
+        connect_to_all: config.connect_to_all,
     };
     let mut engine = Engine::new(Arc::clone(&shared), announcer, settings, listed);
 
