@@ -18,7 +18,8 @@
 # BTSIM_BIN=path uses that binary instead of building target/release (the smoke test);
 # BTSIM_LEECH_OPTS="..." appends options to every leecher's command line (experiments);
 # BTSIM_BENCH_WORK=dir puts the work directory elsewhere (default bench/work/p2p, git-ignored).
-# Ports 19000-19499 on 127.0.0.1 only; every process is killed on exit.
+# Ports 19000-19499 (BTSIM_BENCH_PORT=base moves them) on 127.0.0.1 only; every process is
+# killed on exit.
 set -euo pipefail
 
 PEERS=2,4,8,16,32
@@ -142,9 +143,11 @@ fi
 
 # Each run gets a fresh block of 50 ports, so sockets of the previous run in TIME_WAIT never
 # get in the way.
+PORT_BASE=${BTSIM_BENCH_PORT:-19000}
+[[ $PORT_BASE =~ ^[0-9]+$ && $PORT_BASE -ge 1024 && $PORT_BASE -le 64999 ]] || die "bad BTSIM_BENCH_PORT"
 PORT_ROUND=0
 next_base() {
-    BASE=$((19000 + 50 * (PORT_ROUND % 10)))
+    BASE=$((PORT_BASE + 50 * (PORT_ROUND % 10)))
     PORT_ROUND=$((PORT_ROUND + 1))
 }
 
@@ -218,16 +221,18 @@ echo
 echo "F = $SIZE_MIB MiB, pieces $PIECE, u_s = $SEED_RATE, u_i = $PEER_RATE, d = $DOWN_RATE; median of $RUNS runs"
 echo "time: leechers' start until the last leecher holds a verified copy"
 echo
-echo "| N | runs (s) | median (s) | P2P bound (s) | binding term | measured/bound | client-server bound (s) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| N | runs (s) | median (s) | P2P bound (s) | binding term | measured/bound | client-server bound (s) | client-server/measured |"
+echo "|---|---|---|---|---|---|---|---|"
 for n in "${NS[@]}"; do
     read -r p2p cs term <<<"$(bounds "$n")"
     # shellcheck disable=SC2086 # a space-separated list of numbers
     m=$(median ${TIMES[$n]})
     runs=$(echo ${TIMES[$n]} | sed 's/ /, /g')
     ratio=$(awk -v a="$m" -v b="$p2p" 'BEGIN { printf "%.2f", a / b }')
-    printf '| %2s | %s | %s | %s | %s | %s | %s |\n' "$n" "$runs" "$m" "$p2p" "$term" "$ratio" "$cs"
+    slower=$(awk -v a="$cs" -v b="$m" 'BEGIN { printf "%.1fx", a / b }')
+    printf '| %2s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$runs" "$m" "$p2p" "$term" "$ratio" "$cs" "$slower"
 done
 echo
 echo "client-server bound: the seed alone uploads N copies (N*F/u_s), so it grows linearly with N;"
+echo "client-server/measured: at best, a server alone would take that many times as long as the swarm did;"
 echo "the P2P bound flattens towards F/u_i as every leecher's upload joins in."

@@ -11,6 +11,9 @@
 //! [`Limiter`] wraps one bucket in a `Mutex` with a real clock, so every connection of a peer
 //! process shares one bucket per direction. The lock is held only for the arithmetic.
 //!
+//! On the download side a block is charged after it is read, so beyond the burst one socket
+//! read's worth (the frame reader's 64 KiB buffer) may also arrive before the first wait.
+//!
 //! What it does not: no sockets, no sleeping, no threads. A connection asks for the wait, lets
 //! go of the lock, and decides itself how to wait (it keeps reading, sending keep-alives and
 //! serving other work meanwhile: `peer/connection.rs`).

@@ -128,6 +128,11 @@ fn the_p2p_bench_script_runs_at_a_tiny_size() {
         .args(["--download-rate", "8MiB/s"])
         .env("BTSIM_BIN", BIN)
         .env("BTSIM_BENCH_WORK", work.path())
+        // Outside the ephemeral range, away from a bench/p2p.sh run at its default 19000.
+        .env(
+            "BTSIM_BENCH_PORT",
+            (21_000 + (std::process::id() % 150) * 50).to_string(),
+        )
         .stdin(Stdio::null())
         .stdout(log.reopen().expect("log"))
         .stderr(log.reopen().expect("log"))

@@ -11,14 +11,20 @@
 //! 3. The loop, until the remote leaves, misbehaves, or the engine says close:
 //!    * take the engine's commands (fetch a piece, cancel one, announce a `have`);
 //!    * `write_all` requests: up to `pipeline` 16 KiB blocks in flight, only while unchoked;
-//!    * `write_all` the blocks the remote asked for, from a bounded queue served in order;
+//!    * `write_all` the blocks the remote asked for, from a bounded queue served in order; with
+//!      `--upload-rate` each block is first charged to the process's token bucket
+//!      (`ratelimit.rs`), and when the bucket says wait, the block waits in the queue while the
+//!      loop goes on (the read below then times out when the block may go);
 //!    * a keep-alive when nothing was sent for `--keepalive` (5 s: rqbit drops a connection
 //!      silent for 10 s);
 //!    * `read` with a short timeout ([`TICK`]) and handle every whole frame (`peer/frames.rs`):
 //!      bitfield and have teach us the remote's pieces, choke and unchoke gate our requests,
 //!      interested is answered with unchoke, request and cancel feed the upload queue, and a
 //!      piece's block lands in its buffer. A completed piece is checked against its SHA-1 and
-//!      written at its offset before the engine hears of it.
+//!      written at its offset before the engine hears of it. With `--download-rate` each block
+//!      is charged after it is read, and the socket is not read again until the bucket's wait
+//!      is over: TCP flow control then slows the sender. Keep-alives, commands and uploads go
+//!      on meanwhile, so a throttled connection never looks dead to either side.
 //! 4. Close: dropping the socket. The engine hears why.
 //!
 //! An unknown message id, an oversized frame, a malformed bitfield or a request that is not a
