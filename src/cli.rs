@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::infohash::InfoHash;
-use crate::units::{parse_duration, parse_size};
+use crate::units::{parse_duration, parse_rate, parse_size};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,7 +19,7 @@ use crate::units::{parse_duration, parse_size};
     version,
     args_override_self = true,
     about = "Run and watch BitTorrent: a tracker swarm over the real peer wire protocol, and a UDP flooding chunk network",
-    after_help = "Log detail is chosen with RUST_LOG (error, warn, info, debug); info traces every message.\nTimers may also come from the environment (BTSIM_PING_INTERVAL, BTSIM_REPORT_INTERVAL,\nBTSIM_ROUND_INTERVAL, BTSIM_CLEANUP_INTERVAL, BTSIM_MIN_PEERS), so a demo can shorten them\nwhile keeping the design card's command line."
+    after_help = "Log detail is chosen with RUST_LOG (error, warn, info, debug); info traces every message.\nTimers and limits may also come from the environment (BTSIM_PING_INTERVAL,\nBTSIM_REPORT_INTERVAL, BTSIM_ROUND_INTERVAL, BTSIM_CLEANUP_INTERVAL, BTSIM_MIN_PEERS,\nBTSIM_PER_PEER, BTSIM_UPLOAD_RATE, BTSIM_DOWNLOAD_RATE), so a demo can shorten them\nwhile keeping the design card's command line."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -143,12 +143,33 @@ pub struct PeerArgs {
     #[arg(long, default_value_t = 2, env = "BTSIM_MIN_PEERS")]
     pub min_peers: usize,
     /// Pieces fetched at once, each from its own holder.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallel: u16,
+    /// At most this many of those pieces from any one peer, so requests spread over every
+    /// holder instead of queueing at one (0: no limit besides --parallel).
+    #[arg(long, default_value_t = 0, env = "BTSIM_PER_PEER")]
+    pub per_peer: usize,
+    /// Cap on what this peer uploads, over all its connections: bytes per second, e.g.
+    /// 500KiB/s, 2MiB/s, 1MB/s or 65536 (0: unlimited).
+    #[arg(long, value_name = "RATE", default_value = "0", env = "BTSIM_UPLOAD_RATE", value_parser = parse_rate)]
+    pub upload_rate: u64,
+    /// Cap on what this peer downloads, over all its connections (same units; 0: unlimited).
+    #[arg(long, value_name = "RATE", default_value = "0", env = "BTSIM_DOWNLOAD_RATE", value_parser = parse_rate)]
+    pub download_rate: u64,
     /// At most this many upload connections are served at once (plus a few still in their
     /// handshake: the oldest of those is dropped when more arrive).
     #[arg(long, default_value_t = 32)]
     pub max_connections: usize,
+    /// Open connections to more peers only while fewer than this many are connected (in either
+    /// direction, so a peer few others chose opens more itself). Every connection is a thread
+    /// on each side: a large swarm on one machine needs a smaller number than a full mesh.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_peers: u16,
+    /// Connect to every peer the tracker lists (up to --max-peers, in random order) instead of
+    /// only to holders of a piece we want, so their `have`s arrive as soon as they complete a
+    /// piece.
+    #[arg(long)]
+    pub connect_to_all: bool,
     /// Block requests kept in flight on one connection.
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub pipeline: u16,

@@ -20,6 +20,7 @@ pub mod metainfo;
 pub mod net;
 pub mod peer;
 pub mod pieces;
+pub mod ratelimit;
 pub mod scheduler;
 pub mod status;
 #[cfg(test)]

@@ -41,6 +41,7 @@ use std::time::Duration;
 use crate::infohash::InfoHash;
 use crate::metainfo::{Metainfo, MetainfoError};
 use crate::pieces::PieceSet;
+use crate::ratelimit::Limiter;
 pub use run::run;
 use storage::Storage;
 use tracker_client::ClientError;
@@ -60,8 +61,18 @@ pub struct PeerConfig {
     pub round_interval: Duration,
     pub min_peers: usize,
     pub parallel: usize,
+    /// `--per-peer`: pieces fetched at once from one peer (0: no limit).
+    pub per_peer: usize,
+    /// `--upload-rate`, bytes per second over all connections (0: unlimited).
+    pub upload_rate: u64,
+    /// `--download-rate`, bytes per second over all connections (0: unlimited).
+    pub download_rate: u64,
     pub pipeline: usize,
     pub max_connections: usize,
+    /// `--max-peers`: we open connections only while fewer than this many are open.
+    pub max_peers: usize,
+    /// `--connect-to-all`: connect to every listed peer, not only when it holds a piece we want.
+    pub connect_to_all: bool,
     pub keepalive: Duration,
     /// `--stall-timeout`: a fetch with no block for this long is given up.
     pub stall_timeout: Duration,
@@ -164,6 +175,10 @@ pub struct Shared {
     /// A handshake must arrive whole within this long.
     pub handshake_timeout: Duration,
     have: Mutex<PieceSet>,
+    /// `--upload-rate`: every block we send is charged here first.
+    pub upload_limit: Option<Limiter>,
+    /// `--download-rate`: every block we receive is charged here after it is read.
+    pub download_limit: Option<Limiter>,
     pub uploaded: AtomicU64,
     pub downloaded: AtomicU64,
     /// Names connections, outgoing and incoming alike.

@@ -1,4 +1,5 @@
-//! Parsing of the command line's durations (`10s`, `250ms`, `0`) and sizes (`256KiB`).
+//! Parsing of the command line's durations (`10s`, `250ms`, `0`), sizes (`256KiB`) and rates
+//! (`500KiB/s`).
 //!
 //! Pure functions, no I/O. Used as clap `value_parser`s.
 
@@ -59,6 +60,42 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
+/// Parses a rate in bytes per second: `500KiB/s`, `2MiB/s` (powers of two), `1MB/s`, `800kB/s`
+/// (powers of ten), `1.5MiB/s`, or a plain number of bytes per second (`/s` optional). `0`
+/// means unlimited.
+pub fn parse_rate(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let body = trimmed.strip_suffix("/s").unwrap_or(trimmed).trim();
+    let units: [(&str, f64); 8] = [
+        ("KiB", 1024.0),
+        ("MiB", 1_048_576.0),
+        ("GiB", 1_073_741_824.0),
+        ("kB", 1e3),
+        ("KB", 1e3),
+        ("MB", 1e6),
+        ("GB", 1e9),
+        ("B", 1.0),
+    ];
+    let (number, scale) = units
+        .iter()
+        .find_map(|(suffix, scale)| body.strip_suffix(suffix).map(|n| (n.trim(), *scale)))
+        .unwrap_or((body, 1.0));
+    let bad = || {
+        format!(
+            "`{text}` is not a rate: give bytes per second, for example 500KiB/s, 2MiB/s, 1MB/s, 65536 or 0 (unlimited)"
+        )
+    };
+    if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return Err(bad());
+    }
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let bytes = value * scale;
+    if !bytes.is_finite() || bytes >= 1e15 {
+        return Err(format!("`{text}` is out of range"));
+    }
+    Ok(bytes.round() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +119,40 @@ mod tests {
         assert_eq!(parse_size("1m"), Ok(1 << 20));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("99999999999999g").is_err());
+    }
+
+    #[test]
+    fn rates_accept_binary_and_decimal_units_per_second() {
+        assert_eq!(parse_rate("500KiB/s"), Ok(512_000));
+        assert_eq!(parse_rate("2MiB/s"), Ok(2 << 20));
+        assert_eq!(parse_rate("1MB/s"), Ok(1_000_000));
+        assert_eq!(parse_rate("800kB/s"), Ok(800_000));
+        assert_eq!(parse_rate("1.5MiB/s"), Ok(1_572_864));
+        assert_eq!(parse_rate("65536"), Ok(65_536));
+        assert_eq!(parse_rate("65536/s"), Ok(65_536));
+        assert_eq!(parse_rate("100B/s"), Ok(100));
+        assert_eq!(parse_rate(" 1 MiB/s "), Ok(1 << 20));
+        assert_eq!(parse_rate("0"), Ok(0));
+    }
+
+    #[test]
+    fn bad_rates_are_refused_with_an_example() {
+        for bad in [
+            "",
+            "fast",
+            "-1MiB/s",
+            "1Mbit/s",
+            "MiB/s",
+            "1e3",
+            "2 MiB/h",
+            "1..2KiB/s",
+            "1e99MB/s",
+        ] {
+            let error = parse_rate(bad).expect_err(bad);
+            assert!(
+                error.contains("for example") || error.contains("out of range"),
+                "{bad}: {error}"
+            );
+        }
     }
 }

@@ -11,14 +11,20 @@
 //! 3. The loop, until the remote leaves, misbehaves, or the engine says close:
 //!    * take the engine's commands (fetch a piece, cancel one, announce a `have`);
 //!    * `write_all` requests: up to `pipeline` 16 KiB blocks in flight, only while unchoked;
-//!    * `write_all` the blocks the remote asked for, from a bounded queue served in order;
+//!    * `write_all` the blocks the remote asked for, from a bounded queue served in order; with
+//!      `--upload-rate` each block is first charged to the process's token bucket
+//!      (`ratelimit.rs`), and when the bucket says wait, the block waits in the queue while the
+//!      loop goes on (the read below then times out when the block may go);
 //!    * a keep-alive when nothing was sent for `--keepalive` (5 s: rqbit drops a connection
 //!      silent for 10 s);
 //!    * `read` with a short timeout ([`TICK`]) and handle every whole frame (`peer/frames.rs`):
 //!      bitfield and have teach us the remote's pieces, choke and unchoke gate our requests,
 //!      interested is answered with unchoke, request and cancel feed the upload queue, and a
 //!      piece's block lands in its buffer. A completed piece is checked against its SHA-1 and
-//!      written at its offset before the engine hears of it.
+//!      written at its offset before the engine hears of it. With `--download-rate` each block
+//!      is charged after it is read, and the socket is not read again until the bucket's wait
+//!      is over: TCP flow control then slows the sender. Keep-alives, commands and uploads go
+//!      on meanwhile, so a throttled connection never looks dead to either side.
 //! 4. Close: dropping the socket. The engine hears why.
 //!
 //! An unknown message id, an oversized frame, a malformed bitfield or a request that is not a
@@ -229,6 +235,13 @@ struct Conn<'a> {
     last_sent: Instant,
     last_received: Instant,
     nonblocking: bool,
+    /// The read timeout set on the socket now.
+    read_timeout: Duration,
+    /// `--upload-rate`: the oldest queued block is paid for and may go at this instant.
+    upload_paid_until: Option<Instant>,
+    /// `--download-rate`: the socket is not read until this instant (TCP flow control then
+    /// slows the sender).
+    download_paused_until: Option<Instant>,
 }
 
 /// Steps 2 to 4 on a connected socket. `Side::Outgoing`: we connected, so we write first.
@@ -328,6 +341,9 @@ fn handshake_and_serve(
         last_sent: Instant::now(),
         last_received: Instant::now(),
         nonblocking: false,
+        read_timeout: TICK,
+        upload_paid_until: None,
+        download_paused_until: None,
     };
     if !advertised.is_empty() {
         conn.send(&Message::Bitfield(advertised.to_bitfield()))?;
@@ -416,13 +432,37 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Reads: without blocking while uploads are queued, else for up to one tick. Handles every
-    /// whole frame that arrived.
+    /// Reads: without blocking while there is work to do now, else for up to one tick (less
+    /// when a rate-limited block may go sooner). Handles every whole frame that arrived. While
+    /// `--download-rate` pauses reading, waits instead (at most a tick, so commands, blocks
+    /// and keep-alives still go out).
     fn read_and_handle(&mut self) -> Result<(), ConnError> {
-        let busy = self.uploads.has_queued() || self.downloads.can_request();
+        let now = Instant::now();
+        let upload_wait = self
+            .upload_paid_until
+            .filter(|_| self.uploads.has_queued())
+            .map(|at| at.saturating_duration_since(now));
+        let upload_ready = self.uploads.has_queued() && upload_wait.is_none_or(|w| w.is_zero());
+        let busy = upload_ready || self.downloads.can_request(self.shared.pipeline);
+        let idle_for = upload_wait
+            .unwrap_or(TICK)
+            .clamp(Duration::from_millis(1), TICK);
+        if let Some(at) = self.download_paused_until {
+            if now < at {
+                if !busy {
+                    std::thread::sleep(idle_for.min(at - now));
+                }
+                return Ok(());
+            }
+            self.download_paused_until = None;
+        }
         if busy != self.nonblocking {
             self.stream.set_nonblocking(busy)?;
             self.nonblocking = busy;
+        }
+        if !busy && idle_for != self.read_timeout {
+            self.stream.set_read_timeout(Some(idle_for))?;
+            self.read_timeout = idle_for;
         }
         let mut reader = Traced::polling(self.stream, self.remote);
         let first = self.frames.next(&mut reader)?;

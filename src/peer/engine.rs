@@ -9,11 +9,13 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use log::{info, warn};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 
 use super::Shared;
 use super::announcer::{Announcer, Candidate};
@@ -25,6 +27,9 @@ use crate::threads;
 
 /// A holder whose data fails its hash this many times is never used again.
 pub const STRIKES_TO_BAN: u32 = 2;
+/// A peer whose connection ended before its handshake (refused, unreachable, full) is not
+/// connected to again for this long.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 /// Timeouts of an outgoing connection until its handshake is done.
 const CONNECT_TIMEOUTS: Timeouts = Timeouts {
     connect: std::time::Duration::from_secs(5),
@@ -48,8 +53,12 @@ struct ConnInfo {
 pub struct Settings {
     pub port: u16,
     pub parallel: usize,
+    /// Pieces fetched at once from one holder (`--per-peer`; `usize::MAX`: no limit).
+    pub per_peer: usize,
     pub min_peers: usize,
-    pub max_outgoing: usize,
+    pub max_peers: usize,
+    /// `--connect-to-all`: connect to every listed peer, not only to holders of wanted pieces.
+    pub connect_to_all: bool,
 }
 
 pub struct Engine {
@@ -63,6 +72,8 @@ pub struct Engine {
     in_flight: HashMap<u32, Vec<ConnId>>,
     avoid: Avoid,
     strikes: HashMap<SocketAddr, u32>,
+    /// Peers not to connect to before the given instant ([`RETRY_AFTER`]).
+    resting: HashMap<SocketAddr, Instant>,
     events_tx: Sender<Event>,
     pub events: Receiver<Event>,
     rng: StdRng,
@@ -85,6 +96,7 @@ impl Engine {
             in_flight: HashMap::new(),
             avoid: Avoid::default(),
             strikes: HashMap::new(),
+            resting: HashMap::new(),
             events_tx,
             events,
             rng: StdRng::from_rng(&mut rand::rng()),
@@ -123,11 +135,10 @@ impl Engine {
         if have.is_complete() {
             return;
         }
-        if refresh {
-            match self.announcer.list(&self.shared, self.settings.port) {
-                Some(list) => self.listed = list,
-                None => return,
-            }
+        // A failed LIST (the tracker is busy or gone) keeps the last list: the peers we know
+        // still hold their pieces.
+        if refresh && let Some(list) = self.announcer.list(&self.shared, self.settings.port) {
+            self.listed = list;
         }
         if self.listed.len() < self.settings.min_peers {
             info!(
@@ -145,7 +156,19 @@ impl Engine {
         }
         self.avoid.in_flight = self.in_flight.keys().copied().collect();
         let free = self.settings.parallel.saturating_sub(self.in_flight.len());
-        let picks = picker::pick(&wanted, &holders, &self.avoid, free, &mut self.rng);
+        let mut load: HashMap<SocketAddr, usize> = HashMap::new();
+        for conn in self.conns.values() {
+            *load.entry(conn.addr).or_default() += conn.fetching.len();
+        }
+        let picks = picker::pick_spread(
+            &wanted,
+            &holders,
+            &self.avoid,
+            free,
+            self.settings.per_peer,
+            &mut load,
+            &mut self.rng,
+        );
         for pick in &picks {
             let rarity = holders
                 .iter()
@@ -166,25 +189,38 @@ impl Engine {
     }
 
     /// Peers the tracker lists without pieces (an HTTP tracker) are connected to, so their
-    /// bitfields tell what they hold.
+    /// bitfields tell what they hold. With `--connect-to-all`, every listed peer is, in random
+    /// order (so that a late joiner is not left to the peers nobody else chose), and their
+    /// `have`s reach us the moment they complete a piece rather than at their next report.
     fn connect_to_unknown_peers(&mut self) {
-        let unknown: Vec<SocketAddr> = self
+        let mut unknown: Vec<SocketAddr> = self
             .listed
             .iter()
-            .filter(|c| c.pieces.is_none() && !self.avoid.banned.contains(&c.addr))
+            .filter(|c| {
+                (c.pieces.is_none() || self.settings.connect_to_all)
+                    && !self.avoid.banned.contains(&c.addr)
+                    && !self.is_resting(c.addr)
+            })
             .map(|c| c.addr)
             .filter(|addr| self.conn_to(*addr).is_none())
             .collect();
+        unknown.shuffle(&mut self.rng);
         for addr in unknown {
-            if self.outgoing_count() >= self.settings.max_outgoing {
+            if !self.may_open() {
                 break;
             }
             self.open(addr);
         }
     }
 
+    fn is_resting(&self, addr: SocketAddr) -> bool {
+        self.resting
+            .get(&addr)
+            .is_some_and(|until| *until > Instant::now())
+    }
+
     /// Everyone whose pieces we know: connections (from their bitfields) and, for peers we are
-    /// not connected to, the tracker's list.
+    /// not connected to, the tracker's list (unless `--max-peers` connections are open).
     fn holders(&self) -> Vec<Holder> {
         let mut holders: Vec<Holder> = self
             .conns
@@ -196,9 +232,13 @@ impl Engine {
                 })
             })
             .collect();
+        // Peers we are not connected to count only while we may still open a connection.
+        let may_open = self.may_open();
         for candidate in &self.listed {
             if let Some(pieces) = &candidate.pieces
                 && !holders.iter().any(|h| h.addr == candidate.addr)
+                && (self.conn_to(candidate.addr).is_some()
+                    || (may_open && !self.is_resting(candidate.addr)))
             {
                 holders.push(Holder {
                     addr: candidate.addr,
@@ -241,15 +281,17 @@ impl Engine {
             .map(|(id, _)| *id)
     }
 
-    fn outgoing_count(&self) -> usize {
-        self.conns.values().filter(|c| c.outgoing).count()
+    /// Whether we may open another connection: fewer than `--max-peers` are open, counting
+    /// those the remotes opened, so a peer few others chose opens more itself.
+    fn may_open(&self) -> bool {
+        self.conns.len() < self.settings.max_peers
     }
 
     /// Gives piece `index` to the connection to `addr`, opening one if needed.
     fn assign(&mut self, index: u32, addr: SocketAddr) {
         let id = match self.conn_to(addr) {
             Some(id) => id,
-            None if self.outgoing_count() < self.settings.max_outgoing => self.open(addr),
+            None if self.may_open() => self.open(addr),
             None => return,
         };
         if let Some(conn) = self.conns.get_mut(&id)
@@ -344,12 +386,18 @@ impl Engine {
             }
             Event::Have { id, index } => {
                 let count = self.shared.metainfo.num_pieces();
-                if let Some(conn) = self.conns.get_mut(&id) {
-                    conn.pieces
-                        .get_or_insert_with(|| PieceSet::empty(count))
-                        .insert(index);
-                }
-                false
+                let Some(conn) = self.conns.get_mut(&id) else {
+                    return false;
+                };
+                conn.pieces
+                    .get_or_insert_with(|| PieceSet::empty(count))
+                    .insert(index);
+                // A new round only when this piece could be fetched from it right now: haves
+                // are the most frequent event, and a round costs a pass over every piece.
+                conn.fetching.len() < self.settings.per_peer
+                    && self.in_flight.len() < self.settings.parallel
+                    && !self.in_flight.contains_key(&index)
+                    && !self.shared.has(index)
             }
             Event::Choked { .. } => false,
             Event::Piece { id, index, result } => {
@@ -359,6 +407,10 @@ impl Engine {
             Event::Closed { id, addr, reason } => {
                 if let Some(conn) = self.conns.remove(&id) {
                     info!("{addr}: connection closed ({reason})");
+                    if conn.outgoing && !conn.ready {
+                        self.resting.retain(|_, until| *until > Instant::now());
+                        self.resting.insert(addr, Instant::now() + RETRY_AFTER);
+                    }
                     // Its pieces are free again, to be fetched from another holder first.
                     for index in conn.fetching {
                         self.release(index, id);

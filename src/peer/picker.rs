@@ -2,6 +2,11 @@
 //! holders of each missing piece, take the rarest (ties broken at random), and pick one of its
 //! holders at random.
 //!
+//! [`pick_spread`] adds a limit per holder (`--per-peer`): a piece whose holders are all busy
+//! with that many of our fetches goes to the next rarest piece instead, so with rate-limited
+//! peers every holder's upload is kept busy rather than one queue growing long (a peer that
+//! fetches everything from the seed leaves the other peers' uploads idle).
+//!
 //! Pure policy over plain data; no sockets, no clock. The randomness comes in as an argument so
 //! tests can seed it.
 
@@ -91,6 +96,48 @@ pub fn pick<R: Rng + ?Sized>(
         .collect()
 }
 
+/// Like [`pick`], but each holder serves at most `per_holder` fetches at once, counting the
+/// `load` it already has; among the holders of a piece, the least loaded wins (ties at
+/// random). Pieces whose holders are all full are skipped.
+pub fn pick_spread<R: Rng + ?Sized>(
+    wanted: &PieceSet,
+    holders: &[Holder],
+    avoid: &Avoid,
+    slots: usize,
+    per_holder: usize,
+    load: &mut HashMap<SocketAddr, usize>,
+    rng: &mut R,
+) -> Vec<Pick> {
+    let mut candidates: Vec<(usize, u64, u32)> = availability(wanted, holders, avoid)
+        .into_iter()
+        .map(|(index, count)| (count, rng.random::<u64>(), index))
+        .collect();
+    candidates.sort_unstable();
+    let mut picks = Vec::new();
+    for (_, _, index) in candidates {
+        if picks.len() >= slots {
+            break;
+        }
+        let failed = avoid.failed.get(&index);
+        let usable = |h: &&Holder| !avoid.banned.contains(&h.addr) && h.pieces.contains(index);
+        let fresh = |h: &&Holder| failed.is_none_or(|f| !f.contains(&h.addr));
+        let any_fresh = holders.iter().filter(usable).any(|h| fresh(&h));
+        let free: Vec<(usize, u64, SocketAddr)> = holders
+            .iter()
+            .filter(usable)
+            .filter(|h| !any_fresh || fresh(h))
+            .map(|h| (load.get(&h.addr).copied().unwrap_or(0), h.addr))
+            .filter(|(busy, _)| *busy < per_holder)
+            .map(|(busy, addr)| (busy, rng.random::<u64>(), addr))
+            .collect();
+        if let Some(&(_, _, from)) = free.iter().min() {
+            *load.entry(from).or_default() += 1;
+            picks.push(Pick { index, from });
+        }
+    }
+    picks
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +217,48 @@ mod tests {
             Some(holders[1].addr)
         );
         assert!(picks.iter().all(|p| p.from != holders[2].addr));
+    }
+
+    #[test]
+    fn spread_picks_fill_every_holder_up_to_its_limit_rarest_first() {
+        // The seed (1) holds everything; peer 2 holds 0-2. Pieces 3-5 are rarer.
+        let holders = [holder(1, "0-5"), holder(2, "0-2")];
+        let wanted = PieceSet::full(6);
+        for seed in 0..20 {
+            let mut load = HashMap::new();
+            let mut rng = StdRng::seed_from_u64(seed);
+            let picks = pick_spread(
+                &wanted,
+                &holders,
+                &Avoid::default(),
+                10,
+                2,
+                &mut load,
+                &mut rng,
+            );
+            assert_eq!(picks.len(), 4, "two from each holder");
+            let from_seed: Vec<u32> = picks
+                .iter()
+                .filter(|p| p.from == holders[0].addr)
+                .map(|p| p.index)
+                .collect();
+            assert!(from_seed.iter().all(|i| *i >= 3), "{from_seed:?}");
+            assert_eq!(load[&holders[1].addr], 2);
+        }
+        // A holder already at its limit gets nothing more.
+        let mut load = HashMap::from([(holders[0].addr, 2)]);
+        let mut rng = StdRng::seed_from_u64(1);
+        let picks = pick_spread(
+            &wanted,
+            &holders,
+            &Avoid::default(),
+            10,
+            2,
+            &mut load,
+            &mut rng,
+        );
+        assert!(picks.iter().all(|p| p.from == holders[1].addr));
+        assert_eq!(picks.len(), 2);
     }
 
     #[test]

@@ -18,14 +18,13 @@ use super::{PeerConfig, PeerError, Shared, Source, TrackerAddr, new_peer_id};
 use crate::infohash::InfoHash;
 use crate::metainfo::{Metainfo, announce_url};
 use crate::pieces::PieceSet;
+use crate::ratelimit::Limiter;
 use crate::scheduler;
 use crate::tracker::proto::ErrorCode;
 
 /// In continuous mode (`--round-interval 0`) a new round starts whenever a fetch ends; this
 /// timer only retries when nothing could be fetched.
 const CONTINUOUS_RETRY: Duration = Duration::from_millis(200);
-/// Outgoing connections open at once.
-const MAX_OUTGOING: usize = 50;
 
 #[derive(Debug, Clone, Copy)]
 enum Task {
@@ -103,6 +102,8 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
         stall_timeout: config.stall_timeout,
         handshake_timeout: config.handshake_timeout,
         have: Mutex::new(have),
+        upload_limit: Limiter::new(config.upload_rate),
+        download_limit: Limiter::new(config.download_rate),
         uploaded: Default::default(),
         downloaded: Default::default(),
         next_conn_id: Default::default(),
@@ -129,13 +130,30 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
     let settings = Settings {
         port,
         parallel: config.parallel.max(1),
+        per_peer: if config.per_peer == 0 {
+            usize::MAX
+        } else {
+            config.per_peer
+        },
         min_peers: config.min_peers,
-        max_outgoing: MAX_OUTGOING,
+        max_peers: config.max_peers,
+        connect_to_all: config.connect_to_all,
     };
     let mut engine = Engine::new(Arc::clone(&shared), announcer, settings, listed);
 
     // 3. serve the peers that connect to us
     info!("listening on {} for uploads", listener.local_addr()?);
+    if config.upload_rate > 0 || config.download_rate > 0 {
+        let show = |rate: u64| match rate {
+            0 => "unlimited".to_string(),
+            bytes => format!("{bytes} bytes/s"),
+        };
+        info!(
+            "rate limits: upload {}, download {} (all connections together)",
+            show(config.upload_rate),
+            show(config.download_rate)
+        );
+    }
     super::listener::start(
         listener,
         Arc::clone(&shared),

@@ -15,7 +15,7 @@ use crate::wire::{BLOCK_LEN, Message};
 impl Conn<'_> {
     /// Sends requests up to the pipeline depth, while unchoked.
     pub(super) fn send_requests(&mut self) -> Result<(), ConnError> {
-        if !self.downloads.can_request() {
+        if !self.downloads.can_request(self.shared.pipeline) {
             return Ok(());
         }
         for (index, begin, length) in self.downloads.next_requests(self.shared.pipeline) {
@@ -36,6 +36,14 @@ impl Conn<'_> {
         block: Vec<u8>,
     ) -> Result<(), ConnError> {
         let len = block.len();
+        if let Some(limit) = &self.shared.download_limit {
+            let wait = limit.take(len as u64);
+            if !wait.is_zero() {
+                let until = Instant::now() + wait;
+                debug!("{}: download rate: not reading for {wait:?}", self.remote);
+                self.download_paused_until = Some(until);
+            }
+        }
         let data = match self.downloads.receive(index, begin, &block) {
             Received::Stored => return Ok(()),
             Received::Late => {
@@ -177,9 +185,12 @@ impl Downloads {
         self.last_progress = Instant::now();
     }
 
-    /// Whether a request may be sent now (unchoked, and a block not yet asked for).
-    pub fn can_request(&self) -> bool {
-        !self.choked && self.fetches.iter().any(|f| f.requested.iter().any(|r| !r))
+    /// Whether a request may be sent now (unchoked, fewer than `pipeline` in flight, and a
+    /// block not yet asked for).
+    pub fn can_request(&self, pipeline: usize) -> bool {
+        !self.choked
+            && self.outstanding < pipeline
+            && self.fetches.iter().any(|f| f.requested.iter().any(|r| !r))
     }
 
     /// The next requests to send, keeping at most `pipeline` in flight, in piece order.
@@ -269,7 +280,7 @@ mod tests {
             d.next_requests(10),
             vec![(3, 0, 16384), (3, 16384, 16384), (3, 32768, 7232)]
         );
-        assert!(!d.can_request());
+        assert!(!d.can_request(10));
     }
 
     #[test]
@@ -343,7 +354,7 @@ mod tests {
         assert_eq!(d.next_requests(10).len(), 3);
         d.receive(0, 0, &[0; 16384]);
         assert_eq!(d.choked(), 2);
-        assert!(!d.can_request());
+        assert!(!d.can_request(10));
         d.unchoked();
         assert_eq!(
             d.next_requests(10),

@@ -6,6 +6,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use log::debug;
 
@@ -49,10 +50,27 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Sends up to [`BURST`] queued blocks, oldest first.
+    /// Sends up to [`BURST`] queued blocks, oldest first. With `--upload-rate`, each block is
+    /// charged to the process's bucket before it goes; when the bucket says wait, the block
+    /// stays queued, paid for, and the loop goes on reading until its time comes.
     pub(super) fn send_blocks(&mut self) -> Result<(), ConnError> {
         let mut block = [0u8; BLOCK_LEN as usize];
         for _ in 0..BURST {
+            let Some((_, _, length)) = self.uploads.front() else {
+                return Ok(());
+            };
+            if let Some(limit) = &self.shared.upload_limit {
+                let now = Instant::now();
+                let at = match self.upload_paid_until {
+                    Some(at) => at,
+                    None => now + limit.take(u64::from(length)),
+                };
+                if at > now {
+                    self.upload_paid_until = Some(at);
+                    return Ok(());
+                }
+                self.upload_paid_until = None;
+            }
             let Some((index, begin, length)) = self.uploads.pop() else {
                 return Ok(());
             };
@@ -77,7 +95,7 @@ impl Conn<'_> {
                 &fields,
             );
             write_piece(&mut self.writer, index, begin, data)?;
-            self.last_sent = std::time::Instant::now();
+            self.last_sent = Instant::now();
             self.shared
                 .uploaded
                 .fetch_add(u64::from(length), Ordering::Relaxed);
@@ -139,6 +157,11 @@ impl Uploads {
 
     pub fn has_queued(&self) -> bool {
         !self.queue.is_empty()
+    }
+
+    /// The oldest queued request, left in the queue.
+    pub fn front(&self) -> Option<(u32, u32, u32)> {
+        self.queue.front().copied()
     }
 
     /// The oldest queued request.

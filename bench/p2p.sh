@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# P2P vs client-server: time to distribute one file from a rate-limited seed to N leechers.
+#
+#   bench/p2p.sh [--peers 2,4,8,16,32] [--runs 3] [--size MiB] [--piece SIZE]
+#                [--seed-rate RATE] [--peer-rate RATE] [--download-rate RATE]
+#
+# Defaults: 16 MiB file, 32 KiB pieces, seed upload u_s = 2MiB/s, each leecher's upload
+# u_i = 512KiB/s, each leecher's download d = 4MiB/s. Per N, every run starts a tracker, a seed
+# (--upload-rate u_s) and N leechers (--upload-rate u_i --download-rate d, continuous rounds),
+# and times from the leechers' start until the last one logs `download complete` (its copy
+# verified piece by piece; every copy is also checked with cmp). Leechers keep seeding until the
+# run ends, as in the fluid model behind the bounds:
+#
+#   P2P lower bound            max(F/u_s, F/d_min, N*F/(u_s + sum u_i))
+#   client-server lower bound  max(N*F/u_s, F/d_min)
+#
+# Prints per N the median time, both bounds and measured/P2P bound.
+# BTSIM_BIN=path uses that binary instead of building target/release (the smoke test);
+# BTSIM_LEECH_OPTS="..." appends options to every leecher's command line (experiments);
+# BTSIM_BENCH_WORK=dir puts the work directory elsewhere (default bench/work/p2p, git-ignored).
+# Ports 19000-19499 (BTSIM_BENCH_PORT=base moves them) on 127.0.0.1 only; every process is
+# killed on exit.
+set -euo pipefail
+
+PEERS=2,4,8,16,32
+RUNS=3
+SIZE_MIB=16
+PIECE=32KiB
+SEED_RATE=2MiB/s
+PEER_RATE=512KiB/s
+DOWN_RATE=4MiB/s
+usage() {
+    echo "usage: $0 [--peers 2,4,8] [--runs N] [--size MiB] [--piece SIZE] [--seed-rate RATE] [--peer-rate RATE] [--download-rate RATE]" >&2
+    exit 2
+}
+while [[ $# -gt 0 ]]; do
+    [[ $# -ge 2 ]] || usage
+    case "$1" in
+        --peers) PEERS=$2 ;;
+        --runs) RUNS=$2 ;;
+        --size) SIZE_MIB=$2 ;;
+        --piece) PIECE=$2 ;;
+        --seed-rate) SEED_RATE=$2 ;;
+        --peer-rate) PEER_RATE=$2 ;;
+        --download-rate) DOWN_RATE=$2 ;;
+        *) usage ;;
+    esac
+    shift 2
+done
+[[ $PEERS =~ ^[0-9]+(,[0-9]+)*$ ]] || usage
+[[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || usage
+[[ $SIZE_MIB =~ ^[0-9]+$ && $SIZE_MIB -gt 0 ]] || usage
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# bytes per second (or bytes) of 2MiB/s, 512KiB/s, 1MB/s, 65536
+to_bytes() {
+    local v=${1%/s}
+    awk -v v="$v" 'BEGIN {
+        n = v; u = v; sub(/[A-Za-z]+$/, "", n); sub(/^[0-9.]+/, "", u)
+        if (n !~ /^[0-9]+(\.[0-9]+)?$/) exit 1
+        m["" ] = 1; m["B"] = 1; m["KiB"] = 1024; m["MiB"] = 1048576; m["kB"] = 1000; m["KB"] = 1000; m["MB"] = 1e6
+        if (!(u in m)) exit 1
+        printf "%.0f", n * m[u] }'
+}
+U_S=$(to_bytes "$SEED_RATE") || die "bad --seed-rate $SEED_RATE"
+U_I=$(to_bytes "$PEER_RATE") || die "bad --peer-rate $PEER_RATE"
+D=$(to_bytes "$DOWN_RATE") || die "bad --download-rate $DOWN_RATE"
+PIECE_BYTES=$(to_bytes "$PIECE") || die "bad --piece $PIECE"
+[[ $U_S -gt 0 && $U_I -gt 0 && $D -gt 0 ]] || die "every rate must be above 0 for the bounds"
+F=$((SIZE_MIB * 1048576))
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=${BTSIM_BENCH_WORK:-$ROOT/bench/work/p2p}
+if [[ -n ${BTSIM_BIN:-} ]]; then
+    BIN=$BTSIM_BIN
+else
+    echo "== cargo build --release"
+    (cd "$ROOT" && cargo build --release)
+    BIN=$ROOT/target/release/bittorrent-sim
+fi
+[[ -x $BIN ]] || die "no binary at $BIN"
+
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    PIDS=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_for_line() {
+    local log=$1 pattern=$2 pid=$3 i
+    for ((i = 0; i < 600; i++)); do
+        grep -q -- "$pattern" "$log" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || { tail -5 "$log" >&2; die "process died before '$pattern' ($log)"; }
+        sleep 0.05
+    done
+    die "timed out waiting for '$pattern' in $log"
+}
+
+wait_for_listen() {
+    local port=$1 i
+    for ((i = 0; i < 300; i++)); do
+        ss -ltnH "sport = :$port" | grep -q . && return 0
+        sleep 0.05
+    done
+    die "nothing listens on port $port"
+}
+
+# bounds N -> "p2p client_server binding-term"
+bounds() {
+    awk -v n="$1" -v f="$F" -v us="$U_S" -v ui="$U_I" -v d="$D" 'BEGIN {
+        a = f / us; b = f / d; c = n * f / (us + n * ui)
+        p = a; t = "F/u_s"; if (b > p) { p = b; t = "F/d_min" } if (c > p) { p = c; t = "N*F/(u_s+sum u_i)" }
+        cs = n * f / us; if (b > cs) cs = b
+        printf "%.2f %.2f %s", p, cs, t }'
+}
+
+# --- test data ----------------------------------------------------------------------------------
+mkdir -p "$WORK/logs"
+NAME=data-${SIZE_MIB}M.bin
+DATA=$WORK/$NAME
+TORRENT=$WORK/data-${SIZE_MIB}M-$PIECE_BYTES.torrent
+SEED_DIR=$WORK/seed
+if [[ ! -s $DATA || $(stat -c %s "$DATA") -ne $F ]]; then
+    echo "== creating $DATA ($SIZE_MIB MiB)"
+    head -c "$F" /dev/urandom >"$DATA.tmp"
+    mv "$DATA.tmp" "$DATA"
+    rm -f "$WORK"/data-"${SIZE_MIB}"M-*.torrent
+fi
+[[ -s $TORRENT ]] || "$BIN" create --piece-length "$PIECE_BYTES" -o "$TORRENT" "$DATA" >/dev/null
+if ! cmp -s "$DATA" "$SEED_DIR/$NAME"; then
+    mkdir -p "$SEED_DIR"
+    cp "$DATA" "$SEED_DIR/$NAME"
+fi
+
+# Each run gets a fresh block of 50 ports, so sockets of the previous run in TIME_WAIT never
+# get in the way.
+PORT_BASE=${BTSIM_BENCH_PORT:-19000}
+[[ $PORT_BASE =~ ^[0-9]+$ && $PORT_BASE -ge 1024 && $PORT_BASE -le 64999 ]] || die "bad BTSIM_BENCH_PORT"
+PORT_ROUND=0
+next_base() {
+    BASE=$((PORT_BASE + 50 * (PORT_ROUND % 10)))
+    PORT_ROUND=$((PORT_ROUND + 1))
+}
+
+# Leecher options: continuous rounds, up to 64 pieces at once but at most 2 from any one peer
+# (so every holder's upload is kept busy), pieces reported to the tracker every 500 ms, at most
+# 6 connections opened by each leecher (it also serves and fetches over those others open to
+# it): a full mesh of 32 would be ~2000 threads waking every 25 ms on 2 cores.
+LEECH_OPTS=(--min-peers 1 --round-interval 0 --parallel 64 --per-peer 2 --report-interval 500ms
+    --max-peers 10 --connect-to-all
+    --ping-interval 1s --max-connections 64 --upload-rate "$U_I" --download-rate "$D")
+
+# run_p2p N TIMEOUT: sets T to the seconds from the leechers' start until the last is complete.
+run_p2p() {
+    local n=$1 limit=$2 i start done_count last ts
+    next_base
+    rm -rf "$WORK/logs" "$WORK"/leech-*
+    mkdir -p "$WORK/logs"
+    RUST_LOG=warn "$BIN" tracker --port "$BASE" --bind 127.0.0.1 --torrent "$TORRENT" --max-connections 512 \
+        >"$WORK/logs/tracker.log" 2>&1 &
+    PIDS+=($!)
+    wait_for_listen "$BASE"
+    RUST_LOG=warn,bittorrent_sim::peer::run=info "$BIN" peer --port $((BASE + 1)) --bind 127.0.0.1 \
+        --tracker "127.0.0.1:$BASE" --torrent "$TORRENT" --dir "$SEED_DIR" --min-peers 1 \
+        --max-connections 64 --upload-rate "$U_S" >"$WORK/logs/seed.log" 2>&1 &
+    PIDS+=($!)
+    wait_for_line "$WORK/logs/seed.log" "joined swarm" "$!"
+    start=$(date +%s.%N)
+    for ((i = 1; i <= n; i++)); do
+        mkdir -p "$WORK/leech-$i"
+        RUST_LOG=warn,bittorrent_sim::peer::engine=info "$BIN" peer --port $((BASE + 1 + i)) \
+            --bind 127.0.0.1 --tracker "127.0.0.1:$BASE" --torrent "$TORRENT" \
+            --dir "$WORK/leech-$i" "${LEECH_OPTS[@]}" ${BTSIM_LEECH_OPTS:-} >"$WORK/logs/leech-$i.log" 2>&1 &
+        PIDS+=($!)
+    done
+    while :; do
+        done_count=$( (grep -l "download complete" "$WORK"/logs/leech-*.log 2>/dev/null || true) | wc -l)
+        [[ $done_count -ge $n ]] && break
+        awk -v s="$start" -v now="$(date +%s.%N)" -v l="$limit" 'BEGIN { exit !(now - s > l) }' &&
+            die "N=$n: only $done_count of $n leechers complete after ${limit}s (see $WORK/logs)"
+        sleep 0.1
+    done
+    # the time of the last `download complete` line (logged with milliseconds)
+    last=$(grep -h "download complete" "$WORK"/logs/leech-*.log | awk '{ print $1 }' | sort | tail -1)
+    ts=$(date -d "$last" +%s.%N)
+    T=$(awk -v a="$start" -v b="$ts" 'BEGIN { printf "%.2f", b - a }')
+    cleanup
+    for ((i = 1; i <= n; i++)); do
+        cmp -s "$DATA" "$WORK/leech-$i/$NAME" || die "N=$n: leecher $i does not hold an identical copy"
+    done
+}
+
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+        END { if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "== F = $SIZE_MIB MiB in $PIECE pieces; u_s = $SEED_RATE; u_i = $PEER_RATE; d = $DOWN_RATE; $RUNS runs per N"
+declare -A TIMES=()
+IFS=, read -r -a NS <<<"$PEERS"
+for ((r = 1; r <= RUNS; r++)); do
+    for n in "${NS[@]}"; do
+        read -r p2p cs term <<<"$(bounds "$n")"
+        limit=$(awk -v c="$cs" 'BEGIN { printf "%d", 3 * c + 30 }')
+        run_p2p "$n" "$limit"
+        TIMES[$n]="${TIMES[$n]:-} $T"
+        echo "run $r N=$n ${T}s (P2P bound ${p2p}s)"
+    done
+done
+
+echo
+echo "F = $SIZE_MIB MiB, pieces $PIECE, u_s = $SEED_RATE, u_i = $PEER_RATE, d = $DOWN_RATE; median of $RUNS runs"
+echo "time: leechers' start until the last leecher holds a verified copy"
+echo
+echo "| N | runs (s) | median (s) | P2P bound (s) | binding term | measured/bound | client-server bound (s) | client-server/measured |"
+echo "|---|---|---|---|---|---|---|---|"
+for n in "${NS[@]}"; do
+    read -r p2p cs term <<<"$(bounds "$n")"
+    # shellcheck disable=SC2086 # a space-separated list of numbers
+    m=$(median ${TIMES[$n]})
+    runs=$(echo ${TIMES[$n]} | sed 's/ /, /g')
+    ratio=$(awk -v a="$m" -v b="$p2p" 'BEGIN { printf "%.2f", a / b }')
+    slower=$(awk -v a="$cs" -v b="$m" 'BEGIN { printf "%.1fx", a / b }')
+    printf '| %2s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$runs" "$m" "$p2p" "$term" "$ratio" "$cs" "$slower"
+done
+echo
+echo "client-server bound: the seed alone uploads N copies (N*F/u_s), so it grows linearly with N;"
+echo "client-server/measured: at best, a server alone would take that many times as long as the swarm did;"
+echo "the P2P bound flattens towards F/u_i as every leecher's upload joins in."
