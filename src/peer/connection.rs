@@ -35,9 +35,9 @@
 //! engine fetches the piece from another holder.
 
 mod download;
+mod error;
 mod upload;
 
-use std::fmt;
 use std::io::{BufWriter, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -48,15 +48,16 @@ use log::{debug, info};
 
 use super::Shared;
 use super::frames::{FrameReader, Next};
-use crate::admission::{Refused, Ticket};
+use crate::admission::Ticket;
 use crate::net::{
     self,
     traced::{Traced, slow_motion},
 };
 use crate::pieces::PieceSet;
 use crate::trace::{self, Dir};
-use crate::wire::{Handshake, Message, WireError};
+use crate::wire::{Handshake, Message};
 use download::Downloads;
+pub use error::{ConnError, PieceFailure};
 use upload::Uploads;
 
 /// How long one blocking read waits before the loop looks at its commands and timers again.
@@ -92,24 +93,6 @@ pub enum Command {
     Close,
 }
 
-/// Why a fetched piece was not kept.
-#[derive(Debug)]
-pub enum PieceFailure {
-    /// The assembled piece failed its SHA-1.
-    HashMismatch,
-    /// It verified but could not be written.
-    Storage(std::io::Error),
-}
-
-impl fmt::Display for PieceFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PieceFailure::HashMismatch => f.write_str("piece failed its sha-1 check"),
-            PieceFailure::Storage(e) => write!(f, "cannot write the piece: {e}"),
-        }
-    }
-}
-
 /// What a connection tells the engine.
 #[derive(Debug)]
 pub enum Event {
@@ -138,81 +121,6 @@ pub enum Event {
         addr: SocketAddr,
         reason: String,
     },
-}
-
-/// Why a connection ended.
-#[derive(Debug)]
-pub enum ConnError {
-    Wire(WireError),
-    WrongSwarm,
-    /// The handshake carried our own peer id: we connected to ourselves.
-    Myself,
-    BadBitfield,
-    BadRequest {
-        index: u32,
-        begin: u32,
-        length: u32,
-    },
-    UnrequestedBlock {
-        index: u32,
-        begin: u32,
-        len: usize,
-    },
-    QueueFull,
-    Stalled(Duration),
-    Idle,
-    /// An incoming connection that may not stay (`admission.rs`).
-    Refused(Refused),
-}
-
-impl fmt::Display for ConnError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConnError::Wire(e) => write!(f, "{e}"),
-            ConnError::WrongSwarm => f.write_str("handshake names another swarm"),
-            ConnError::Myself => f.write_str("connected to ourselves"),
-            ConnError::BadBitfield => f.write_str("bitfield of the wrong size"),
-            ConnError::BadRequest {
-                index,
-                begin,
-                length,
-            } => {
-                write!(
-                    f,
-                    "bad request: piece {index} begin {begin} length {length}"
-                )
-            }
-            ConnError::UnrequestedBlock { index, begin, len } => {
-                write!(
-                    f,
-                    "block we did not request: piece {index} begin {begin} ({len} bytes)"
-                )
-            }
-            ConnError::QueueFull => f.write_str("too many requests queued"),
-            ConnError::Stalled(after) => write!(f, "no block for {after:?} while fetching"),
-            ConnError::Refused(why) => write!(f, "refused: {why}"),
-            ConnError::Idle => write!(f, "silent for {IDLE_TIMEOUT:?}"),
-        }
-    }
-}
-
-impl From<WireError> for ConnError {
-    fn from(e: WireError) -> Self {
-        ConnError::Wire(e)
-    }
-}
-
-impl From<std::io::Error> for ConnError {
-    fn from(e: std::io::Error) -> Self {
-        ConnError::Wire(WireError::Io(e))
-    }
-}
-
-impl ConnError {
-    /// The remote went away rather than misbehaved.
-    pub fn is_disconnect(&self) -> bool {
-        matches!(self, ConnError::Wire(e) if e.is_disconnect())
-    }
 }
 
 /// Everything one connection thread owns.
