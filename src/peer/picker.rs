@@ -10,7 +10,8 @@
 //! Pure policy over plain data; no sockets, no clock. The randomness comes in as an argument so
 //! tests can seed it.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::net::SocketAddr;
 
 use rand::Rng;
@@ -46,18 +47,40 @@ pub struct Avoid {
 
 /// How many of the usable holders have each piece of `wanted`.
 pub fn availability(wanted: &PieceSet, holders: &[Holder], avoid: &Avoid) -> Vec<(u32, usize)> {
+    let usable: Vec<&PieceSet> = holders
+        .iter()
+        .filter(|h| !avoid.banned.contains(&h.addr))
+        .map(|h| &h.pieces)
+        .collect();
+    // A bit per piece rather than a hash lookup per wanted piece: rounds run after every
+    // completed piece, each over every missing piece.
+    let mut in_flight = PieceSet::empty(wanted.len());
+    for &index in &avoid.in_flight {
+        in_flight.insert(index);
+    }
     wanted
         .iter()
-        .filter(|index| !avoid.in_flight.contains(index))
-        .map(|index| {
-            let count = holders
-                .iter()
-                .filter(|h| !avoid.banned.contains(&h.addr) && h.pieces.contains(index))
-                .count();
-            (index, count)
-        })
+        .filter(|&index| !in_flight.contains(index))
+        .map(|index| (index, usable.iter().filter(|p| p.contains(index)).count()))
         .filter(|(_, count)| *count > 0)
         .collect()
+}
+
+/// The held pieces of `wanted` in rarest-first order, as a min-heap keyed (holders, random
+/// tie-breaker, index): building it is linear and each piece taken costs a logarithm, where
+/// sorting every candidate would cost `n log n` each round, and a round usually takes a few
+/// pieces out of thousands.
+fn rarest_first<R: Rng + ?Sized>(
+    wanted: &PieceSet,
+    holders: &[Holder],
+    avoid: &Avoid,
+    rng: &mut R,
+) -> BinaryHeap<Reverse<(usize, u64, u32)>> {
+    availability(wanted, holders, avoid)
+        .into_iter()
+        .map(|(index, count)| Reverse((count, rng.random::<u64>(), index)))
+        .collect::<Vec<_>>()
+        .into()
 }
 
 /// Chooses up to `slots` pieces among `wanted`, rarest first, each with a random holder.
@@ -69,15 +92,10 @@ pub fn pick<R: Rng + ?Sized>(
     rng: &mut R,
 ) -> Vec<Pick> {
     // Rarest first; a random key breaks ties so equally rare pieces spread over the swarm.
-    let mut candidates: Vec<(usize, u64, u32)> = availability(wanted, holders, avoid)
-        .into_iter()
-        .map(|(index, count)| (count, rng.random::<u64>(), index))
-        .collect();
-    candidates.sort_unstable();
-    candidates
-        .into_iter()
+    let mut candidates = rarest_first(wanted, holders, avoid, rng);
+    std::iter::from_fn(|| candidates.pop())
         .take(slots)
-        .filter_map(|(_, _, index)| {
+        .filter_map(|Reverse((_, _, index))| {
             let usable: Vec<SocketAddr> = holders
                 .iter()
                 .filter(|h| !avoid.banned.contains(&h.addr) && h.pieces.contains(index))
@@ -108,16 +126,12 @@ pub fn pick_spread<R: Rng + ?Sized>(
     load: &mut HashMap<SocketAddr, usize>,
     rng: &mut R,
 ) -> Vec<Pick> {
-    let mut candidates: Vec<(usize, u64, u32)> = availability(wanted, holders, avoid)
-        .into_iter()
-        .map(|(index, count)| (count, rng.random::<u64>(), index))
-        .collect();
-    candidates.sort_unstable();
+    let mut candidates = rarest_first(wanted, holders, avoid, rng);
     let mut picks = Vec::new();
-    for (_, _, index) in candidates {
-        if picks.len() >= slots {
+    while picks.len() < slots {
+        let Some(Reverse((_, _, index))) = candidates.pop() else {
             break;
-        }
+        };
         let failed = avoid.failed.get(&index);
         let usable = |h: &&Holder| !avoid.banned.contains(&h.addr) && h.pieces.contains(index);
         let fresh = |h: &&Holder| failed.is_none_or(|f| !f.contains(&h.addr));
