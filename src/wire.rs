@@ -324,10 +324,15 @@ fn read_u32(input: &mut impl Read) -> io::Result<u32> {
     Ok(u32::from_be_bytes(bytes))
 }
 
-/// Reads `len` bytes; `len` was already checked against [`MAX_FRAME_LEN`].
+/// Reads `len` bytes; `len` was already checked against [`MAX_FRAME_LEN`]. Into a buffer that
+/// is not zeroed first (`read_to_end` fills uninitialised capacity): a block is 16 KiB, and
+/// zeroing it only to overwrite it was a visible share of a leecher's time.
 fn read_vec(input: &mut impl Read, len: u32) -> io::Result<Vec<u8>> {
-    let mut bytes = vec![0u8; len as usize];
-    input.read_exact(&mut bytes)?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    input.take(u64::from(len)).read_to_end(&mut bytes)?;
+    if bytes.len() < len as usize {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
     Ok(bytes)
 }
 
