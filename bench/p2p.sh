@@ -17,7 +17,8 @@
 # Prints per N the median time, both bounds and measured/P2P bound.
 # BTSIM_BIN=path uses that binary instead of building target/release (the smoke test);
 # BTSIM_LEECH_OPTS="..." appends options to every leecher's command line (experiments);
-# BTSIM_BENCH_WORK=dir puts the work directory elsewhere (default bench/work/p2p, git-ignored).
+# BENCH_WORK=dir puts the work directory elsewhere (default bench/work, git-ignored; this
+# script uses its p2p/ subdirectory).
 # Ports 19000-19499 (BTSIM_BENCH_PORT=base moves them) on 127.0.0.1 only; every process is
 # killed on exit.
 set -euo pipefail
@@ -51,7 +52,8 @@ done
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || usage
 [[ $SIZE_MIB =~ ^[0-9]+$ && $SIZE_MIB -gt 0 ]] || usage
 
-die() { echo "error: $*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # bytes per second (or bytes) of 2MiB/s, 512KiB/s, 1MB/s, 65536
 to_bytes() {
@@ -70,49 +72,8 @@ PIECE_BYTES=$(to_bytes "$PIECE") || die "bad --piece $PIECE"
 [[ $U_S -gt 0 && $U_I -gt 0 && $D -gt 0 ]] || die "every rate must be above 0 for the bounds"
 F=$((SIZE_MIB * 1048576))
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-WORK=${BTSIM_BENCH_WORK:-$ROOT/bench/work/p2p}
-if [[ -n ${BTSIM_BIN:-} ]]; then
-    BIN=$BTSIM_BIN
-else
-    echo "== cargo build --release"
-    (cd "$ROOT" && cargo build --release)
-    BIN=$ROOT/target/release/bittorrent-sim
-fi
-[[ -x $BIN ]] || die "no binary at $BIN"
-
-PIDS=()
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    PIDS=()
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_for_line() {
-    local log=$1 pattern=$2 pid=$3 i
-    for ((i = 0; i < 600; i++)); do
-        grep -q -- "$pattern" "$log" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || { tail -5 "$log" >&2; die "process died before '$pattern' ($log)"; }
-        sleep 0.05
-    done
-    die "timed out waiting for '$pattern' in $log"
-}
-
-wait_for_listen() {
-    local port=$1 i
-    for ((i = 0; i < 300; i++)); do
-        ss -ltnH "sport = :$port" | grep -q . && return 0
-        sleep 0.05
-    done
-    die "nothing listens on port $port"
-}
+WORK=$WORK/p2p
+build
 
 # bounds N -> "p2p client_server binding-term"
 bounds() {

@@ -127,7 +127,7 @@ fn the_p2p_bench_script_runs_at_a_tiny_size() {
         .args(["--seed-rate", "4MiB/s", "--peer-rate", "2MiB/s"])
         .args(["--download-rate", "8MiB/s"])
         .env("BTSIM_BIN", BIN)
-        .env("BTSIM_BENCH_WORK", work.path())
+        .env("BENCH_WORK", work.path())
         // Outside the ephemeral range, away from a bench/p2p.sh run at its default 19000.
         .env(
             "BTSIM_BENCH_PORT",
