@@ -35,6 +35,7 @@ PORT_START=18200
 fresh_leech_dir() {
     rm -rf "$LEECH" "$WORK/seed.rss" "$WORK/leech.rss"
     mkdir -p "$LEECH"
+    sync # the previous run's writes are flushed now, not during this run
 }
 
 # finish LEECH_PID: waits for the leecher, stops everything else, checks the copy, sets T.

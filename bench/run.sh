@@ -20,8 +20,9 @@ for name in "${SELECTED[@]}"; do
 done
 
 build
-# The scripts below find the binary just built; BTSIM_BIN stops each from running cargo again.
-export BTSIM_BIN=$BIN
+(cd "$ROOT" && cargo build --release --example tracker_load)
+# The scripts below use the binaries just built; BTSIM_BIN stops each from running cargo again.
+export BTSIM_BIN=$BIN BTSIM_LOAD_BIN=$ROOT/target/release/examples/tracker_load
 
 RESULTS=$WORK/results.md
 {

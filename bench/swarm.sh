@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: bittorrent-sim against libtorrent 2.0 (python3-libtorrent) on loopback.
 #
-#   bench/swarm.sh [--size MiB] [--runs N] [--no-link]   (defaults: 256 MiB, 3 runs)
+#   bench/swarm.sh [--size MiB] [--runs N] [--no-link]   (defaults: 256 MiB, 5 runs)
 #
 # Scenarios, each timed from the start of the leecher(s) until every leecher holds a verified
 # copy (then checked with cmp):
@@ -13,7 +13,7 @@
 set -euo pipefail
 
 SIZE_MIB=256
-RUNS=3
+RUNS=5
 LINK_TEST=yes
 usage() { echo "usage: $0 [--size MiB] [--runs N] [--no-link]" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
@@ -35,12 +35,15 @@ TIMEOUT=600
 
 PORT_START=18000
 
+# Empty download directories, and no dirty pages left by the previous run: its writes (up to
+# 1 GiB for a swarm) would otherwise be flushed to disk during this run, whoever runs next.
 fresh_leech_dirs() {
     local i
     for ((i = 1; i <= $1; i++)); do
         rm -rf "$WORK/leech-$i"
         mkdir -p "$WORK/leech-$i"
     done
+    sync
 }
 
 verify_leech_dirs() {
