@@ -233,6 +233,17 @@ mod tests {
         assert!(picks.iter().all(|p| p.from != holders[2].addr));
     }
 
+    /// `pick_spread` with 10 slots, at most 2 per holder, nothing to avoid.
+    fn spread(
+        wanted: &PieceSet,
+        holders: &[Holder],
+        load: &mut HashMap<SocketAddr, usize>,
+        seed: u64,
+    ) -> Vec<Pick> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        pick_spread(wanted, holders, &Avoid::default(), 10, 2, load, &mut rng)
+    }
+
     #[test]
     fn spread_picks_fill_every_holder_up_to_its_limit_rarest_first() {
         // The seed (1) holds everything; peer 2 holds 0-2. Pieces 3-5 are rarer.
@@ -240,16 +251,7 @@ mod tests {
         let wanted = PieceSet::full(6);
         for seed in 0..20 {
             let mut load = HashMap::new();
-            let mut rng = StdRng::seed_from_u64(seed);
-            let picks = pick_spread(
-                &wanted,
-                &holders,
-                &Avoid::default(),
-                10,
-                2,
-                &mut load,
-                &mut rng,
-            );
+            let picks = spread(&wanted, &holders, &mut load, seed);
             assert_eq!(picks.len(), 4, "two from each holder");
             let from_seed: Vec<u32> = picks
                 .iter()
@@ -261,16 +263,7 @@ mod tests {
         }
         // A holder already at its limit gets nothing more.
         let mut load = HashMap::from([(holders[0].addr, 2)]);
-        let mut rng = StdRng::seed_from_u64(1);
-        let picks = pick_spread(
-            &wanted,
-            &holders,
-            &Avoid::default(),
-            10,
-            2,
-            &mut load,
-            &mut rng,
-        );
+        let picks = spread(&wanted, &holders, &mut load, 1);
         assert!(picks.iter().all(|p| p.from == holders[1].addr));
         assert_eq!(picks.len(), 2);
     }
