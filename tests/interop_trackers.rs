@@ -159,40 +159,46 @@ fn create_for(file: &Path, announce: &str, out: &Path) -> Metainfo {
     metainfo
 }
 
-/// Our peer speaking HTTP announce to `url`; returns it and its port once it has joined.
-fn http_peer(name: &str, cwd: &Path, url: &str, extra: &[&str]) -> (Proc, u16) {
-    let mut args = vec![
-        "peer",
-        "--port",
-        "0",
-        "--bind",
-        "127.0.0.1",
-        "--tracker",
-        url,
-    ];
-    args.extend_from_slice(&FAST);
-    args.extend_from_slice(extra);
-    let proc = Proc::start(name, cwd, &args, &[]);
-    let line = proc.wait_for("listening on ");
-    let port = port_after(&line, "listening on ");
-    proc.wait_for("joined swarm");
-    (proc, port)
-}
-
-/// Waits for `leecher` to complete; checks its copy in `dir` and that every piece came from
-/// `source`.
-fn assert_completed_from(leecher: &Proc, dir: &Path, data: &[u8], source: SocketAddr) {
+/// Starts our leecher ("leecher", into `DIR/leecher`) on `torrent` through `tracker`, waits for
+/// it to complete, and checks its copy against `data` and that every piece came from
+/// 127.0.0.1:`source_port`.
+fn leech_and_check(
+    dir: &Path,
+    tracker: impl std::fmt::Display,
+    torrent: &Path,
+    data: &[u8],
+    source_port: u16,
+) -> Proc {
+    let leech_dir = dir.join("leecher");
+    let (leecher, _) = peer(
+        "leecher",
+        dir,
+        tracker,
+        &[
+            "--torrent",
+            utf8(torrent),
+            "--dir",
+            utf8(&leech_dir),
+            "--min-peers",
+            "1",
+            "--round-interval",
+            "0",
+            "--parallel",
+            "4",
+        ],
+    );
+    let source = SocketAddr::from(([127, 0, 0, 1], source_port));
     leecher.wait_line(
         |l| l.contains("download complete: ") && l.contains(" verified"),
         "download complete: PATH verified",
     );
-    let copy = std::fs::read(dir.join("sample.bin")).expect("read the downloaded copy");
+    let copy = std::fs::read(leech_dir.join("sample.bin")).expect("read the downloaded copy");
     assert!(
         copy == data,
         "{}: the downloaded copy differs",
         leecher.name
     );
-    let pieces = verified_pieces(leecher);
+    let pieces = verified_pieces(&leecher);
     assert_eq!(pieces.len(), 46, "{}: pieces verified", leecher.name);
     let from = source.to_string();
     assert!(
@@ -200,6 +206,7 @@ fn assert_completed_from(leecher: &Proc, dir: &Path, data: &[u8], source: Socket
         "{}: pieces came from elsewhere than {from}: {pieces:?}",
         leecher.name
     );
+    leecher
 }
 
 #[test]
@@ -392,7 +399,7 @@ fn our_peer_completes_with_opentracker_as_its_tracker() {
     let metainfo = create_for(&file, &url, &torrent);
     assert_eq!(metainfo.info_hash, info_hash);
 
-    let (seeder, seeder_port) = http_peer(
+    let (seeder, seeder_port) = peer(
         "seeder",
         dir,
         &url,
@@ -407,30 +414,7 @@ fn our_peer_completes_with_opentracker_as_its_tracker() {
     );
     seeder.wait_for(&format!("swarm {info_hash} "));
 
-    let leech_dir = dir.join("leecher");
-    let (leecher, _) = http_peer(
-        "leecher",
-        dir,
-        &url,
-        &[
-            "--torrent",
-            utf8(&torrent),
-            "--dir",
-            utf8(&leech_dir),
-            "--min-peers",
-            "1",
-            "--round-interval",
-            "0",
-            "--parallel",
-            "4",
-        ],
-    );
-    assert_completed_from(
-        &leecher,
-        &leech_dir,
-        &data,
-        SocketAddr::from(([127, 0, 0, 1], seeder_port)),
-    );
+    leech_and_check(dir, &url, &torrent, &data, seeder_port);
     eprintln!(
         "our leecher completed through opentracker in {:.2?}",
         started.elapsed()
@@ -512,30 +496,7 @@ fn our_leecher_completes_from_a_libtorrent_seeder() {
     let (_libtorrent, lt_port) = libtorrent_seeder(dir, &torrent, &data, &tracker);
 
     // Our leecher asks the same HTTP endpoint, and learns libtorrent's pieces from its bitfield.
-    let leech_dir = dir.join("leecher");
-    let (leecher, _) = http_peer(
-        "leecher",
-        dir,
-        &url,
-        &[
-            "--torrent",
-            utf8(&torrent),
-            "--dir",
-            utf8(&leech_dir),
-            "--min-peers",
-            "1",
-            "--round-interval",
-            "0",
-            "--parallel",
-            "4",
-        ],
-    );
-    assert_completed_from(
-        &leecher,
-        &leech_dir,
-        &data,
-        SocketAddr::from(([127, 0, 0, 1], lt_port)),
-    );
+    let leecher = leech_and_check(dir, &url, &torrent, &data, lt_port);
     assert!(leecher.count("handshake done, peer id -LT") > 0);
     eprintln!(
         "our leecher (http announce) completed from libtorrent in {:.2?}",
@@ -574,30 +535,7 @@ fn our_line_protocol_leecher_completes_from_a_libtorrent_seeder() {
         .unwrap_or_else(|| panic!("libtorrent is not listed: {listed:?}"));
     assert_eq!(entry.pieces, "0-45");
 
-    let leech_dir = dir.join("leecher");
-    let (leecher, _) = peer(
-        "leecher",
-        dir,
-        addr,
-        &[
-            "--torrent",
-            utf8(&torrent),
-            "--dir",
-            utf8(&leech_dir),
-            "--min-peers",
-            "1",
-            "--round-interval",
-            "0",
-            "--parallel",
-            "4",
-        ],
-    );
-    assert_completed_from(
-        &leecher,
-        &leech_dir,
-        &data,
-        SocketAddr::from(([127, 0, 0, 1], lt_port)),
-    );
+    let leecher = leech_and_check(dir, addr, &torrent, &data, lt_port);
     assert!(leecher.count("handshake done, peer id -LT") > 0);
     eprintln!(
         "our leecher (line protocol) completed from libtorrent in {:.2?}",

@@ -5,6 +5,7 @@
 
 pub mod fake;
 
+use std::fmt;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -173,7 +174,8 @@ pub const FAST: [&str; 6] = [
 ];
 
 /// Starts a peer on a free port; returns it and its port once it has joined the swarm.
-pub fn peer(name: &str, cwd: &Path, tracker: SocketAddr, extra: &[&str]) -> (Proc, u16) {
+/// `tracker` is our tracker's `HOST:PORT` or an HTTP announce URL.
+pub fn peer(name: &str, cwd: &Path, tracker: impl fmt::Display, extra: &[&str]) -> (Proc, u16) {
     let tracker = tracker.to_string();
     let mut args = vec![
         "peer",
