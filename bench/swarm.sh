@@ -61,6 +61,15 @@ wait_leechers() {
     done
 }
 
+# finish_run N START: waits for the leechers, sets T to the seconds since START, stops every
+# process and checks the N copies.
+finish_run() {
+    wait_leechers
+    T=$(elapsed "$2" "$(now)")
+    cleanup
+    verify_leech_dirs "$1"
+}
+
 # run_ours N: tracker + seeder + N leechers of bittorrent-sim; sets T to the seconds taken.
 run_ours() {
     local n=$1 i start
@@ -86,10 +95,7 @@ run_ours() {
         PIDS+=($!)
         LEECH_PIDS+=($!)
     done
-    wait_leechers
-    T=$(elapsed "$start" "$(now)")
-    cleanup
-    verify_leech_dirs "$n"
+    finish_run "$n" "$start"
 }
 
 # run_lt N [--high-performance]: libtorrent seed + N libtorrent leechers, each connected with
@@ -115,10 +121,7 @@ run_lt() {
         PIDS+=($!)
         LEECH_PIDS+=($!)
     done
-    wait_leechers
-    T=$(elapsed "$start" "$(now)")
-    cleanup
-    verify_leech_dirs "$n"
+    finish_run "$n" "$start"
 }
 
 mibps() { awk -v s="$SIZE_MIB" -v t="$1" 'BEGIN { if (t > 0) printf "%.0f", s / t; else print "-" }'; }
