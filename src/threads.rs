@@ -94,10 +94,9 @@ impl ThreadCap {
         let (running, freed) = &*self.inner;
         let mut list = running.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
-            let (finished, alive): (Vec<Running>, Vec<Running>) = std::mem::take(&mut *list)
-                .into_iter()
-                .partition(|r| r.done.load(Ordering::Acquire));
-            *list = alive;
+            let finished: Vec<Running> = list
+                .extract_if(.., |r| r.done.load(Ordering::Acquire))
+                .collect();
             if !finished.is_empty() {
                 // Their work has returned and they no longer touch the lock: join them
                 // outside it, then look again.
