@@ -85,6 +85,10 @@ pub fn connect(
     Ok(stream)
 }
 
+/// After a failed `accept` (out of file descriptors, say), an accept loop waits this long
+/// before the next.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
 /// The listen queue: connections the kernel completes before `accept` takes them. std's 128
 /// overflows under a burst of connections (the kernel then drops SYNs and clients retry after
 /// a second or more); admission (`admission.rs`) empties the queue quickly instead.

@@ -29,8 +29,6 @@ use crate::threads::{self, ThreadCap};
 /// The default `--handshake-timeout`: an accepted connection must send its whole handshake
 /// within this long.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// After a failed `accept` (out of file descriptors, say), wait this long before the next.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Starts the accept thread.
 pub fn start(
@@ -49,7 +47,7 @@ pub fn start(
                 Ok(accepted) => accepted,
                 Err(e) => {
                     warn!("accept failed: {e}");
-                    std::thread::sleep(ACCEPT_BACKOFF);
+                    std::thread::sleep(net::ACCEPT_BACKOFF);
                     continue;
                 }
             };

@@ -20,7 +20,6 @@
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use log::{debug, warn};
 
@@ -37,6 +36,16 @@ struct Counts {
     /// Workers in (or on their way back to) `accept()`.
     accepting: usize,
     next_id: usize,
+}
+
+impl Counts {
+    /// Counts one more worker, alive and accepting; returns its number.
+    fn enlist(&mut self) -> usize {
+        self.alive += 1;
+        self.accepting += 1;
+        self.next_id += 1;
+        self.next_id
+    }
 }
 
 struct Shared {
@@ -65,13 +74,7 @@ pub fn start(listener: TcpListener, gate: Gate, serve: Box<Serve>) -> std::io::R
         counts: Mutex::new(Counts::default()),
         serve,
     });
-    let id = {
-        let mut counts = shared.lock();
-        counts.alive += 1;
-        counts.accepting += 1;
-        counts.next_id += 1;
-        counts.next_id
-    };
+    let id = shared.lock().enlist();
     spawn(shared, id)
 }
 
@@ -92,15 +95,10 @@ impl Worker {
             let more = {
                 let mut counts = shared.lock();
                 counts.accepting -= 1;
-                (counts.accepting == 0 && counts.alive < shared.max).then(|| {
-                    counts.alive += 1;
-                    counts.accepting += 1;
-                    counts.next_id += 1;
-                    counts.next_id
-                })
+                (counts.accepting == 0 && counts.alive < shared.max)
+                    .then(|| (counts.enlist(), counts.alive))
             };
-            if let Some(id) = more {
-                let alive = shared.lock().alive;
+            if let Some((id, alive)) = more {
                 debug!(
                     "starting tracker-worker-{id} ({alive} of at most {})",
                     shared.max
@@ -120,7 +118,7 @@ impl Worker {
                 }
                 Err(e) => {
                     warn!("accept failed: {e}");
-                    std::thread::sleep(Duration::from_millis(50));
+                    std::thread::sleep(net::ACCEPT_BACKOFF);
                 }
             }
             shared.lock().accepting += 1;
@@ -140,12 +138,8 @@ impl Drop for Worker {
             if !panicked {
                 counts.accepting = counts.accepting.saturating_sub(1);
             }
-            (panicked && counts.accepting == 0 && counts.alive < shared.max).then(|| {
-                counts.alive += 1;
-                counts.accepting += 1;
-                counts.next_id += 1;
-                counts.next_id
-            })
+            (panicked && counts.accepting == 0 && counts.alive < shared.max)
+                .then(|| counts.enlist())
         };
         if let Some(id) = replace
             && let Err(e) = spawn(Arc::clone(shared), id)
