@@ -32,22 +32,27 @@ fn thread_of(line: &str) -> Option<&str> {
     Some(&line[start..end])
 }
 
-fn small_swarm(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>) {
-    let data = sample_bytes(2 * 16384 + 100, 8);
-    let file = write_file(&dir.join("seed"), "s.bin", &data);
-    (create_torrent(&file, 16384, &dir.join("s.torrent")), data)
+/// A tracker and a seed of a 3-piece file, for one leecher to download.
+struct SmallSwarm {
+    _tracker: Proc,
+    addr: std::net::SocketAddr,
+    _seed: Proc,
+    seed_port: u16,
+    torrent: String,
+    data: Vec<u8>,
 }
 
-#[test]
-fn debug_logs_show_one_downloads_blocking_calls_in_order_under_thread_names() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (torrent, data) = small_swarm(dir.path());
-    let torrent = torrent.to_string_lossy().into_owned();
-    let (_tracker, addr) = tracker(dir.path(), &[]);
-    let seed_dir = dir.path().join("seed").to_string_lossy().into_owned();
-    let (_seed, seed_port) = peer(
+fn small_swarm(dir: &std::path::Path) -> SmallSwarm {
+    let data = sample_bytes(2 * 16384 + 100, 8);
+    let file = write_file(&dir.join("seed"), "s.bin", &data);
+    let torrent = create_torrent(&file, 16384, &dir.join("s.torrent"))
+        .to_string_lossy()
+        .into_owned();
+    let (tracker, addr) = tracker(dir, &[]);
+    let seed_dir = dir.join("seed").to_string_lossy().into_owned();
+    let (seed, seed_port) = peer(
         "seed",
-        dir.path(),
+        dir,
         addr,
         &[
             "--torrent",
@@ -58,6 +63,22 @@ fn debug_logs_show_one_downloads_blocking_calls_in_order_under_thread_names() {
             "1",
         ],
     );
+    SmallSwarm {
+        _tracker: tracker,
+        addr,
+        _seed: seed,
+        seed_port,
+        torrent,
+        data,
+    }
+}
+
+#[test]
+fn debug_logs_show_one_downloads_blocking_calls_in_order_under_thread_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let swarm = small_swarm(dir.path());
+    let (addr, seed_port, torrent, data) =
+        (swarm.addr, swarm.seed_port, &swarm.torrent, &swarm.data);
     let leech_dir = dir.path().join("leech").to_string_lossy().into_owned();
     let tracker_arg = addr.to_string();
     let args = [
@@ -69,7 +90,7 @@ fn debug_logs_show_one_downloads_blocking_calls_in_order_under_thread_names() {
         "--tracker",
         &tracker_arg,
         "--torrent",
-        &torrent,
+        torrent,
         "--dir",
         &leech_dir,
         "--min-peers",
@@ -81,7 +102,7 @@ fn debug_logs_show_one_downloads_blocking_calls_in_order_under_thread_names() {
     leecher.wait_for("download complete");
     let seed_addr = format!("127.0.0.1:{seed_port}");
     leecher.wait_for(&format!("close connection to {seed_addr}"));
-    assert!(std::fs::read(dir.path().join("leech/s.bin")).expect("copy") == data);
+    assert!(std::fs::read(dir.path().join("leech/s.bin")).expect("copy") == *data);
 
     let lines = leecher.lines();
     for line in &lines {
@@ -127,27 +148,12 @@ fn debug_logs_show_one_downloads_blocking_calls_in_order_under_thread_names() {
 #[test]
 fn slow_motion_spaces_out_sends_and_changes_nothing_else() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (torrent, data) = small_swarm(dir.path());
-    let torrent = torrent.to_string_lossy().into_owned();
-    let (_tracker, addr) = tracker(dir.path(), &[]);
-    let seed_dir = dir.path().join("seed").to_string_lossy().into_owned();
-    let (_seed, _) = peer(
-        "seed",
-        dir.path(),
-        addr,
-        &[
-            "--torrent",
-            &torrent,
-            "--dir",
-            &seed_dir,
-            "--min-peers",
-            "1",
-        ],
-    );
+    let swarm = small_swarm(dir.path());
+    let (addr, torrent, data) = (swarm.addr, &swarm.torrent, &swarm.data);
     let leech_dir = dir.path().join("leech").to_string_lossy().into_owned();
     let slow = [
         "--torrent",
-        &torrent,
+        torrent,
         "--dir",
         &leech_dir,
         "--min-peers",
@@ -162,7 +168,7 @@ fn slow_motion_spaces_out_sends_and_changes_nothing_else() {
     let (leecher, _) = peer("leecher", dir.path(), addr, &slow);
     leecher.wait_for("download complete");
     assert!(
-        std::fs::read(dir.path().join("leech/s.bin")).expect("copy") == data,
+        std::fs::read(dir.path().join("leech/s.bin")).expect("copy") == *data,
         "same outcome"
     );
     let holds = leecher.count("slow motion: holding");
