@@ -18,18 +18,10 @@ use common::*;
 
 const PIECE: usize = 16 * 1024;
 
-struct Swarm {
-    dir: tempfile::TempDir,
-    data: Vec<u8>,
-    torrent: PathBuf,
-}
+type Swarm = Sample;
 
 fn swarm(pieces: usize) -> Swarm {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = sample_bytes(pieces * PIECE - 300, 99);
-    let file = write_file(&dir.path().join("orig"), "sample.bin", &data);
-    let torrent = create_torrent(&file, PIECE, &dir.path().join("s.torrent"));
-    Swarm { dir, data, torrent }
+    sample(pieces * PIECE - 300, 99, PIECE, "orig", "s.torrent")
 }
 
 impl Swarm {

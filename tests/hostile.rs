@@ -10,7 +10,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
@@ -18,32 +17,16 @@ use std::time::{Duration, Instant};
 
 use bittorrent_sim::admission::MAX_PENDING;
 use bittorrent_sim::infohash::InfoHash;
-use bittorrent_sim::metainfo::Metainfo;
 use bittorrent_sim::wire::Message;
 use common::fake::{FakeConn, handshake_bytes};
 use common::*;
 
 const PIECE: usize = 32 * 1024;
 
-struct Setup {
-    dir: tempfile::TempDir,
-    data: Vec<u8>,
-    torrent: PathBuf,
-    hash: InfoHash,
-}
+type Setup = Sample;
 
 fn setup(pieces: usize) -> Setup {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = sample_bytes(pieces * PIECE - 77, 7);
-    let file = write_file(&dir.path().join("seed"), "sample.bin", &data);
-    let torrent = create_torrent(&file, PIECE, &dir.path().join("s.torrent"));
-    let hash = Metainfo::from_file(&torrent).expect("torrent").info_hash;
-    Setup {
-        dir,
-        data,
-        torrent,
-        hash,
-    }
+    sample(pieces * PIECE - 77, 7, PIECE, "seed", "s.torrent")
 }
 
 impl Setup {
@@ -97,7 +80,7 @@ fn garbage_and_a_wrong_info_hash_close_only_that_connection() {
         "closed, no handshake"
     );
     seeder.wait_for("handshake names another swarm");
-    still_serves(seeder_addr, s.hash);
+    still_serves(seeder_addr, s.meta.info_hash);
 }
 
 #[test]
@@ -106,7 +89,7 @@ fn a_flood_of_haves_out_of_range_ones_included_is_absorbed() {
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
     let (seeder, seeder_addr) = s.peer("seed", addr, &[]);
     let rss_before = seeder.status_field("VmRSS").expect("rss");
-    let mut flood = FakeConn::connect(seeder_addr, s.hash);
+    let mut flood = FakeConn::connect(seeder_addr, s.meta.info_hash);
     let mut bytes = Vec::with_capacity(100_000 * 9);
     for i in 0u32..100_000 {
         // in range, just past the end, and far past it
@@ -140,7 +123,7 @@ fn a_flood_of_haves_out_of_range_ones_included_is_absorbed() {
         "{rss_before} -> {rss_after}"
     );
     assert_eq!(seeder.count("panicked"), 0);
-    still_serves(seeder_addr, s.hash);
+    still_serves(seeder_addr, s.meta.info_hash);
 }
 
 #[test]
@@ -152,7 +135,7 @@ fn a_slowloris_handshake_is_cut_at_the_handshake_deadline() {
     slow.set_read_timeout(Some(Duration::from_millis(1)))
         .expect("timeout");
     let started = Instant::now();
-    let handshake = handshake_bytes(s.hash);
+    let handshake = handshake_bytes(s.meta.info_hash);
     let mut sent = 0;
     // One byte every 50 ms: each read of the peer gets a byte well within any per-read timeout,
     // but the whole handshake would take 3.4 s.
@@ -175,7 +158,7 @@ fn a_slowloris_handshake_is_cut_at_the_handshake_deadline() {
     eprintln!("slowloris closed after {took:.2?}, {sent} of 68 bytes sent");
     assert!(sent < handshake.len(), "closed only after {sent} bytes");
     assert!(took < Duration::from_secs(3), "{took:?}");
-    still_serves(seeder_addr, s.hash);
+    still_serves(seeder_addr, s.meta.info_hash);
 }
 
 /// Samples the peak of a /proc/PID/status field while running.
@@ -294,5 +277,5 @@ fn two_thousand_silent_connections_do_not_starve_an_honest_leecher() {
     assert!(leech_took < Duration::from_secs(15), "{leech_took:?}");
     assert_eq!(seeder.count("panicked"), 0);
     drop(attackers);
-    still_serves(seeder_addr, s.hash);
+    still_serves(seeder_addr, s.meta.info_hash);
 }

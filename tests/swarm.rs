@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use bittorrent_sim::infohash::InfoHash;
-use bittorrent_sim::metainfo::Metainfo;
 use bittorrent_sim::peer::tracker_client::TrackerClient;
 use bittorrent_sim::tracker::proto::PeerEntry;
 use common::*;
@@ -28,26 +27,17 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
 }
 
-struct Swarm {
-    dir: tempfile::TempDir,
-    data: Vec<u8>,
-    torrent: std::path::PathBuf,
-    info_hash: InfoHash,
-}
+type Swarm = Sample;
 
 /// A sample file of `pieces` pieces (the last one shorter) and its torrent.
 fn swarm(pieces: usize) -> Swarm {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = sample_bytes(pieces * PIECE - 1000, pieces as u64);
-    let file = write_file(&dir.path().join("orig"), "sample.bin", &data);
-    let torrent = create_torrent(&file, PIECE, &dir.path().join("sample.torrent"));
-    let info_hash = Metainfo::from_file(&torrent).expect("torrent").info_hash;
-    Swarm {
-        dir,
-        data,
-        torrent,
-        info_hash,
-    }
+    sample(
+        pieces * PIECE - 1000,
+        pieces as u64,
+        PIECE,
+        "orig",
+        "sample.torrent",
+    )
 }
 
 impl Swarm {
@@ -268,7 +258,7 @@ fn a_killed_peer_leaves_the_list_and_downloads_go_on_from_others() {
     });
     first.kill();
     eventually("the killed peer dropped from the list", || {
-        !listed(addr, s.info_hash)
+        !listed(addr, s.meta.info_hash)
             .iter()
             .any(|p| p.port == first_port)
     });
@@ -309,7 +299,7 @@ fn a_restarted_tracker_gets_its_table_back_and_complete_peers_keep_reporting() {
     let second = Proc::start("tracker-2", s.dir.path(), &tracker_args, &[]);
     second.wait_for("tracker listening on");
     eventually("both peers back in the table with all their pieces", || {
-        let peers = listed(addr, s.info_hash);
+        let peers = listed(addr, s.meta.info_hash);
         [seed_port, leecher_port]
             .iter()
             .all(|port| peers.iter().any(|p| p.port == *port && p.pieces == "0-5"))
@@ -325,8 +315,8 @@ fn a_piece_served_with_wrong_bytes_is_rejected_banned_and_fetched_again() {
     let s = swarm(4);
     let torrent = s.torrent.to_str().expect("utf-8");
     let (_tracker, addr) = tracker(s.dir.path(), &["--torrent", torrent]);
-    let liar = liar::start(s.info_hash, 4);
-    liar::join(addr, s.info_hash, liar.port, "0-3");
+    let liar = liar::start(s.meta.info_hash, 4);
+    liar::join(addr, s.meta.info_hash, liar.port, "0-3");
     let dir = s.peer_dir("l", []);
     let (leecher, _) = peer(
         "leecher",
@@ -391,7 +381,7 @@ fn remote_mode_tells_peers_apart_by_address_development_mode_by_port() {
         };
         let _a = start("127.0.0.2");
         let _b = start("127.0.0.3");
-        let peers = listed(addr, s.info_hash);
+        let peers = listed(addr, s.meta.info_hash);
         assert_eq!(peers.len(), expected, "remote={remote}: {peers:?}");
         if remote {
             let mut ips: Vec<String> = peers.iter().map(|p| p.ip.to_string()).collect();

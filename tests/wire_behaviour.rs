@@ -6,11 +6,9 @@
 mod common;
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bittorrent_sim::infohash::InfoHash;
-use bittorrent_sim::metainfo::Metainfo;
 use bittorrent_sim::peer::tracker_client::TrackerClient;
 use bittorrent_sim::pieces::PieceSet;
 use bittorrent_sim::wire::Message;
@@ -19,25 +17,10 @@ use common::*;
 
 const PIECE: usize = 40_000; // not a multiple of 16 KiB: the last block of every piece is short
 
-struct Setup {
-    dir: tempfile::TempDir,
-    data: Vec<u8>,
-    torrent: PathBuf,
-    meta: Metainfo,
-}
+type Setup = Sample;
 
 fn setup(pieces: usize) -> Setup {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = sample_bytes(pieces * PIECE - 123, 42);
-    let file = write_file(&dir.path().join("seed"), "sample.bin", &data);
-    let torrent = create_torrent(&file, PIECE, &dir.path().join("s.torrent"));
-    let meta = Metainfo::from_file(&torrent).expect("torrent");
-    Setup {
-        dir,
-        data,
-        torrent,
-        meta,
-    }
+    sample(pieces * PIECE - 123, 42, PIECE, "seed", "s.torrent")
 }
 
 impl Setup {

@@ -245,6 +245,31 @@ pub fn create_torrent(file: &Path, piece_len: usize, out: &Path) -> PathBuf {
     out.to_path_buf()
 }
 
+/// A temporary directory holding a sample file and its torrent: what most swarm tests start
+/// from.
+pub struct Sample {
+    pub dir: tempfile::TempDir,
+    pub data: Vec<u8>,
+    pub torrent: PathBuf,
+    pub meta: bittorrent_sim::metainfo::Metainfo,
+}
+
+/// `len` deterministic bytes (`sample_bytes(len, seed)`) written to `DIR/ORIGINAL/sample.bin`,
+/// and their torrent of `piece_len` pieces at `DIR/TORRENT`.
+pub fn sample(len: usize, seed: u64, piece_len: usize, original: &str, torrent: &str) -> Sample {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = sample_bytes(len, seed);
+    let file = write_file(&dir.path().join(original), "sample.bin", &data);
+    let torrent = create_torrent(&file, piece_len, &dir.path().join(torrent));
+    let meta = bittorrent_sim::metainfo::Metainfo::from_file(&torrent).expect("torrent");
+    Sample {
+        dir,
+        data,
+        torrent,
+        meta,
+    }
+}
+
 /// A port nobody listens on right now (bound, then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
