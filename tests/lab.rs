@@ -235,6 +235,23 @@ impl Run {
         let _ = self.child.wait();
     }
 
+    /// Runs `lab.sh ARGS` to its end (at most 90 s) and asserts that it passed and left nothing
+    /// behind; returns the run and its output.
+    fn passing(prefix: &str, args: &[&str]) -> (Run, String) {
+        let mut run = Run::start(prefix, args);
+        let status = run.wait(Duration::from_secs(90));
+        let out = run.output();
+        assert!(
+            status.success(),
+            "lab.sh {} failed ({status}):\n{}",
+            args[0],
+            tail(&out)
+        );
+        assert!(out.contains("== PASS"), "{}", tail(&out));
+        run.assert_nothing_left();
+        (run, out)
+    }
+
     /// Asserts that the run left no namespace and no process behind.
     fn assert_nothing_left(&self) {
         assert_eq!(
@@ -312,17 +329,8 @@ fn tracker_and_8_peers_on_9_namespaced_hosts_with_delay_and_loss_all_complete() 
         "--timeout",
         "60s",
     ]);
-    let mut run = Run::start(&prefix, &args);
     let started = Instant::now();
-    let status = run.wait(Duration::from_secs(90));
-    let out = run.output();
-    assert!(
-        status.success(),
-        "lab.sh swarm failed ({status}):\n{}",
-        tail(&out)
-    );
-    assert!(out.contains("== PASS"), "{}", tail(&out));
-    run.assert_nothing_left();
+    let (run, out) = Run::passing(&prefix, &args);
 
     // Every copy is the original, byte for byte.
     let work = run.work();
@@ -460,17 +468,8 @@ fn flood_topology_on_7_namespaced_hosts_gives_the_assignments_client_logs() {
     let mut args = vec!["flood"];
     args.extend(LINKS);
     args.extend(["--client-timeout", "5s", "--timeout", "60s"]);
-    let mut run = Run::start(&prefix, &args);
     let started = Instant::now();
-    let status = run.wait(Duration::from_secs(90));
-    let out = run.output();
-    assert!(
-        status.success(),
-        "lab.sh flood failed ({status}):\n{}",
-        tail(&out)
-    );
-    assert!(out.contains("== PASS"), "{}", tail(&out));
-    run.assert_nothing_left();
+    let (run, out) = Run::passing(&prefix, &args);
 
     let flood = run.work().join("flood");
     check_client_log(&flood, "10.99.0.6", &[5, 6, 7], None);
