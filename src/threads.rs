@@ -113,13 +113,15 @@ impl ThreadCap {
             list = freed.wait(list).unwrap_or_else(PoisonError::into_inner);
         }
         let done = Arc::new(AtomicBool::new(false));
-        let slot = Slot {
-            done: Arc::clone(&done),
-            cap: Arc::clone(&self.inner),
-        };
-        // If spawning fails the closure, and with it the slot, is dropped: nothing to undo.
+        let (thread_done, cap) = (Arc::clone(&done), Arc::clone(&self.inner));
+        // The slot is made by the new thread itself: if spawning fails, the closure is dropped
+        // here, while `list` is locked, and a `Slot` dropped then would wait for that lock
+        // forever. Nothing was pushed, so there is nothing to undo.
         let handle = start(name, move || {
-            let _slot = slot;
+            let _slot = Slot {
+                done: thread_done,
+                cap,
+            };
             work();
         })?;
         list.push(Running { done, handle });
