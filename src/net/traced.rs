@@ -5,12 +5,13 @@
 //!   that fires is logged too. Reads that poll on a short tick (a connection loop waking up to
 //!   look at its commands) log their waiting and their timeouts at `trace` only, so `debug`
 //!   stays readable.
+//! * [`write_all_vectored`] writes several buffers with `writev` until all are sent.
 //! * [`slow_motion`] holds every message back before it is sent, by the `--slow-motion` delay,
 //!   and logs that it waits, so a class can follow a swarm message by message.
 //!
 //! No protocol here.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -89,9 +90,43 @@ impl Write for Traced<'_> {
         result
     }
 
+    /// One `writev`: several buffers (a frame header and its block, say) in one system call.
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        debug!(
+            "write to {}: blocking ({total} bytes in {} buffers)",
+            self.remote,
+            bufs.len()
+        );
+        let started = Instant::now();
+        let mut stream = self.stream;
+        let result = stream.write_vectored(bufs);
+        let waited = started.elapsed();
+        match &result {
+            Ok(n) => debug!("write to {}: {n} bytes sent after {waited:?}", self.remote),
+            Err(e) => debug!("write to {}: {e} after {waited:?}", self.remote),
+        }
+        result
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(()) // a TCP socket has no user-space buffer
     }
+}
+
+/// `write_all` for several buffers (std's `write_all_vectored` is unstable): `writev` until
+/// every byte is written, going on where a short write stopped.
+pub fn write_all_vectored(out: &mut impl Write, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
+    IoSlice::advance_slices(&mut bufs, 0); // skips empty buffers
+    while !bufs.is_empty() {
+        match out.write_vectored(bufs) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn is_timeout(e: &io::Error) -> bool {
@@ -137,5 +172,33 @@ mod tests {
             .read_exact(&mut got)
             .expect("read");
         assert_eq!(&got, b"hello\n");
+    }
+
+    /// Takes at most 5 bytes per call, from the first buffer only, like a short `writev`.
+    struct Trickle(Vec<u8>);
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let n = buf.len().min(5);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn write_all_vectored_goes_on_after_short_writes() {
+        let (a, b, c) = (
+            b"header:".to_vec(),
+            Vec::new(),
+            b"a block of bytes".to_vec(),
+        );
+        let mut bufs = [IoSlice::new(&a), IoSlice::new(&b), IoSlice::new(&c)];
+        let mut out = Trickle(Vec::new());
+        write_all_vectored(&mut out, &mut bufs).expect("write");
+        assert_eq!(out.0, b"header:a block of bytes");
     }
 }

@@ -55,7 +55,7 @@ use crate::net::{
 };
 use crate::pieces::PieceSet;
 use crate::trace::{self, Dir};
-use crate::wire::{Handshake, Message};
+use crate::wire::{Frame, Handshake, Message};
 use download::Downloads;
 pub use error::{ConnError, PieceFailure};
 use upload::Uploads;
@@ -145,6 +145,8 @@ struct Conn<'a> {
     nonblocking: bool,
     /// The read timeout set on the socket now.
     read_timeout: Duration,
+    /// The blocks being sent, read from the file (allocated at the first upload).
+    upload_blocks: Option<Vec<u8>>,
     /// `--upload-rate`: the oldest queued block is paid for and may go at this instant.
     upload_paid_until: Option<Instant>,
     /// `--download-rate`: the socket is not read until this instant (TCP flow control then
@@ -250,6 +252,7 @@ fn handshake_and_serve(
         last_received: Instant::now(),
         nonblocking: false,
         read_timeout: TICK,
+        upload_blocks: None,
         upload_paid_until: None,
         download_paused_until: None,
     };
@@ -373,26 +376,51 @@ impl Conn<'_> {
             self.read_timeout = idle_for;
         }
         let mut reader = Traced::polling(self.stream, self.remote);
-        let first = self.frames.next(&mut reader)?;
+        let mut next = self.frames.next(&mut reader)?;
         if self.nonblocking {
             self.stream.set_nonblocking(false)?;
             self.nonblocking = false;
         }
-        let Next::Frame(message) = first else {
-            return Ok(());
-        };
-        self.last_received = Instant::now();
-        self.handle(message)?;
-        while let Some(message) = self.frames.buffered_frame()? {
-            self.handle(message)?;
+        // Every whole frame that arrived. A piece's block is lent from the frame buffer and
+        // copied once, into its piece (the frame buffer is a field apart from the downloads).
+        while let Next::Frame(frame) = next {
+            self.last_received = Instant::now();
+            match frame {
+                Frame::Message(message) => self.handle(message)?,
+                Frame::Piece {
+                    index,
+                    begin,
+                    block,
+                } => {
+                    let len = block.len();
+                    log_block(self.local, self.remote, index, begin, len);
+                    let received = self.downloads.receive(index, begin, block);
+                    self.file_block(index, begin, len, received)?;
+                }
+            }
+            next = match self.frames.buffered_frame()? {
+                Some(frame) => Next::Frame(frame),
+                None => Next::Idle,
+            };
         }
         Ok(())
     }
 
+    /// Handles one frame other than a `piece` (those come lent from the frame buffer, see
+    /// [`Conn::read_and_handle`]; an owned one is filed the same way).
     fn handle(&mut self, message: Message) -> Result<(), ConnError> {
         let remote = self.remote;
-        info!("{remote}: received {message:?}");
-        trace::wire(Dir::Recv, self.local, remote, &message);
+        if let Message::Piece {
+            index,
+            begin,
+            block,
+        } = &message
+        {
+            log_block(self.local, remote, *index, *begin, block.len());
+        } else {
+            info!("{remote}: received {message:?}");
+            trace::wire(Dir::Recv, self.local, remote, &message);
+        }
         match message {
             Message::KeepAlive => {}
             Message::Choke => {
@@ -448,7 +476,10 @@ impl Conn<'_> {
                 index,
                 begin,
                 block,
-            } => self.receive_block(index, begin, block)?,
+            } => {
+                let received = self.downloads.receive(index, begin, &block);
+                self.file_block(index, begin, block.len(), received)?;
+            }
         }
         Ok(())
     }
@@ -461,6 +492,17 @@ impl Conn<'_> {
         self.last_sent = Instant::now();
         Ok(())
     }
+}
+
+/// The log line and trace record of a received block, as `Message::Piece`'s would be.
+fn log_block(local: Option<SocketAddr>, remote: SocketAddr, index: u32, begin: u32, len: usize) {
+    info!("{remote}: received piece {index} begin {begin} ({len} bytes)");
+    let fields = [
+        ("index", index.into()),
+        ("begin", begin.into()),
+        ("length", len.into()),
+    ];
+    trace::record(Dir::Recv, "bittorrent", local, remote, "piece", &fields);
 }
 
 /// A peer id for logs: its printable prefix (`-lt2080-`, `-BS0100-`).

@@ -4,19 +4,21 @@
 //! fetch) even when the remote is silent, so its socket has a short read timeout. A timeout in
 //! the middle of `read_exact` would lose the bytes already read, so this reader keeps them: it
 //! appends whatever `read` returns to its own buffer and hands out a [`Message`] only once the
-//! whole frame is there. The frame itself is still decoded by `Message::read_from`, in its
-//! three steps (length, cap, body).
+//! whole frame is there, decoded by `wire::Frame::decode`: a `piece` frame's block is lent
+//! straight out of this buffer (no copy, no allocation per block), any other frame becomes a
+//! `Message`.
 //!
 //! No protocol decisions here.
 
 use std::io::{self, Read};
 
-use crate::wire::{MAX_FRAME_LEN, Message, WireError};
+use crate::wire::{Frame, MAX_FRAME_LEN, WireError};
 
 /// What one call to [`FrameReader::next`] found.
 #[derive(Debug)]
-pub enum Next {
-    Frame(Message),
+pub enum Next<'a> {
+    /// A whole frame; a `piece` borrows its block from the reader's buffer.
+    Frame(Frame<'a>),
     /// The read timed out before a whole frame arrived; nothing is lost.
     Idle,
 }
@@ -49,7 +51,45 @@ impl FrameReader {
     }
 
     /// A whole frame from the buffer, if one is there (never reads).
-    pub fn buffered_frame(&mut self) -> Result<Option<Message>, WireError> {
+    pub fn buffered_frame(&mut self) -> Result<Option<Frame<'_>>, WireError> {
+        let Some(total) = self.whole_frame()? else {
+            return Ok(None);
+        };
+        let frame = &self.buf[self.start..self.start + total];
+        self.start += total;
+        Frame::decode(frame).map(Some)
+    }
+
+    /// The next frame: from the buffer if whole, else after one `read` (which may time out).
+    pub fn next(&mut self, input: &mut impl Read) -> Result<Next<'_>, WireError> {
+        if self.whole_frame()?.is_none() {
+            self.make_room();
+            match input.read(&mut self.buf[self.end..]) {
+                Ok(0) => return Err(WireError::Io(io::ErrorKind::UnexpectedEof.into())),
+                Ok(n) => self.end += n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    return Ok(Next::Idle);
+                }
+                Err(e) => return Err(WireError::Io(e)),
+            }
+        }
+        Ok(match self.buffered_frame()? {
+            Some(frame) => Next::Frame(frame),
+            None => Next::Idle,
+        })
+    }
+
+    /// The length (prefix included) of the first buffered frame if all of it is here; steps 1
+    /// and 2 of reading a frame: the length, checked against the cap before anything waits
+    /// for the body.
+    fn whole_frame(&self) -> Result<Option<usize>, WireError> {
         let pending = &self.buf[self.start..self.end];
         let Some(prefix) = pending.first_chunk::<4>() else {
             return Ok(None);
@@ -59,40 +99,7 @@ impl FrameReader {
             return Err(WireError::FrameTooLong(len));
         }
         let total = 4 + len as usize;
-        if pending.len() < total {
-            return Ok(None);
-        }
-        let message = Message::read_from(&mut &pending[..total])?;
-        self.start += total;
-        Ok(Some(message))
-    }
-
-    /// The next frame: from the buffer if whole, else after one `read` (which may time out).
-    pub fn next(&mut self, input: &mut impl Read) -> Result<Next, WireError> {
-        if let Some(message) = self.buffered_frame()? {
-            return Ok(Next::Frame(message));
-        }
-        self.make_room();
-        match input.read(&mut self.buf[self.end..]) {
-            Ok(0) => Err(WireError::Io(io::ErrorKind::UnexpectedEof.into())),
-            Ok(n) => {
-                self.end += n;
-                Ok(match self.buffered_frame()? {
-                    Some(message) => Next::Frame(message),
-                    None => Next::Idle,
-                })
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                Ok(Next::Idle)
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Next::Idle),
-            Err(e) => Err(WireError::Io(e)),
-        }
+        Ok((pending.len() >= total).then_some(total))
     }
 
     /// Moves pending bytes to the front, and grows the buffer when a frame announced as larger
@@ -118,6 +125,7 @@ impl FrameReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Message;
 
     /// Hands out the scripted chunks one per `read`, with a timeout between them.
     struct Script(Vec<Option<Vec<u8>>>);
@@ -150,8 +158,8 @@ mod tests {
         let mut frames = FrameReader::new();
         let mut got = Vec::new();
         for _ in 0..6 {
-            if let Next::Frame(m) = frames.next(&mut input).expect("no error") {
-                got.push(m);
+            if let Next::Frame(f) = frames.next(&mut input).expect("no error") {
+                got.push(f.into_message());
             }
         }
         assert_eq!(got, vec![Message::Have { index: 7 }, Message::Unchoke]);
@@ -166,8 +174,8 @@ mod tests {
         let mut input = Script(chunks);
         let mut frames = FrameReader::new();
         let message = loop {
-            if let Next::Frame(m) = frames.next(&mut input).expect("no error") {
-                break m;
+            if let Next::Frame(f) = frames.next(&mut input).expect("no error") {
+                break f.into_message();
             }
         };
         assert!(

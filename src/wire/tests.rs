@@ -168,3 +168,71 @@ fn garbage_never_panics() {
         let _ = Handshake::read_from(&mut Cursor::new(&bytes));
     }
 }
+
+#[test]
+fn a_piece_frame_decodes_to_a_block_borrowed_from_the_buffer() {
+    let bytes = [
+        0, 0, 0, 12, /* id */ 7, /* index */ 0, 0, 0, 1, /* begin */ 0, 0, 0x80, 0,
+        /* block */ b'a', b'b', b'c',
+    ];
+    let frame = Frame::decode(&bytes).expect("decode");
+    assert_eq!(
+        frame,
+        Frame::Piece {
+            index: 1,
+            begin: 32768,
+            block: b"abc",
+        }
+    );
+    let Frame::Piece { block, .. } = frame else {
+        unreachable!()
+    };
+    assert!(
+        std::ptr::eq(block.as_ptr(), bytes[13..].as_ptr()),
+        "no copy"
+    );
+    assert_eq!(
+        Frame::decode(&bytes).expect("decode").into_message(),
+        Message::Piece {
+            index: 1,
+            begin: 32768,
+            block: b"abc".to_vec(),
+        }
+    );
+    // an empty block is a (useless) valid piece; a piece without its begin is not
+    let empty = [0, 0, 0, 9, 7, 0, 0, 0, 2, 0, 0, 0, 0];
+    assert_eq!(
+        Frame::decode(&empty).expect("decode"),
+        Frame::Piece {
+            index: 2,
+            begin: 0,
+            block: &[],
+        }
+    );
+    let short = [0, 0, 0, 5, 7, 0, 0, 0, 0];
+    assert!(matches!(
+        Frame::decode(&short),
+        Err(WireError::BadLength { id: 7, len: 4 })
+    ));
+}
+
+#[test]
+fn every_other_golden_frame_decodes_as_its_message() {
+    for (message, bytes) in golden() {
+        assert_eq!(
+            Frame::decode(&bytes).expect("decode").into_message(),
+            message
+        );
+    }
+}
+
+#[test]
+fn a_piece_header_is_the_frame_up_to_its_block() {
+    assert_eq!(
+        piece_header(1, 32768, 16384),
+        [
+            0, 0, 0x40, 9, /* length 9 + 16384 */ 7, /* id */ 0, 0, 0, 1,
+            /* index */ 0, 0, 0x80, 0, /* begin */
+        ]
+    );
+}

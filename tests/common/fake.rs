@@ -80,8 +80,8 @@ impl FakeConn {
     pub fn recv_within(&mut self, wait: Duration) -> Result<Option<Message>, WireError> {
         let until = Instant::now() + wait;
         loop {
-            if let Next::Frame(message) = self.frames.next(&mut &self.stream)? {
-                return Ok(Some(message));
+            if let Next::Frame(frame) = self.frames.next(&mut &self.stream)? {
+                return Ok(Some(frame.into_message()));
             }
             if Instant::now() >= until {
                 return Ok(None);

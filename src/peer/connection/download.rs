@@ -28,14 +28,15 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Files one block; when it completes a piece, verifies, writes and reports it.
-    pub(super) fn receive_block(
+    /// Acts on a block just filed by [`Downloads::receive`]: charges it to `--download-rate`,
+    /// and when it completed a piece, verifies, writes and reports the piece.
+    pub(super) fn file_block(
         &mut self,
         index: u32,
         begin: u32,
-        block: Vec<u8>,
+        len: usize,
+        received: Received,
     ) -> Result<(), ConnError> {
-        let len = block.len();
         if let Some(limit) = &self.shared.download_limit {
             let wait = limit.take(len as u64);
             if !wait.is_zero() {
@@ -44,7 +45,7 @@ impl Conn<'_> {
                 self.download_paused_until = Some(until);
             }
         }
-        let data = match self.downloads.receive(index, begin, &block) {
+        let data = match received {
             Received::Stored => return Ok(()),
             Received::Late => {
                 debug!("{}: late block of piece {index} ignored", self.remote);

@@ -2,21 +2,27 @@
 //! queue of block requests, served in order and bounded.
 //!
 //! [`Uploads`] is pure bookkeeping; the `impl Conn` block below checks each request against
-//! the torrent and our pieces, and sends the blocks with positioned reads from the file.
+//! the torrent and our pieces, and sends the blocks: positioned reads from the file into one
+//! reused buffer, then each block behind its frame header in one `writev`, so a block is
+//! copied only by the kernel (file to buffer, buffer to socket).
 
 use std::collections::VecDeque;
+use std::io::{IoSlice, Write};
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use log::debug;
 
 use super::{Conn, ConnError};
-use crate::net::traced::slow_motion;
+use crate::net::traced::{slow_motion, write_all_vectored};
 use crate::trace::{self, Dir};
-use crate::wire::{BLOCK_LEN, write_piece};
+use crate::wire::{BLOCK_LEN, PIECE_HEADER_LEN, piece_header};
 
 /// Blocks sent per turn of the connection loop before it reads again.
 const BURST: usize = 16;
+/// Blocks read from the file and sent in one vectored write (64 KiB, the connection's block
+/// buffer, allocated when it first uploads).
+const BATCH: usize = 4;
 
 impl Conn<'_> {
     /// Checks a request and queues it. A request outside the torrent, for a piece we do not
@@ -50,33 +56,47 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Sends up to [`BURST`] queued blocks, oldest first. With `--upload-rate`, each block is
-    /// charged to the process's bucket before it goes; when the bucket says wait, the block
-    /// stays queued, paid for, and the loop goes on reading until its time comes.
+    /// Sends up to [`BURST`] queued blocks, oldest first, [`BATCH`] per vectored write. With
+    /// `--upload-rate`, each block is charged to the process's bucket before it goes; when the
+    /// bucket says wait, the block stays queued, paid for, and the loop goes on reading until
+    /// its time comes.
     pub(super) fn send_blocks(&mut self) -> Result<(), ConnError> {
-        let mut block = [0u8; BLOCK_LEN as usize];
-        for _ in 0..BURST {
-            let Some((_, _, length)) = self.uploads.front() else {
-                return Ok(());
-            };
-            if let Some(limit) = &self.shared.upload_limit {
-                let now = Instant::now();
-                let at = match self.upload_paid_until {
-                    Some(at) => at,
-                    None => now + limit.take(u64::from(length)),
-                };
-                if at > now {
-                    self.upload_paid_until = Some(at);
-                    return Ok(());
-                }
-                self.upload_paid_until = None;
+        let mut sent = 0;
+        while sent < BURST {
+            let batch = self.send_batch(BATCH.min(BURST - sent))?;
+            if batch == 0 {
+                break;
             }
-            let Some((index, begin, length)) = self.uploads.pop() else {
-                return Ok(());
+            sent += batch;
+        }
+        Ok(())
+    }
+
+    /// Reads up to `max` blocks from the file into the connection's block buffer (allocated at
+    /// its first upload), then writes every block behind its frame header in one `writev`,
+    /// after whatever the buffered writer holds (frames stay in order). Returns how many.
+    fn send_batch(&mut self, max: usize) -> Result<usize, ConnError> {
+        let mut blocks = self
+            .upload_blocks
+            .take()
+            .unwrap_or_else(|| vec![0; BATCH * BLOCK_LEN as usize]);
+        let result = self.read_and_write_batch(&mut blocks, max);
+        self.upload_blocks = Some(blocks);
+        result
+    }
+
+    fn read_and_write_batch(&mut self, blocks: &mut [u8], max: usize) -> Result<usize, ConnError> {
+        let mut heads = [[0u8; PIECE_HEADER_LEN]; BATCH];
+        let mut lens = [0usize; BATCH];
+        let mut count = 0;
+        while count < max {
+            let Some((index, begin, length)) = self.next_paid_block() else {
+                break;
             };
             slow_motion(self.remote, "piece");
-            let data = &mut block[..length as usize];
-            self.shared.storage.read_block(index, begin, data)?;
+            let at = count * BLOCK_LEN as usize;
+            let block = &mut blocks[at..at + length as usize];
+            self.shared.storage.read_block(index, begin, block)?;
             log::info!(
                 "{}: send piece {index} begin {begin} ({length} bytes)",
                 self.remote
@@ -94,13 +114,45 @@ impl Conn<'_> {
                 "piece",
                 &fields,
             );
-            write_piece(&mut self.writer, index, begin, data)?;
-            self.last_sent = Instant::now();
-            self.shared
-                .uploaded
-                .fetch_add(u64::from(length), Ordering::Relaxed);
+            heads[count] = piece_header(index, begin, length);
+            lens[count] = length as usize;
+            count += 1;
         }
-        Ok(())
+        if count == 0 {
+            return Ok(0);
+        }
+        self.writer.flush()?;
+        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(2 * count);
+        for (i, (head, len)) in heads.iter().zip(lens).take(count).enumerate() {
+            let at = i * BLOCK_LEN as usize;
+            slices.push(IoSlice::new(head));
+            slices.push(IoSlice::new(&blocks[at..at + len]));
+        }
+        write_all_vectored(self.writer.get_mut(), &mut slices)?;
+        self.last_sent = Instant::now();
+        let bytes: usize = lens.iter().sum();
+        self.shared
+            .uploaded
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        Ok(count)
+    }
+
+    /// The oldest queued block, once `--upload-rate` allows it (None: queue empty, or wait).
+    fn next_paid_block(&mut self) -> Option<(u32, u32, u32)> {
+        let (_, _, length) = self.uploads.front()?;
+        if let Some(limit) = &self.shared.upload_limit {
+            let now = Instant::now();
+            let at = match self.upload_paid_until {
+                Some(at) => at,
+                None => now + limit.take(u64::from(length)),
+            };
+            if at > now {
+                self.upload_paid_until = Some(at);
+                return None;
+            }
+            self.upload_paid_until = None;
+        }
+        self.uploads.pop()
     }
 }
 
