@@ -11,6 +11,7 @@
 //!
 //! No protocol here.
 
+use std::fmt;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::OnceLock;
@@ -78,39 +79,39 @@ impl Read for Traced<'_> {
 
 impl Write for Traced<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        debug!("write to {}: blocking ({} bytes)", self.remote, buf.len());
-        let started = Instant::now();
-        let mut stream = self.stream;
-        let result = stream.write(buf);
-        let waited = started.elapsed();
-        match &result {
-            Ok(n) => debug!("write to {}: {n} bytes sent after {waited:?}", self.remote),
-            Err(e) => debug!("write to {}: {e} after {waited:?}", self.remote),
-        }
-        result
+        self.logged_write(format_args!("{} bytes", buf.len()), |mut s| s.write(buf))
     }
 
     /// One `writev`: several buffers (a frame header and its block, say) in one system call.
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         let total: usize = bufs.iter().map(|b| b.len()).sum();
-        debug!(
-            "write to {}: blocking ({total} bytes in {} buffers)",
-            self.remote,
-            bufs.len()
-        );
+        self.logged_write(
+            format_args!("{total} bytes in {} buffers", bufs.len()),
+            |mut s| s.write_vectored(bufs),
+        )
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(()) // a TCP socket has no user-space buffer
+    }
+}
+
+impl Traced<'_> {
+    /// Runs one write on the socket, logged before it blocks and after it returns.
+    fn logged_write(
+        &self,
+        what: fmt::Arguments<'_>,
+        write: impl FnOnce(&TcpStream) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        debug!("write to {}: blocking ({what})", self.remote);
         let started = Instant::now();
-        let mut stream = self.stream;
-        let result = stream.write_vectored(bufs);
+        let result = write(self.stream);
         let waited = started.elapsed();
         match &result {
             Ok(n) => debug!("write to {}: {n} bytes sent after {waited:?}", self.remote),
             Err(e) => debug!("write to {}: {e} after {waited:?}", self.remote),
         }
         result
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(()) // a TCP socket has no user-space buffer
     }
 }
 
