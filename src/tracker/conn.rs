@@ -1,0 +1,158 @@
+//! One accepted tracker connection, as the worker serving it reads and writes it: `read` and
+//! `write` through [`Traced`] (logged at `debug`), with two things added for the worker pool
+//! (`workers.rs`).
+//!
+//! * The **first read does not block**. A client that connected a moment ago has usually sent
+//!   its request already, all of it (wrk, our peers, most BitTorrent clients: one segment), so
+//!   the worker serves it and goes back to `accept()` without ever sleeping. The socket is
+//!   switched to non-blocking for that one `read` and back at once: not an event loop, a
+//!   look before blocking.
+//! * **Before anything may block** (the first read found nothing, any later read, a write
+//!   larger than [`SURELY_BUFFERED`]), the worker makes sure another worker accepts meanwhile
+//!   ([`Standby::before_blocking`]), so silent or slow connections never leave nobody to
+//!   accept and evict them.
+//!
+//! And the socket options every accepted connection needs, set once on the listening socket,
+//! which Linux copies to each accepted one ([`inherit_options`], checked on the first
+//! connection by [`Inheritance`]): no `setsockopt` per connection.
+//!
+//! No protocol here.
+
+use std::cell::Cell;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use log::{debug, warn};
+use socket2::SockRef;
+
+use super::workers::Standby;
+use crate::net::traced::Traced;
+use crate::net::{self, Timeouts};
+
+/// A write this small goes into an empty socket's send buffer without blocking (Linux's
+/// smallest TCP send buffer is 4 KiB): no stand-in acceptor needed for it.
+pub const SURELY_BUFFERED: usize = 4096;
+
+/// One connection being served. Read and write through `&Conn`.
+pub struct Conn<'a> {
+    stream: &'a TcpStream,
+    remote: SocketAddr,
+    standby: &'a Standby,
+    /// Whether the first, non-blocking read has been made.
+    looked: Cell<bool>,
+}
+
+impl<'a> Conn<'a> {
+    pub fn new(stream: &'a TcpStream, remote: SocketAddr, standby: &'a Standby) -> Conn<'a> {
+        Conn {
+            stream,
+            remote,
+            standby,
+            looked: Cell::new(false),
+        }
+    }
+
+    pub fn stream(&self) -> &'a TcpStream {
+        self.stream
+    }
+
+    pub fn remote(&self) -> SocketAddr {
+        self.remote
+    }
+
+    /// The worker is about to block on this connection otherwise than by `read` or `write`
+    /// (a lingering close).
+    pub fn before_blocking(&self) {
+        self.standby.before_blocking();
+    }
+
+    /// The first read: takes what has arrived, or `None` if nothing has (yet).
+    fn look(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        self.stream.set_nonblocking(true)?;
+        let read = (&*self.stream).read(buf);
+        self.stream.set_nonblocking(false)?;
+        match read {
+            Ok(n) => {
+                debug!("read from {}: {n} bytes without waiting", self.remote);
+                Ok(Some(n))
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                debug!("read from {}: nothing yet, will block", self.remote);
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Read for &Conn<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.looked.replace(true)
+            && let Some(n) = self.look(buf)?
+        {
+            return Ok(n);
+        }
+        self.standby.before_blocking();
+        Traced::new(self.stream, self.remote).read(buf)
+    }
+}
+
+impl Write for &Conn<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.len() > SURELY_BUFFERED {
+            self.standby.before_blocking();
+        }
+        Traced::new(self.stream, self.remote).write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(()) // a TCP socket has no user-space buffer
+    }
+}
+
+/// Sets, on the listening socket, what every accepted connection needs: `timeouts` (read:
+/// the time a new connection has for its first request; write) and `TCP_NODELAY`. Linux
+/// copies them to each accepted socket. The read timeout also bounds each `accept()`: a
+/// worker whose `accept()` times out is idle (`workers.rs`).
+pub fn inherit_options(listener: &TcpListener, timeouts: Timeouts) -> io::Result<()> {
+    let socket = SockRef::from(listener);
+    socket.set_read_timeout(Some(timeouts.read))?;
+    socket.set_write_timeout(Some(timeouts.write))?;
+    socket.set_tcp_nodelay(true)
+}
+
+/// Whether accepted sockets came with the listener's options: looked at on the first
+/// connection (one `getsockopt`), trusted afterwards; where they did not, each connection is
+/// configured itself ([`net::configure`]).
+#[derive(Default)]
+pub struct Inheritance(OnceLock<bool>);
+
+impl Inheritance {
+    /// Makes sure `stream` runs with `timeouts` and `TCP_NODELAY`.
+    pub fn ensure(&self, stream: &TcpStream, timeouts: Timeouts) -> io::Result<()> {
+        let inherited = *self.0.get_or_init(|| {
+            let got = stream.read_timeout().ok().flatten() == Some(timeouts.read)
+                && stream.write_timeout().ok().flatten() == Some(timeouts.write)
+                && stream.nodelay().unwrap_or(false);
+            if !got {
+                warn!("accepted sockets do not inherit the listener's options: set per connection");
+            }
+            got
+        });
+        if inherited {
+            Ok(())
+        } else {
+            net::configure(stream, timeouts)
+        }
+    }
+}
+
+/// The timeouts of a new tracker connection: `first_request` to send its first request.
+pub fn timeouts(first_request: Duration) -> Timeouts {
+    Timeouts {
+        read: first_request,
+        ..Timeouts::EXCHANGE
+    }
+}
