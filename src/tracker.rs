@@ -177,7 +177,7 @@ impl Tracker {
             let served = inheritance
                 .ensure(stream, conn::timeouts(FIRST_REQUEST_TIMEOUT))
                 .and_then(|()| {
-                    let conn = Conn::new(stream, remote, standby);
+                    let conn = Conn::new(stream, remote, standby, FIRST_REQUEST_TIMEOUT);
                     serve_connection(&conn, &table, interval, &mut ticket)
                 });
             if let Err(e) = served {

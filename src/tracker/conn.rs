@@ -35,21 +35,34 @@ use crate::net::{self, Timeouts};
 /// smallest TCP send buffer is 4 KiB): no stand-in acceptor needed for it.
 pub const SURELY_BUFFERED: usize = 4096;
 
+/// How long a worker whose client has connected but not yet sent its request waits for it
+/// before calling a stand-in acceptor (when no other connection waits for its request): on
+/// loopback or a LAN the request follows the connection within microseconds.
+pub const FIRST_WAIT: Duration = Duration::from_millis(20);
+
 /// One connection being served. Read and write through `&Conn`.
 pub struct Conn<'a> {
     stream: &'a TcpStream,
     remote: SocketAddr,
     standby: &'a Standby,
+    /// The read timeout the connection runs with, put back after [`FIRST_WAIT`].
+    read_timeout: Duration,
     /// Whether the first, non-blocking read has been made.
     looked: Cell<bool>,
 }
 
 impl<'a> Conn<'a> {
-    pub fn new(stream: &'a TcpStream, remote: SocketAddr, standby: &'a Standby) -> Conn<'a> {
+    pub fn new(
+        stream: &'a TcpStream,
+        remote: SocketAddr,
+        standby: &'a Standby,
+        read_timeout: Duration,
+    ) -> Conn<'a> {
         Conn {
             stream,
             remote,
             standby,
+            read_timeout,
             looked: Cell::new(false),
         }
     }
@@ -85,14 +98,34 @@ impl<'a> Conn<'a> {
             Err(e) => Err(e),
         }
     }
+
+    /// After a look that found nothing, and with no other connection waiting for its
+    /// request: waits up to [`FIRST_WAIT`] for it; `None` if it did not come.
+    fn wait_a_moment(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        self.stream.set_read_timeout(Some(FIRST_WAIT))?;
+        let read = Traced::new(self.stream, self.remote).read(buf);
+        self.stream.set_read_timeout(Some(self.read_timeout))?;
+        match read {
+            Ok(n) => Ok(Some(n)),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 impl Read for &Conn<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.looked.replace(true)
-            && let Some(n) = self.look(buf)?
-        {
-            return Ok(n);
+        if !self.looked.replace(true) {
+            if let Some(n) = self.look(buf)? {
+                return Ok(n);
+            }
+            if self.standby.only_one_pending()
+                && let Some(n) = self.wait_a_moment(buf)?
+            {
+                return Ok(n);
+            }
         }
         self.standby.before_blocking();
         Traced::new(self.stream, self.remote).read(buf)

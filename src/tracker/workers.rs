@@ -13,14 +13,15 @@
 //! two wake-ups per request. A worker coming back to `accept()` while connections wait in the
 //! listen queue takes one without sleeping, and its request is already there. So a worker
 //! that comes back from a connection while [`MAX_IDLE`] others already wait in `accept()`
-//! ends, and one whose `accept()` times out (the listener's read timeout: nobody connected for
-//! that long) ends if another still accepts.
+//! does not accept: it waits as a *spare* on a condition variable, and ends if nobody needs
+//! it for [`SPARE_TIME`]. A worker whose `accept()` times out (the listener's read timeout:
+//! nobody connected for that long) ends if another still accepts.
 //!
 //! One is always left to accept, so that a newcomer can be admitted and, with the pending
-//! budget full, evict the oldest silent connection (`admission.rs`). Workers start lazily:
-//! before a worker *blocks* for a connection (its request has not arrived, or it waits for a
-//! next request: [`Standby::before_blocking`]), it starts one more if nobody else accepts
-//! (below the cap). The cap is the established budget plus the pending budget plus one: at
+//! budget full, evict the oldest silent connection (`admission.rs`). Before a worker *blocks*
+//! for a connection (its request has not arrived, or it waits for a next request:
+//! [`Standby::before_blocking`]) and nobody else accepts, it wakes a spare to accept, or starts
+//! one more worker (below the cap): a wake-up is much cheaper than starting a thread. The cap is the established budget plus the pending budget plus one: at
 //! most that many block in a pending read, at most this many serve established connections,
 //! so one worker is always left to accept. A worker whose connection code panics is replaced.
 //!
@@ -29,7 +30,8 @@
 use std::cell::Cell;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use log::{Level, debug, log_enabled, warn};
 
@@ -41,14 +43,20 @@ use crate::threads;
 /// [`Standby::before_blocking`] before any `read` or `write` that may block.
 pub type Serve = dyn Fn(&TcpStream, SocketAddr, Ticket, &Standby) + Send + Sync;
 
-/// Workers that may wait in `accept()` at once; one more, coming back, ends.
+/// Workers that may wait in `accept()` at once; one more, coming back, becomes a spare.
 pub const MAX_IDLE: usize = 1;
+/// How long a spare waits to be called before it ends.
+pub const SPARE_TIME: Duration = Duration::from_secs(10);
 
 #[derive(Default)]
 struct Counts {
     alive: usize,
     /// Workers in (or on their way back to) `accept()`.
     accepting: usize,
+    /// Workers waiting to be called, not yet called.
+    spare: usize,
+    /// Spares called to accept that have not woken yet (counted as accepting already).
+    called: usize,
     next_id: usize,
 }
 
@@ -67,6 +75,8 @@ struct Shared {
     gate: Gate,
     max: usize,
     counts: Mutex<Counts>,
+    /// Where spares wait.
+    call: Condvar,
     serve: Box<Serve>,
 }
 
@@ -86,6 +96,7 @@ pub fn start(listener: TcpListener, gate: Gate, serve: Box<Serve>) -> io::Result
         gate,
         max,
         counts: Mutex::new(Counts::default()),
+        call: Condvar::new(),
         serve,
     });
     let id = shared.lock().enlist();
@@ -98,12 +109,21 @@ fn spawn(shared: Arc<Shared>, id: usize) -> io::Result<()> {
     threads::spawn_named(&name, move || guard.run()).map(drop)
 }
 
-/// Starts one more worker if none accepts and the cap allows.
+/// If no worker accepts: calls a spare to, or starts one more worker if the cap allows.
 fn ensure_acceptor(shared: &Arc<Shared>) {
     let more = {
         let mut counts = shared.lock();
-        (counts.accepting == 0 && counts.alive < shared.max)
-            .then(|| (counts.enlist(), counts.alive))
+        if counts.accepting > 0 {
+            return;
+        }
+        if counts.spare > 0 {
+            counts.spare -= 1;
+            counts.called += 1;
+            counts.accepting += 1;
+            shared.call.notify_one();
+            return;
+        }
+        (counts.alive < shared.max).then(|| (counts.enlist(), counts.alive))
     };
     if let Some((id, alive)) = more {
         debug!(
@@ -133,14 +153,21 @@ impl Standby {
             ensure_acceptor(&self.shared);
         }
     }
+
+    /// Whether no other connection waits for its first request now (one look at the
+    /// admission counts): a worker whose client has not sent its request yet may then wait a
+    /// moment for it before calling a stand-in; otherwise silent connections may be arriving.
+    pub fn only_one_pending(&self) -> bool {
+        self.shared.gate.counts().0 <= 1
+    }
 }
 
 /// One worker's place in the counts; given back when dropped (spawn failed, the worker ended
-/// as surplus, or a panic).
+/// idle, or a panic).
 struct Worker(Arc<Shared>);
 
 impl Worker {
-    /// Accepts and serves until this worker is surplus; returns still counted as accepting.
+    /// Accepts and serves until this worker is not needed; returns counted as accepting.
     fn run(self) {
         let shared = &self.0;
         loop {
@@ -177,9 +204,28 @@ impl Worker {
                 }
             }
             let mut counts = shared.lock();
-            counts.accepting += 1;
-            if counts.accepting > MAX_IDLE {
-                return;
+            if counts.accepting < MAX_IDLE {
+                counts.accepting += 1;
+                continue;
+            }
+            // Enough wait in accept(): wait as a spare until called, or end.
+            counts.spare += 1;
+            loop {
+                if counts.called > 0 {
+                    counts.called -= 1; // counted as accepting by the caller
+                    break;
+                }
+                let (again, waited) = shared
+                    .call
+                    .wait_timeout(counts, SPARE_TIME)
+                    .unwrap_or_else(PoisonError::into_inner);
+                counts = again;
+                if waited.timed_out() && counts.called == 0 {
+                    counts.spare -= 1;
+                    counts.accepting += 1; // given back by drop
+                    debug!("ending a spare tracker worker ({} alive)", counts.alive - 1);
+                    return;
+                }
             }
         }
     }
