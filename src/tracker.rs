@@ -50,8 +50,8 @@ use crate::threads;
 use crate::trace::{self, Dir};
 use conn::{Conn, Inheritance};
 use proto::{ErrorCode, ProtoError, Reply, Request};
-use workers::Standby;
 use table::{Identity, PeerTable};
+use workers::Standby;
 
 /// How long a connection may stay silent before the tracker closes it.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -170,20 +170,18 @@ impl Tracker {
         let table = self.table;
         let interval = self.config.announce_interval;
         let inheritance = Inheritance::default();
-        let serve = move |stream: &TcpStream,
-                          remote: SocketAddr,
-                          mut ticket: Ticket,
-                          standby: &Standby| {
-            let served = inheritance
-                .ensure(stream, conn::timeouts(FIRST_REQUEST_TIMEOUT))
-                .and_then(|()| {
-                    let conn = Conn::new(stream, remote, standby, FIRST_REQUEST_TIMEOUT);
-                    serve_connection(&conn, &table, interval, &mut ticket)
-                });
-            if let Err(e) = served {
-                warn!("{remote}: connection ended: {e}");
-            }
-        };
+        let serve =
+            move |stream: &TcpStream, remote: SocketAddr, mut ticket: Ticket, standby: &Standby| {
+                let served = inheritance
+                    .ensure(stream, conn::timeouts(FIRST_REQUEST_TIMEOUT))
+                    .and_then(|()| {
+                        let conn = Conn::new(stream, remote, standby, FIRST_REQUEST_TIMEOUT);
+                        serve_connection(&conn, &table, interval, &mut ticket)
+                    });
+                if let Err(e) = served {
+                    warn!("{remote}: connection ended: {e}");
+                }
+            };
         workers::start(self.listener, gate, Box::new(serve))
     }
 }
@@ -262,7 +260,7 @@ fn serve_connection(
                     ErrorCode::BadRequest
                 };
                 send(conn, &Reply::error(code, e.to_string()))?;
-                conn.before_blocking();
+                conn.before_blocking()?;
                 net::close_after_refusal(stream);
                 return Ok(());
             }

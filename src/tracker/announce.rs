@@ -48,13 +48,8 @@ pub fn serve(
                 warn!("{remote}: bad http request: {e}");
                 let body = format!("bad request: {e}\n");
                 let mut out = conn;
-                out.write_all(&http::response(
-                    400,
-                    "text/plain",
-                    body.as_bytes(),
-                    false,
-                ))?;
-                conn.before_blocking();
+                out.write_all(&http::response(400, "text/plain", body.as_bytes(), false))?;
+                conn.before_blocking()?;
                 net::close_after_refusal(stream);
                 return Ok(());
             }
@@ -68,14 +63,9 @@ pub fn serve(
         let keep_alive = request.keep_alive && status != 400;
         slow_motion(remote, "http response");
         let mut out = conn;
-        out.write_all(&http::response(
-            status,
-            content_type,
-            &body,
-            keep_alive,
-        ))?;
+        out.write_all(&http::response(status, content_type, &body, keep_alive))?;
         if status == 400 {
-            conn.before_blocking();
+            conn.before_blocking()?;
             net::close_after_refusal(stream);
         }
         if !keep_alive {

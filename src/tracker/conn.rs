@@ -5,8 +5,11 @@
 //! * The **first read does not block**. A client that connected a moment ago has usually sent
 //!   its request already, all of it (wrk, our peers, most BitTorrent clients: one segment), so
 //!   the worker serves it and goes back to `accept()` without ever sleeping. The socket is
-//!   switched to non-blocking for that one `read` and back at once: not an event loop, a
-//!   look before blocking.
+//!   switched to non-blocking for that `read`, and back to blocking as soon as anything would
+//!   wait: a look before blocking, not an event loop. Found nothing: with no other connection
+//!   waiting for its request, the worker waits up to [`FIRST_WAIT`] before calling a stand-in
+//!   (one is usually on its way: a stand-in called at once would sleep in `accept()` and take
+//!   the next connection before its request too).
 //! * **Before anything may block** (the first read found nothing, any later read, a write
 //!   larger than [`SURELY_BUFFERED`]), the worker makes sure another worker accepts meanwhile
 //!   ([`Standby::before_blocking`]), so silent or slow connections never leave nobody to
@@ -47,8 +50,18 @@ pub struct Conn<'a> {
     standby: &'a Standby,
     /// The read timeout the connection runs with, put back after [`FIRST_WAIT`].
     read_timeout: Duration,
-    /// Whether the first, non-blocking read has been made.
-    looked: Cell<bool>,
+    mode: Cell<Mode>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Nothing read yet; the socket blocks (as accepted).
+    Fresh,
+    /// The first read found the request: the socket is still non-blocking, so a small reply
+    /// goes out without switching back (one system call fewer per request).
+    Ready,
+    /// The socket blocks, and a stand-in acceptor was asked for.
+    Blocking,
 }
 
 impl<'a> Conn<'a> {
@@ -63,7 +76,7 @@ impl<'a> Conn<'a> {
             remote,
             standby,
             read_timeout,
-            looked: Cell::new(false),
+            mode: Cell::new(Mode::Fresh),
         }
     }
 
@@ -75,18 +88,35 @@ impl<'a> Conn<'a> {
         self.remote
     }
 
-    /// The worker is about to block on this connection otherwise than by `read` or `write`
-    /// (a lingering close).
-    pub fn before_blocking(&self) {
+    /// The worker may block on this connection from now on: the socket blocks again, and
+    /// another worker accepts meanwhile. Called before every `read` or `write` that may
+    /// block, and before a lingering close.
+    pub fn before_blocking(&self) -> io::Result<()> {
+        if self.mode.replace(Mode::Blocking) == Mode::Ready {
+            self.stream.set_nonblocking(false)?;
+        }
         self.standby.before_blocking();
+        Ok(())
     }
 
-    /// The first read: takes what has arrived, or `None` if nothing has (yet).
+    /// The first read: takes what has arrived, or `None` if nothing has (yet). When something
+    /// has, the socket stays non-blocking.
     fn look(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
         self.stream.set_nonblocking(true)?;
-        let read = (&*self.stream).read(buf);
-        self.stream.set_nonblocking(false)?;
-        match read {
+        self.mode.set(Mode::Ready);
+        match self.try_read(buf)? {
+            Some(n) => Ok(Some(n)),
+            None => {
+                self.stream.set_nonblocking(false)?;
+                self.mode.set(Mode::Fresh);
+                Ok(None)
+            }
+        }
+    }
+
+    /// A read on the non-blocking socket: `None` if nothing has arrived.
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        match (&*self.stream).read(buf) {
             Ok(n) => {
                 debug!("read from {}: {n} bytes without waiting", self.remote);
                 Ok(Some(n))
@@ -107,7 +137,12 @@ impl<'a> Conn<'a> {
         self.stream.set_read_timeout(Some(self.read_timeout))?;
         match read {
             Ok(n) => Ok(Some(n)),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 Ok(None)
             }
             Err(e) => Err(e),
@@ -117,25 +152,45 @@ impl<'a> Conn<'a> {
 
 impl Read for &Conn<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if !self.looked.replace(true) {
-            if let Some(n) = self.look(buf)? {
-                return Ok(n);
+        match self.mode.get() {
+            Mode::Fresh => {
+                if let Some(n) = self.look(buf)? {
+                    return Ok(n);
+                }
+                if self.standby.only_one_pending()
+                    && let Some(n) = self.wait_a_moment(buf)?
+                {
+                    return Ok(n);
+                }
             }
-            if self.standby.only_one_pending()
-                && let Some(n) = self.wait_a_moment(buf)?
-            {
-                return Ok(n);
+            Mode::Ready => {
+                if let Some(n) = self.try_read(buf)? {
+                    return Ok(n);
+                }
             }
+            Mode::Blocking => {}
         }
-        self.standby.before_blocking();
+        self.before_blocking()?;
         Traced::new(self.stream, self.remote).read(buf)
     }
 }
 
 impl Write for &Conn<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if buf.len() > SURELY_BUFFERED {
-            self.standby.before_blocking();
+        let ready = self.mode.get() == Mode::Ready;
+        if ready && buf.len() <= SURELY_BUFFERED {
+            debug!(
+                "write to {}: {} bytes without waiting",
+                self.remote,
+                buf.len()
+            );
+            match (&*self.stream).write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                written => return written,
+            }
+        }
+        if ready || buf.len() > SURELY_BUFFERED {
+            self.before_blocking()?;
         }
         Traced::new(self.stream, self.remote).write(buf)
     }
