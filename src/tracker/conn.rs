@@ -57,6 +57,10 @@ pub struct Conn<'a> {
 enum Mode {
     /// Nothing read yet; the socket blocks (as accepted).
     Fresh,
+    /// The first read found nothing (and may have waited [`FIRST_WAIT`]); the socket blocks
+    /// again. Whatever comes next asks for a stand-in before it blocks: a client trickling its
+    /// request cannot hold the worker without one.
+    Looked,
     /// The first read found the request: the socket is still non-blocking, so a small reply
     /// goes out without switching back (one system call fewer per request).
     Ready,
@@ -108,7 +112,7 @@ impl<'a> Conn<'a> {
             Some(n) => Ok(Some(n)),
             None => {
                 self.stream.set_nonblocking(false)?;
-                self.mode.set(Mode::Fresh);
+                self.mode.set(Mode::Looked);
                 Ok(None)
             }
         }
@@ -168,7 +172,7 @@ impl Read for &Conn<'_> {
                     return Ok(n);
                 }
             }
-            Mode::Blocking => {}
+            Mode::Looked | Mode::Blocking => {}
         }
         self.before_blocking()?;
         Traced::new(self.stream, self.remote).read(buf)
