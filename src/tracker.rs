@@ -6,16 +6,19 @@
 //!
 //! 1. `TcpListener::bind` + listen ([`Tracker::bind`]).
 //! 2. `accept()` blocks until a peer connects ([`Tracker::serve`]). Worker threads
-//!    (`tracker-worker-N`, `tracker/workers.rs`) each block in `accept()` on the one listening
-//!    socket, serve the connection they get, and accept again; more start as load needs them.
+//!    (`tracker-worker-N`, `tracker/workers.rs`) accept on the one listening socket and serve
+//!    the connection they get; few wait in `accept()` at once, more start (or spares are
+//!    called) only before a worker blocks. The connection's timeouts and `TCP_NODELAY` come
+//!    from the listening socket (`tracker/conn.rs`).
 //!    A connection is *pending* until its first whole request line (or HTTP head) arrives; at
 //!    most [`pending_budget`] of them (`max_connections`, at least [`MAX_PENDING`]): one more
 //!    shuts the oldest pending one down (`admission.rs`), so silent or trickling connections
 //!    cannot starve real peers. Then it takes one of `max_connections` established slots, or
 //!    is closed when all are taken. Workers: at most both budgets plus one, so one is always
 //!    left to accept.
-//! 3. In the connection's thread ([`serve_connection`]): `read_line` blocks until a request
-//!    line arrives (or the idle timeout fires), the peer table is updated under its lock, the
+//! 3. In the connection's thread ([`serve_connection`]): `read_line` reads a request line (the
+//!    first read without blocking: the request is usually there already; then blocking until
+//!    it arrives or the idle timeout fires), the peer table is updated under its lock, the
 //!    lock is let go, and `write_all` sends the reply. Repeat until `QUIT` or EOF.
 //!    A connection whose first bytes are `GET ` speaks HTTP instead: BEP 3 announces from
 //!    real clients (`tracker/announce.rs`), answered in bencode on the same port.

@@ -121,6 +121,10 @@ fn ensure_acceptor(shared: &Arc<Shared>) {
             counts.called += 1;
             counts.accepting += 1;
             shared.call.notify_one();
+            debug!(
+                "calling a spare worker to accept ({} spare left)",
+                counts.spare
+            );
             return;
         }
         (counts.alive < shared.max).then(|| (counts.enlist(), counts.alive))
@@ -210,6 +214,7 @@ impl Worker {
             }
             // Enough wait in accept(): wait as a spare until called, or end.
             counts.spare += 1;
+            debug!("waiting as a spare ({} in accept)", counts.accepting);
             loop {
                 if counts.called > 0 {
                     counts.called -= 1; // counted as accepting by the caller
