@@ -62,8 +62,14 @@ pub fn serve(
         // A 400 closes the connection, so its head must say `Connection: close`.
         let keep_alive = request.keep_alive && status != 400;
         slow_motion(remote, "http response");
-        let mut out = conn;
-        out.write_all(&http::response(status, content_type, &body, keep_alive))?;
+        let response = http::response(status, content_type, &body, keep_alive);
+        if keep_alive || status == 400 {
+            let mut out = conn;
+            out.write_all(&response)?;
+        } else {
+            // The connection is closed as soon as this returns.
+            conn.write_last(&response)?;
+        }
         if status == 400 {
             conn.before_blocking()?;
             net::close_after_refusal(stream);
