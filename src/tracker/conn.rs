@@ -1,6 +1,6 @@
 //! One accepted tracker connection, as the worker serving it reads and writes it: `read` and
-//! `write` through [`Traced`] (logged at `debug`), with two things added for the worker pool
-//! (`workers.rs`).
+//! `write` through [`Traced`] (logged at `debug`), with three things added for speed under
+//! many short connections, and for the worker pool (`workers.rs`).
 //!
 //! * The **first read does not block**. A client that connected a moment ago has usually sent
 //!   its request already, all of it (wrk, our peers, most BitTorrent clients: one segment), so
@@ -14,7 +14,6 @@
 //!   larger than [`SURELY_BUFFERED`]), the worker makes sure another worker accepts meanwhile
 //!   ([`Standby::before_blocking`]), so silent or slow connections never leave nobody to
 //!   accept and evict them.
-//!
 //! * The **last reply** of a connection ([`Conn::write_last`]) is corked (`TCP_CORK`, Linux):
 //!   it stays queued until the socket is closed a moment later, and the kernel then sends it
 //!   with the FIN in the same segment. Without it the reply and the FIN are two segments, and
@@ -232,7 +231,7 @@ pub fn inherit_options(listener: &TcpListener, timeouts: Timeouts) -> io::Result
 }
 
 /// Whether accepted sockets came with the listener's options: looked at on the first
-/// connection (one `getsockopt`), trusted afterwards; where they did not, each connection is
+/// connection (three `getsockopt`), trusted afterwards; where they did not, each connection is
 /// configured itself ([`net::configure`]).
 #[derive(Default)]
 pub struct Inheritance(OnceLock<bool>);
@@ -262,5 +261,22 @@ pub fn timeouts(first_request: Duration) -> Timeouts {
     Timeouts {
         read: first_request,
         ..Timeouts::EXCHANGE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_sockets_inherit_the_listeners_timeouts_and_nodelay() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let wanted = timeouts(Duration::from_secs(7));
+        inherit_options(&listener, wanted).expect("options");
+        let _client = TcpStream::connect(listener.local_addr().expect("addr")).expect("connect");
+        let (accepted, _) = listener.accept().expect("accept");
+        assert_eq!(accepted.read_timeout().expect("read"), Some(wanted.read));
+        assert_eq!(accepted.write_timeout().expect("write"), Some(wanted.write));
+        assert!(accepted.nodelay().expect("nodelay"));
     }
 }
