@@ -20,10 +20,12 @@
 //! One is always left to accept, so that a newcomer can be admitted and, with the pending
 //! budget full, evict the oldest silent connection (`admission.rs`). Before a worker *blocks*
 //! for a connection (its request has not arrived, or it waits for a next request:
-//! [`Standby::before_blocking`]) and nobody else accepts, it wakes a spare to accept, or starts
-//! one more worker (below the cap): a wake-up is much cheaper than starting a thread. The cap is the established budget plus the pending budget plus one: at
-//! most that many block in a pending read, at most this many serve established connections,
-//! so one worker is always left to accept. A worker whose connection code panics is replaced.
+//! [`Standby::before_blocking`]) and nobody else accepts, it wakes a spare to accept, or
+//! starts one more worker (below the cap): a wake-up is much cheaper than starting a thread.
+//! (A worker alone with a late request first waits a moment for it, `conn.rs`.) The cap is
+//! the established budget plus the pending budget plus one: at most that many block in a
+//! pending read, at most this many serve established connections, so one worker is always
+//! left to accept. A worker whose connection code panics is replaced.
 //!
 //! Admission, serving and replies are in `tracker.rs`; no protocol here.
 
