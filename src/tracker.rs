@@ -6,16 +6,19 @@
 //!
 //! 1. `TcpListener::bind` + listen ([`Tracker::bind`]).
 //! 2. `accept()` blocks until a peer connects ([`Tracker::serve`]). Worker threads
-//!    (`tracker-worker-N`, `tracker/workers.rs`) each block in `accept()` on the one listening
-//!    socket, serve the connection they get, and accept again; more start as load needs them.
+//!    (`tracker-worker-N`, `tracker/workers.rs`) accept on the one listening socket and serve
+//!    the connection they get; few wait in `accept()` at once, more start (or spares are
+//!    called) only before a worker blocks. The connection's timeouts and `TCP_NODELAY` come
+//!    from the listening socket (`tracker/conn.rs`).
 //!    A connection is *pending* until its first whole request line (or HTTP head) arrives; at
 //!    most [`pending_budget`] of them (`max_connections`, at least [`MAX_PENDING`]): one more
 //!    shuts the oldest pending one down (`admission.rs`), so silent or trickling connections
 //!    cannot starve real peers. Then it takes one of `max_connections` established slots, or
 //!    is closed when all are taken. Workers: at most both budgets plus one, so one is always
 //!    left to accept.
-//! 3. In the connection's thread ([`serve_connection`]): `read_line` blocks until a request
-//!    line arrives (or the idle timeout fires), the peer table is updated under its lock, the
+//! 3. In the connection's thread ([`serve_connection`]): `read_line` reads a request line (the
+//!    first read without blocking: the request is usually there already; then blocking until
+//!    it arrives or the idle timeout fires), the peer table is updated under its lock, the
 //!    lock is let go, and `write_all` sends the reply. Repeat until `QUIT` or EOF.
 //!    A connection whose first bytes are `GET ` speaks HTTP instead: BEP 3 announces from
 //!    real clients (`tracker/announce.rs`), answered in bencode on the same port.
@@ -25,6 +28,7 @@
 //! The request lines are in `tracker/proto.rs` and `PROTOCOL.md`; the table in `tracker/table.rs`.
 
 pub mod announce;
+pub mod conn;
 pub mod http;
 pub mod page;
 pub mod proto;
@@ -42,13 +46,15 @@ use log::{debug, info, warn};
 
 use crate::admission::{Gate, MAX_PENDING, Ticket};
 use crate::metainfo::{Metainfo, MetainfoError};
-use crate::net::traced::{Traced, slow_motion};
-use crate::net::{self, Timeouts};
+use crate::net;
+use crate::net::traced::slow_motion;
 use crate::scheduler;
 use crate::threads;
 use crate::trace::{self, Dir};
+use conn::{Conn, Inheritance};
 use proto::{ErrorCode, ProtoError, Reply, Request};
 use table::{Identity, PeerTable};
+use workers::Standby;
 
 /// How long a connection may stay silent before the tracker closes it.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -129,6 +135,7 @@ impl Tracker {
             addr: config.addr,
             source,
         })?;
+        conn::inherit_options(&listener, conn::timeouts(FIRST_REQUEST_TIMEOUT))?;
         Ok(Tracker {
             listener,
             table,
@@ -165,12 +172,19 @@ impl Tracker {
         let gate = Gate::new(max_connections, pending_budget(max_connections));
         let table = self.table;
         let interval = self.config.announce_interval;
-        let serve = move |stream: TcpStream, remote: SocketAddr, mut ticket: Ticket| {
-            let served = serve_connection(&stream, remote, &table, interval, &mut ticket);
-            if let Err(e) = served {
-                warn!("{remote}: connection ended: {e}");
-            }
-        };
+        let inheritance = Inheritance::default();
+        let serve =
+            move |stream: &TcpStream, remote: SocketAddr, mut ticket: Ticket, standby: &Standby| {
+                let served = inheritance
+                    .ensure(stream, conn::timeouts(FIRST_REQUEST_TIMEOUT))
+                    .and_then(|()| {
+                        let conn = Conn::new(stream, remote, standby, FIRST_REQUEST_TIMEOUT);
+                        serve_connection(&conn, &table, interval, &mut ticket)
+                    });
+                if let Err(e) = served {
+                    warn!("{remote}: connection ended: {e}");
+                }
+            };
         workers::start(self.listener, gate, Box::new(serve))
     }
 }
@@ -213,31 +227,17 @@ fn start_cleanup(table: Arc<PeerTable>, every: Duration) -> io::Result<()> {
 
 /// Step 3: one connection, one request line at a time.
 fn serve_connection(
-    stream: &TcpStream,
-    remote: SocketAddr,
+    conn: &Conn<'_>,
     table: &PeerTable,
     announce_interval: Duration,
     ticket: &mut Ticket,
 ) -> io::Result<()> {
-    net::configure(
-        stream,
-        Timeouts {
-            read: FIRST_REQUEST_TIMEOUT,
-            ..Timeouts::EXCHANGE
-        },
-    )?;
-    let mut reader = BufReader::new(Traced::new(stream, remote));
+    let (stream, remote) = (conn.stream(), conn.remote());
+    let mut reader = BufReader::new(conn);
     // A request starting with `GET ` is HTTP (a real client announcing); anything else is
     // our line protocol.
     if reader.fill_buf()?.starts_with(b"GET ") {
-        return announce::serve(
-            &mut reader,
-            stream,
-            remote,
-            table,
-            announce_interval,
-            ticket,
-        );
+        return announce::serve(&mut reader, conn, table, announce_interval, ticket);
     }
     let mut switched = false;
     loop {
@@ -262,7 +262,8 @@ fn serve_connection(
                 } else {
                     ErrorCode::BadRequest
                 };
-                send(stream, remote, &Reply::error(code, e.to_string()))?;
+                send(conn, &Reply::error(code, e.to_string()))?;
+                conn.before_blocking()?;
                 net::close_after_refusal(stream);
                 return Ok(());
             }
@@ -274,11 +275,7 @@ fn serve_connection(
             Ok(request) => request,
             Err(e) => {
                 warn!("{remote}: bad request `{}`: {e}", proto::truncate(&line));
-                send(
-                    stream,
-                    remote,
-                    &Reply::error(ErrorCode::BadRequest, e.to_string()),
-                )?;
+                send(conn, &Reply::error(ErrorCode::BadRequest, e.to_string()))?;
                 continue;
             }
         };
@@ -290,7 +287,7 @@ fn serve_connection(
         }
         if let Request::Publish { info_hash, length } = request {
             let reply = receive_metainfo(&mut reader, remote, table, info_hash, length)?;
-            send(stream, remote, &reply)?;
+            send(conn, &reply)?;
             if matches!(
                 reply,
                 Reply::Err {
@@ -304,7 +301,7 @@ fn serve_connection(
         }
         let quit = request == Request::Quit;
         let reply = answer(request, remote, table);
-        send(stream, remote, &reply)?;
+        send(conn, &reply)?;
         if quit {
             return Ok(());
         }
@@ -399,7 +396,7 @@ fn answer(request: Request, remote: SocketAddr, table: &PeerTable) -> Reply {
 /// Reads a `PUBLISH` body, checks it is a torrent whose info-hash is the one announced, and
 /// learns it.
 fn receive_metainfo(
-    reader: &mut BufReader<Traced<'_>>,
+    reader: &mut BufReader<&Conn<'_>>,
     remote: SocketAddr,
     table: &PeerTable,
     info_hash: crate::infohash::InfoHash,
@@ -438,7 +435,8 @@ fn receive_metainfo(
     })
 }
 
-fn send(stream: &TcpStream, remote: SocketAddr, reply: &Reply) -> io::Result<()> {
+fn send(conn: &Conn<'_>, reply: &Reply) -> io::Result<()> {
+    let (stream, remote) = (conn.stream(), conn.remote());
     slow_motion(remote, reply.name());
     // Traced before it is written, so no trace can show its answer first.
     if trace::enabled() {
@@ -446,7 +444,7 @@ fn send(stream: &TcpStream, remote: SocketAddr, reply: &Reply) -> io::Result<()>
         let fields = reply.trace_fields();
         trace::record(Dir::Send, "tracker", local, remote, reply.name(), &fields);
     }
-    let mut out = BufWriter::new(Traced::new(stream, remote));
+    let mut out = BufWriter::new(conn);
     reply.write_to(&mut out)?;
     out.flush()?;
     info!("{remote}: sent {}", reply.summary());

@@ -224,3 +224,35 @@ fn a_thousand_silent_connections_do_not_keep_peers_from_the_tracker() {
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert!(threads <= threads_before + 4 + MAX_PENDING as u64 + 1);
 }
+
+#[test]
+fn a_client_trickling_its_first_request_does_not_keep_others_from_the_tracker() {
+    // The first read of a connection does not block; when it finds nothing, a worker alone
+    // with its connection waits a moment for the request before calling a stand-in acceptor.
+    // A client sending a byte every few milliseconds must not hold that worker, with nobody
+    // accepting, for as long as it trickles.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_tracker, addr, _hash) = tracker_with_swarm(dir.path(), &[]);
+    let (answered_tx, answered_rx) = std::sync::mpsc::channel::<()>();
+    let trickle = std::thread::spawn(move || {
+        let mut slow = TcpStream::connect(addr).expect("connect");
+        // Nothing at first, so the tracker's look finds nothing; then a byte at a time.
+        std::thread::sleep(Duration::from_millis(5));
+        let mut sent = 0;
+        for byte in b"GET /".iter().chain([b'a'; 395].iter()) {
+            if answered_rx.try_recv().is_ok() || slow.write_all(&[*byte]).is_err() {
+                break;
+            }
+            sent += 1;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        sent
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    let reply = Line::connect(addr).ask("SWARMS");
+    answered_tx.send(()).ok();
+    let sent = trickle.join().expect("trickle");
+    eprintln!("SWARMS answered after the trickler sent {sent} bytes");
+    assert!(reply.starts_with("SWARMS 1"), "{reply}");
+    assert!(sent < 400, "answered only once the trickler stopped");
+}

@@ -7,30 +7,31 @@
 //! connection is closed ([`net::close_after_refusal`]); the table is untouched.
 
 use std::io::{self, BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use log::{info, warn};
 
+use super::conn::Conn;
 use super::http::{self, Event, HttpError};
 use super::page;
 use super::table::PeerTable;
 use crate::admission::Ticket;
 use crate::infohash::to_hex;
 use crate::net;
-use crate::net::traced::{Traced, slow_motion};
+use crate::net::traced::slow_motion;
 use crate::status::SwarmView;
 use crate::trace::{self, Dir};
 
 /// Serves HTTP requests on one connection until it closes.
 pub fn serve(
-    reader: &mut BufReader<Traced<'_>>,
-    stream: &TcpStream,
-    remote: SocketAddr,
+    reader: &mut BufReader<&Conn<'_>>,
+    conn: &Conn<'_>,
     table: &PeerTable,
     interval: Duration,
     ticket: &mut Ticket,
 ) -> io::Result<()> {
+    let (stream, remote) = (conn.stream(), conn.remote());
     let mut switched = false;
     loop {
         super::idle_timeout(stream, ticket, &mut switched)?;
@@ -46,12 +47,9 @@ pub fn serve(
             Err(e) => {
                 warn!("{remote}: bad http request: {e}");
                 let body = format!("bad request: {e}\n");
-                Traced::new(stream, remote).write_all(&http::response(
-                    400,
-                    "text/plain",
-                    body.as_bytes(),
-                    false,
-                ))?;
+                let mut out = conn;
+                out.write_all(&http::response(400, "text/plain", body.as_bytes(), false))?;
+                conn.before_blocking()?;
                 net::close_after_refusal(stream);
                 return Ok(());
             }
@@ -64,13 +62,16 @@ pub fn serve(
         // A 400 closes the connection, so its head must say `Connection: close`.
         let keep_alive = request.keep_alive && status != 400;
         slow_motion(remote, "http response");
-        Traced::new(stream, remote).write_all(&http::response(
-            status,
-            content_type,
-            &body,
-            keep_alive,
-        ))?;
+        let response = http::response(status, content_type, &body, keep_alive);
+        if keep_alive || status == 400 {
+            let mut out = conn;
+            out.write_all(&response)?;
+        } else {
+            // The connection is closed as soon as this returns.
+            conn.write_last(&response)?;
+        }
         if status == 400 {
+            conn.before_blocking()?;
             net::close_after_refusal(stream);
         }
         if !keep_alive {

@@ -77,14 +77,17 @@ fn malformed(why: impl Into<String>) -> HttpError {
 /// Reads one request head: the request line and headers up to the blank line.
 pub fn read_request(input: &mut impl BufRead) -> Result<Request, HttpError> {
     let mut head_len = 0;
-    let mut lines = Vec::new();
+    // Only the request line and the first `Connection` header are kept; one line buffer.
+    let mut request_line: Option<String> = None;
+    let mut connection: Option<String> = None;
+    let mut line = Vec::with_capacity(256);
     loop {
-        let mut line = Vec::new();
+        line.clear();
         // `take` bounds what one line may add; the running total bounds the head.
         let limit = (MAX_HEAD_LEN - head_len) as u64 + 1;
         let read = std::io::Read::take(&mut *input, limit).read_until(b'\n', &mut line)?;
         if read == 0 {
-            return Err(if lines.is_empty() {
+            return Err(if request_line.is_none() {
                 HttpError::Closed
             } else {
                 malformed("head ends early")
@@ -97,17 +100,25 @@ pub fn read_request(input: &mut impl BufRead) -> Result<Request, HttpError> {
         if !line.ends_with(b"\n") {
             return Err(malformed("head ends early"));
         }
-        let text = String::from_utf8(line).map_err(|_| malformed("head is not text"))?;
-        let text = text.trim_end_matches(['\r', '\n']).to_string();
+        let text = std::str::from_utf8(&line).map_err(|_| malformed("head is not text"))?;
+        let text = text.trim_end_matches(['\r', '\n']);
         if text.is_empty() {
-            if lines.is_empty() {
+            if request_line.is_none() {
                 continue; // tolerate blank lines between requests
             }
             break;
         }
-        lines.push(text);
+        if request_line.is_none() {
+            request_line = Some(text.to_string());
+        } else if connection.is_none()
+            && let Some((name, value)) = text.split_once(':')
+            && name.trim().eq_ignore_ascii_case("connection")
+        {
+            connection = Some(value.trim().to_ascii_lowercase());
+        }
     }
-    let mut words = lines[0].split(' ');
+    let request_line = request_line.unwrap_or_default();
+    let mut words = request_line.split(' ');
     let (Some(method), Some(target), Some(version), None) =
         (words.next(), words.next(), words.next(), words.next())
     else {
@@ -116,12 +127,6 @@ pub fn read_request(input: &mut impl BufRead) -> Result<Request, HttpError> {
     if !matches!(version, "HTTP/1.0" | "HTTP/1.1") || !target.starts_with('/') {
         return Err(malformed("request line is not `METHOD /TARGET HTTP/1.x`"));
     }
-    let connection = lines[1..].iter().find_map(|header| {
-        let (name, value) = header.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("connection")
-            .then(|| value.trim().to_ascii_lowercase())
-    });
     let keep_alive = match connection.as_deref() {
         Some("close") => false,
         Some("keep-alive") => true,
@@ -180,20 +185,23 @@ pub fn parse_announce(query: &str) -> Result<Announce, HttpError> {
     let mut event = Event::Update;
     let mut numwant = DEFAULT_NUMWANT;
     let mut compact = false;
+    // One buffer for every decoded value.
+    let mut bytes = Vec::with_capacity(64);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let bytes = percent_decode(value)?;
-        let text = || {
-            String::from_utf8(bytes.clone()).map_err(|_| malformed(format!("`{key}` is not text")))
-        };
+        bytes.clear();
+        percent_decode_into(value, &mut bytes)?;
+        let bytes = &bytes;
+        let text =
+            || std::str::from_utf8(bytes).map_err(|_| malformed(format!("`{key}` is not text")));
         let number = |name: &str| -> Result<u64, HttpError> {
             text()?
                 .parse()
                 .map_err(|_| malformed(format!("`{name}` is not a number")))
         };
         match key {
-            "info_hash" => info_hash = Some(twenty(&bytes, "info_hash")?),
-            "peer_id" => peer_id = Some(twenty(&bytes, "peer_id")?),
+            "info_hash" => info_hash = Some(twenty(bytes, "info_hash")?),
+            "peer_id" => peer_id = Some(twenty(bytes, "peer_id")?),
             "port" => {
                 port = Some(
                     u16::try_from(number("port")?)
@@ -208,7 +216,7 @@ pub fn parse_announce(query: &str) -> Result<Announce, HttpError> {
             "numwant" => numwant = (number("numwant")? as usize).min(MAX_NUMWANT),
             "compact" => compact = text()? == "1",
             "event" => {
-                event = match text()?.as_str() {
+                event = match text()? {
                     "started" => Event::Started,
                     "completed" => Event::Completed,
                     "stopped" => Event::Stopped,
@@ -240,8 +248,14 @@ fn twenty(bytes: &[u8], name: &str) -> Result<[u8; 20], HttpError> {
 
 /// Decodes `%XX` escapes and `+`; any other byte stands for itself.
 pub fn percent_decode(text: &str) -> Result<Vec<u8>, HttpError> {
+    let mut out = Vec::with_capacity(text.len());
+    percent_decode_into(text, &mut out)?;
+    Ok(out)
+}
+
+/// [`percent_decode`], appending to `out`.
+fn percent_decode_into(text: &str, out: &mut Vec<u8>) -> Result<(), HttpError> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -265,7 +279,7 @@ pub fn percent_decode(text: &str) -> Result<Vec<u8>, HttpError> {
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `%XX`-escapes every byte that is not unreserved (RFC 3986), as an announce URL needs.
@@ -283,6 +297,10 @@ pub fn percent_encode(bytes: &[u8]) -> String {
 
 /// The announce reply: `interval`, seed and leecher counts, and the peers (compact: 6 bytes
 /// each, IPv4 only; otherwise a list of `{ip, port}` dictionaries).
+///
+/// Written directly, keys in bencode's sorted order, rather than built as a [`Value`] and
+/// encoded: this is the reply to every announce (the dictionary list still goes through
+/// [`encode`]). The golden tests check the bytes are the canonical encoding.
 pub fn announce_reply(
     interval: u32,
     complete: usize,
@@ -290,17 +308,28 @@ pub fn announce_reply(
     peers: &[SocketAddr],
     compact: bool,
 ) -> Vec<u8> {
-    let peers = if compact {
-        let mut packed = Vec::with_capacity(peers.len() * 6);
+    let mut out = Vec::with_capacity(96 + peers.len() * 6);
+    out.extend_from_slice(b"d8:completei");
+    push_decimal(&mut out, complete as u64);
+    out.extend_from_slice(b"e10:incompletei");
+    push_decimal(&mut out, incomplete as u64);
+    out.extend_from_slice(b"e8:intervali");
+    push_decimal(&mut out, u64::from(interval));
+    out.extend_from_slice(b"e12:min intervali");
+    push_decimal(&mut out, u64::from(interval / 2));
+    out.extend_from_slice(b"e5:peers");
+    if compact {
+        let v4 = peers.iter().filter(|p| p.is_ipv4()).count();
+        push_decimal(&mut out, (v4 * 6) as u64);
+        out.push(b':');
         for peer in peers {
             if let IpAddr::V4(ip) = peer.ip() {
-                packed.extend_from_slice(&ip.octets());
-                packed.extend_from_slice(&peer.port().to_be_bytes());
+                out.extend_from_slice(&ip.octets());
+                out.extend_from_slice(&peer.port().to_be_bytes());
             }
         }
-        Value::Bytes(packed)
     } else {
-        Value::List(
+        let list = Value::List(
             peers
                 .iter()
                 .map(|p| {
@@ -310,15 +339,26 @@ pub fn announce_reply(
                     ])
                 })
                 .collect(),
-        )
-    };
-    encode(&Value::dict([
-        ("complete", Value::Int(complete as i64)),
-        ("incomplete", Value::Int(incomplete as i64)),
-        ("interval", Value::Int(i64::from(interval))),
-        ("min interval", Value::Int(i64::from(interval / 2))),
-        ("peers", peers),
-    ]))
+        );
+        out.extend_from_slice(&encode(&list));
+    }
+    out.push(b'e');
+    out
+}
+
+/// Appends `n` in decimal, as `format!` would, without the formatting machinery.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// A `failure reason` reply (sent with status 200, as BEP 3 clients expect).
@@ -335,12 +375,20 @@ pub fn response(status: u16, content_type: &str, body: &[u8], keep_alive: bool) 
         405 => "Method Not Allowed",
         _ => "Error",
     };
-    let connection = if keep_alive { "keep-alive" } else { "close" };
-    let mut out = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
+    let connection: &[u8] = if keep_alive { b"keep-alive" } else { b"close" };
+    // One buffer, head and body, so the whole response goes out in one `write`.
+    let mut out = Vec::with_capacity(128 + content_type.len() + body.len());
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_decimal(&mut out, u64::from(status));
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b"\r\nContent-Type: ");
+    out.extend_from_slice(content_type.as_bytes());
+    out.extend_from_slice(b"\r\nContent-Length: ");
+    push_decimal(&mut out, body.len() as u64);
+    out.extend_from_slice(b"\r\nConnection: ");
+    out.extend_from_slice(connection);
+    out.extend_from_slice(b"\r\n\r\n");
     out.extend_from_slice(body);
     out
 }
