@@ -33,9 +33,14 @@
 //! nothing and keeps a merely buggy peer), as is a repeated one: a flood of them costs one
 //! bounds check each. A fetch with no block for `--stall-timeout` ends the connection, and the
 //! engine fetches the piece from another holder.
+//!
+//! This file holds the handshake and the loop; beside it, `connection/receive.rs` reads and
+//! handles frames, `connection/download.rs` fetches pieces, `connection/upload.rs` serves
+//! blocks, and `connection/error.rs` says why a connection ended.
 
 mod download;
 mod error;
+mod receive;
 mod upload;
 
 use std::io::{BufWriter, Write};
@@ -44,10 +49,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
-use log::{debug, info};
+use log::info;
 
 use super::Shared;
-use super::frames::{FrameReader, Next};
+use super::frames::FrameReader;
 use crate::admission::Ticket;
 use crate::net::{
     self,
@@ -55,7 +60,7 @@ use crate::net::{
 };
 use crate::pieces::PieceSet;
 use crate::trace::{self, Dir};
-use crate::wire::{Frame, Handshake, Message};
+use crate::wire::{Handshake, Message};
 use download::Downloads;
 pub use error::{ConnError, PieceFailure};
 use upload::Uploads;
@@ -343,147 +348,6 @@ impl Conn<'_> {
         Ok(())
     }
 
-    /// Reads: without blocking while there is work to do now, else for up to one tick (less
-    /// when a rate-limited block may go sooner). Handles every whole frame that arrived. While
-    /// `--download-rate` pauses reading, waits instead (at most a tick, so commands, blocks
-    /// and keep-alives still go out).
-    fn read_and_handle(&mut self) -> Result<(), ConnError> {
-        let now = Instant::now();
-        let upload_wait = self
-            .upload_paid_until
-            .filter(|_| self.uploads.has_queued())
-            .map(|at| at.saturating_duration_since(now));
-        let upload_ready = self.uploads.has_queued() && upload_wait.is_none_or(|w| w.is_zero());
-        let busy = upload_ready || self.downloads.can_request(self.shared.pipeline);
-        let idle_for = upload_wait
-            .unwrap_or(TICK)
-            .clamp(Duration::from_millis(1), TICK);
-        if let Some(at) = self.download_paused_until {
-            if now < at {
-                if !busy {
-                    std::thread::sleep(idle_for.min(at - now));
-                }
-                return Ok(());
-            }
-            self.download_paused_until = None;
-        }
-        if busy != self.nonblocking {
-            self.stream.set_nonblocking(busy)?;
-            self.nonblocking = busy;
-        }
-        if !busy && idle_for != self.read_timeout {
-            self.stream.set_read_timeout(Some(idle_for))?;
-            self.read_timeout = idle_for;
-        }
-        let mut reader = Traced::polling(self.stream, self.remote);
-        let mut next = self.frames.next(&mut reader)?;
-        if self.nonblocking {
-            self.stream.set_nonblocking(false)?;
-            self.nonblocking = false;
-        }
-        // Every whole frame that arrived. A piece's block is lent from the frame buffer and
-        // copied once, into its piece (the frame buffer is a field apart from the downloads).
-        while let Next::Frame(frame) = next {
-            self.last_received = Instant::now();
-            match frame {
-                Frame::Message(message) => self.handle(message)?,
-                Frame::Piece {
-                    index,
-                    begin,
-                    block,
-                } => {
-                    let len = block.len();
-                    log_block(self.local, self.remote, index, begin, len);
-                    let received = self.downloads.receive(index, begin, block);
-                    self.file_block(index, begin, len, received)?;
-                }
-            }
-            next = match self.frames.buffered_frame()? {
-                Some(frame) => Next::Frame(frame),
-                None => Next::Idle,
-            };
-        }
-        Ok(())
-    }
-
-    /// Handles one frame other than a `piece` (those come lent from the frame buffer, see
-    /// [`Conn::read_and_handle`]; an owned one is filed the same way).
-    fn handle(&mut self, message: Message) -> Result<(), ConnError> {
-        let remote = self.remote;
-        if let Message::Piece {
-            index,
-            begin,
-            block,
-        } = &message
-        {
-            log_block(self.local, remote, *index, *begin, block.len());
-        } else {
-            info!("{remote}: received {message:?}");
-            trace::wire(Dir::Recv, self.local, remote, &message);
-        }
-        match message {
-            Message::KeepAlive => {}
-            Message::Choke => {
-                let dropped = self.downloads.choked();
-                debug!("{remote}: choked us; {dropped} requests dropped");
-                let _ = self.events.send(Event::Choked {
-                    id: self.id,
-                    choked: true,
-                });
-            }
-            Message::Unchoke => {
-                self.downloads.unchoked();
-                let _ = self.events.send(Event::Choked {
-                    id: self.id,
-                    choked: false,
-                });
-            }
-            Message::Interested => {
-                if self.uploads.interested(true) {
-                    self.send(&Message::Unchoke)?;
-                }
-            }
-            Message::NotInterested => {
-                self.uploads.interested(false);
-            }
-            Message::Have { index } => {
-                if index < self.remote_pieces.len() && self.remote_pieces.insert(index) {
-                    let _ = self.events.send(Event::Have { id: self.id, index });
-                    self.update_interest()?;
-                }
-            }
-            Message::Bitfield(bits) => {
-                let count = self.shared.metainfo.num_pieces();
-                self.remote_pieces =
-                    PieceSet::from_bitfield(&bits, count).map_err(|_| ConnError::BadBitfield)?;
-                let _ = self.events.send(Event::Bitfield {
-                    id: self.id,
-                    pieces: self.remote_pieces.clone(),
-                });
-                self.update_interest()?;
-            }
-            Message::Request {
-                index,
-                begin,
-                length,
-            } => self.queue_request(index, begin, length)?,
-            Message::Cancel {
-                index,
-                begin,
-                length,
-            } => self.uploads.cancel(index, begin, length),
-            Message::Piece {
-                index,
-                begin,
-                block,
-            } => {
-                let received = self.downloads.receive(index, begin, &block);
-                self.file_block(index, begin, block.len(), received)?;
-            }
-        }
-        Ok(())
-    }
-
     fn send(&mut self, message: &Message) -> Result<(), ConnError> {
         slow_motion(self.remote, message.name());
         info!("{}: send {message:?}", self.remote);
@@ -492,17 +356,6 @@ impl Conn<'_> {
         self.last_sent = Instant::now();
         Ok(())
     }
-}
-
-/// The log line and trace record of a received block, as `Message::Piece`'s would be.
-fn log_block(local: Option<SocketAddr>, remote: SocketAddr, index: u32, begin: u32, len: usize) {
-    info!("{remote}: received piece {index} begin {begin} ({len} bytes)");
-    let fields = [
-        ("index", index.into()),
-        ("begin", begin.into()),
-        ("length", len.into()),
-    ];
-    trace::record(Dir::Recv, "bittorrent", local, remote, "piece", &fields);
 }
 
 /// A peer id for logs: its printable prefix (`-lt2080-`, `-BS0100-`).
