@@ -358,6 +358,30 @@ impl Conn<'_> {
     }
 }
 
+/// The log line and trace record of a `piece` sent or received, as `Message::Piece`'s would
+/// be: the block paths never build one (a block is lent from the frame buffer on receipt and
+/// sent from the block buffer).
+fn log_piece(
+    dir: Dir,
+    local: Option<SocketAddr>,
+    remote: SocketAddr,
+    index: u32,
+    begin: u32,
+    len: usize,
+) {
+    let verb = match dir {
+        Dir::Send => "send",
+        Dir::Recv => "received",
+    };
+    info!("{remote}: {verb} piece {index} begin {begin} ({len} bytes)");
+    let fields = [
+        ("index", index.into()),
+        ("begin", begin.into()),
+        ("length", len.into()),
+    ];
+    trace::record(dir, "bittorrent", local, remote, "piece", &fields);
+}
+
 /// A peer id for logs: its printable prefix (`-lt2080-`, `-BS0100-`).
 fn printable(peer_id: &[u8; 20]) -> String {
     peer_id

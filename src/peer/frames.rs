@@ -80,10 +80,7 @@ impl FrameReader {
                 Err(e) => return Err(WireError::Io(e)),
             }
         }
-        Ok(match self.buffered_frame()? {
-            Some(frame) => Next::Frame(frame),
-            None => Next::Idle,
-        })
+        Ok(self.buffered_frame()?.map_or(Next::Idle, Next::Frame))
     }
 
     /// The length (prefix included) of the first buffered frame if all of it is here; steps 1

@@ -4,12 +4,11 @@
 //!
 //! No socket writes of its own: answers go through `Conn::send`.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use log::{debug, info};
 
-use super::{Conn, ConnError, Event, TICK};
+use super::{Conn, ConnError, Event, TICK, log_piece};
 use crate::net::traced::Traced;
 use crate::peer::frames::Next;
 use crate::pieces::PieceSet;
@@ -67,15 +66,15 @@ impl Conn<'_> {
                     block,
                 } => {
                     let len = block.len();
-                    log_block(self.local, self.remote, index, begin, len);
+                    log_piece(Dir::Recv, self.local, self.remote, index, begin, len);
                     let received = self.downloads.receive(index, begin, block);
                     self.file_block(index, begin, len, received)?;
                 }
             }
-            next = match self.frames.buffered_frame()? {
-                Some(frame) => Next::Frame(frame),
-                None => Next::Idle,
-            };
+            next = self
+                .frames
+                .buffered_frame()?
+                .map_or(Next::Idle, Next::Frame);
         }
         Ok(())
     }
@@ -84,17 +83,8 @@ impl Conn<'_> {
     /// [`Conn::read_and_handle`]; an owned one is filed the same way).
     fn handle(&mut self, message: Message) -> Result<(), ConnError> {
         let remote = self.remote;
-        if let Message::Piece {
-            index,
-            begin,
-            block,
-        } = &message
-        {
-            log_block(self.local, remote, *index, *begin, block.len());
-        } else {
-            info!("{remote}: received {message:?}");
-            trace::wire(Dir::Recv, self.local, remote, &message);
-        }
+        info!("{remote}: received {message:?}");
+        trace::wire(Dir::Recv, self.local, remote, &message);
         match message {
             Message::KeepAlive => {}
             Message::Choke => {
@@ -157,15 +147,4 @@ impl Conn<'_> {
         }
         Ok(())
     }
-}
-
-/// The log line and trace record of a received block, as `Message::Piece`'s would be.
-fn log_block(local: Option<SocketAddr>, remote: SocketAddr, index: u32, begin: u32, len: usize) {
-    info!("{remote}: received piece {index} begin {begin} ({len} bytes)");
-    let fields = [
-        ("index", index.into()),
-        ("begin", begin.into()),
-        ("length", len.into()),
-    ];
-    trace::record(Dir::Recv, "bittorrent", local, remote, "piece", &fields);
 }

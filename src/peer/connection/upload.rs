@@ -13,9 +13,9 @@ use std::time::Instant;
 
 use log::debug;
 
-use super::{Conn, ConnError};
+use super::{Conn, ConnError, log_piece};
 use crate::net::traced::{slow_motion, write_all_vectored};
-use crate::trace::{self, Dir};
+use crate::trace::Dir;
 use crate::wire::{BLOCK_LEN, PIECE_HEADER_LEN, piece_header};
 
 /// Blocks sent per turn of the connection loop before it reads again.
@@ -97,22 +97,13 @@ impl Conn<'_> {
             let at = count * BLOCK_LEN as usize;
             let block = &mut blocks[at..at + length as usize];
             self.shared.storage.read_block(index, begin, block)?;
-            log::info!(
-                "{}: send piece {index} begin {begin} ({length} bytes)",
-                self.remote
-            );
-            let fields = [
-                ("index", index.into()),
-                ("begin", begin.into()),
-                ("length", length.into()),
-            ];
-            trace::record(
+            log_piece(
                 Dir::Send,
-                "bittorrent",
                 self.local,
                 self.remote,
-                "piece",
-                &fields,
+                index,
+                begin,
+                length as usize,
             );
             heads[count] = piece_header(index, begin, length);
             lens[count] = length as usize;
