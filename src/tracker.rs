@@ -263,8 +263,7 @@ fn serve_connection(
                     ErrorCode::BadRequest
                 };
                 send(conn, &Reply::error(code, e.to_string()))?;
-                conn.before_blocking()?;
-                net::close_after_refusal(stream);
+                conn.close_after_refusal()?;
                 return Ok(());
             }
         };

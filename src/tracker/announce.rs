@@ -4,7 +4,7 @@
 //! The blocking calls, for one connection: `read` a request head (capped), update the peer
 //! table (its lock let go before replying), `write_all` the response, and repeat while the
 //! client keeps the connection alive. A malformed or oversized request gets a `400` and the
-//! connection is closed ([`net::close_after_refusal`]); the table is untouched.
+//! connection is closed (`Conn::close_after_refusal`); the table is untouched.
 
 use std::io::{self, BufReader, Write};
 use std::net::SocketAddr;
@@ -18,7 +18,6 @@ use super::page;
 use super::table::PeerTable;
 use crate::admission::Ticket;
 use crate::infohash::to_hex;
-use crate::net;
 use crate::net::traced::slow_motion;
 use crate::status::SwarmView;
 use crate::trace::{self, Dir};
@@ -49,8 +48,7 @@ pub fn serve(
                 let body = format!("bad request: {e}\n");
                 let mut out = conn;
                 out.write_all(&http::response(400, "text/plain", body.as_bytes(), false))?;
-                conn.before_blocking()?;
-                net::close_after_refusal(stream);
+                conn.close_after_refusal()?;
                 return Ok(());
             }
         };
@@ -71,8 +69,7 @@ pub fn serve(
             conn.write_last(&response)?;
         }
         if status == 400 {
-            conn.before_blocking()?;
-            net::close_after_refusal(stream);
+            conn.close_after_refusal()?;
         }
         if !keep_alive {
             return Ok(());

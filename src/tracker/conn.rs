@@ -108,6 +108,14 @@ impl<'a> Conn<'a> {
         Ok(())
     }
 
+    /// Ends a connection after a refusal (an error reply, a 400): [`net::close_after_refusal`]
+    /// lingers in blocking reads until the client closes, so another worker accepts meanwhile.
+    pub fn close_after_refusal(&self) -> io::Result<()> {
+        self.before_blocking()?;
+        net::close_after_refusal(self.stream);
+        Ok(())
+    }
+
     /// Writes the connection's last bytes: the socket is closed right after (nothing may
     /// block in between), so they are corked and leave with the FIN in one segment. Corked
     /// bytes go out after 200 ms at the latest, whatever happens.
