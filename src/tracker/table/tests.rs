@@ -10,6 +10,14 @@ fn metainfo() -> Metainfo {
     Metainfo::from_bytes(&bytes).expect("valid torrent")
 }
 
+/// A table with that torrent published, and its info-hash.
+fn published(identity: Identity) -> (PeerTable, InfoHash) {
+    let table = PeerTable::new(identity);
+    let hash = metainfo().info_hash;
+    table.publish(metainfo()).expect("publish");
+    (table, hash)
+}
+
 fn at(ip: [u8; 4], port: u16) -> SocketAddr {
     SocketAddr::from((ip, port))
 }
@@ -76,10 +84,7 @@ fn joining_an_unknown_swarm_is_refused_until_its_metainfo_is_published() {
 
 #[test]
 fn clean_up_drops_peers_silent_since_the_previous_clean_up() {
-    let table = PeerTable::new(Identity::Port);
-    let m = metainfo();
-    let hash = m.info_hash;
-    table.publish(m).expect("publish");
+    let (table, hash) = published(Identity::Port);
     table
         .register(&hash, at([127, 0, 0, 1], 7001), "-")
         .expect("join");
@@ -111,10 +116,7 @@ fn clean_up_drops_peers_silent_since_the_previous_clean_up() {
 #[test]
 fn identity_is_the_port_in_development_mode_and_ip_plus_port_in_remote_mode() {
     for (identity, expected) in [(Identity::Port, 1), (Identity::IpAndPort, 2)] {
-        let table = PeerTable::new(identity);
-        let m = metainfo();
-        let hash = m.info_hash;
-        table.publish(m).expect("publish");
+        let (table, hash) = published(identity);
         table
             .register(&hash, at([127, 0, 0, 2], 7001), "-")
             .expect("join");
@@ -133,9 +135,7 @@ fn identity_is_the_port_in_development_mode_and_ip_plus_port_in_remote_mode() {
 
 #[test]
 fn the_seed_count_follows_every_change_to_the_swarm() {
-    let table = PeerTable::new(Identity::Port);
-    table.publish(metainfo()).expect("publish");
-    let hash = metainfo().info_hash;
+    let (table, hash) = published(Identity::Port);
     let local = |port| at([127, 0, 0, 1], port);
     let seeds = |table: &PeerTable| {
         let outcome = table
