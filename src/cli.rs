@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::defaults;
 use crate::infohash::InfoHash;
 use crate::units::{parse_duration, parse_rate, parse_size};
 
@@ -79,25 +80,25 @@ pub struct TrackerArgs {
     #[arg(long)]
     pub remote: bool,
     /// Drop the peers that did not ping since the previous clean-up, this often.
-    #[arg(long, default_value = "15s", env = "BTSIM_CLEANUP_INTERVAL", value_parser = parse_duration)]
+    #[arg(long, default_value = defaults::CLEANUP_INTERVAL_TEXT, env = "BTSIM_CLEANUP_INTERVAL", value_parser = parse_duration)]
     pub cleanup_interval: Duration,
     /// A .torrent whose swarm this tracker serves from the start (repeatable).
     #[arg(long = "torrent", value_name = "FILE")]
     pub torrents: Vec<PathBuf>,
     /// At most this many connections are served at once (plus as many again, at least 16, that
     /// have not sent a whole request yet: the oldest of those is dropped when more arrive).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = defaults::TRACKER_MAX_CONNECTIONS)]
     pub max_connections: usize,
     /// The interval real clients are told to re-announce at over HTTP (they are dropped when
     /// silent for three intervals).
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, default_value = defaults::ANNOUNCE_INTERVAL_TEXT, value_parser = parse_duration)]
     pub announce_interval: Duration,
     /// A new peer joining a swarm that lists this many gets `ERR full`.
-    #[arg(long, default_value_t = crate::tracker::table::MAX_PEERS_PER_SWARM)]
+    #[arg(long, default_value_t = defaults::MAX_PEERS_PER_SWARM)]
     pub max_peers_per_swarm: usize,
     /// A new swarm (PUBLISH, or an HTTP announce of an unknown info-hash) beyond this many gets
     /// `ERR full`.
-    #[arg(long, default_value_t = crate::tracker::table::MAX_SWARMS)]
+    #[arg(long, default_value_t = defaults::MAX_SWARMS)]
     pub max_swarms: usize,
     #[command(flatten)]
     pub observe: ObserveArgs,
@@ -128,26 +129,26 @@ pub struct PeerArgs {
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<IpAddr>,
     /// Piece length used by --seed.
-    #[arg(long, default_value = "256KiB", value_parser = parse_size)]
+    #[arg(long, default_value = defaults::PIECE_LENGTH_TEXT, value_parser = parse_size)]
     pub piece_length: u64,
     /// Ping the tracker this often (proof of life).
-    #[arg(long, default_value = "10s", env = "BTSIM_PING_INTERVAL", value_parser = parse_duration)]
+    #[arg(long, default_value = defaults::PING_INTERVAL_TEXT, env = "BTSIM_PING_INTERVAL", value_parser = parse_duration)]
     pub ping_interval: Duration,
     /// Report the list of pieces held this often.
-    #[arg(long, default_value = "20s", env = "BTSIM_REPORT_INTERVAL", value_parser = parse_duration)]
+    #[arg(long, default_value = defaults::REPORT_INTERVAL_TEXT, env = "BTSIM_REPORT_INTERVAL", value_parser = parse_duration)]
     pub report_interval: Duration,
     /// Start a download round this often; 0 downloads continuously.
-    #[arg(long, default_value = "30s", env = "BTSIM_ROUND_INTERVAL", value_parser = parse_duration)]
+    #[arg(long, default_value = defaults::ROUND_INTERVAL_TEXT, env = "BTSIM_ROUND_INTERVAL", value_parser = parse_duration)]
     pub round_interval: Duration,
     /// No round starts until the tracker's list names at least this many other peers.
-    #[arg(long, default_value_t = 2, env = "BTSIM_MIN_PEERS")]
+    #[arg(long, default_value_t = defaults::MIN_PEERS, env = "BTSIM_MIN_PEERS")]
     pub min_peers: usize,
     /// Pieces fetched at once, each from its own holder.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, default_value_t = defaults::PARALLEL, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallel: u16,
     /// At most this many of those pieces from any one peer, so requests spread over every
     /// holder instead of queueing at one (0: no limit besides --parallel).
-    #[arg(long, default_value_t = 0, env = "BTSIM_PER_PEER")]
+    #[arg(long, default_value_t = defaults::PER_PEER, env = "BTSIM_PER_PEER")]
     pub per_peer: usize,
     /// Cap on what this peer uploads, over all its connections: bytes per second, e.g.
     /// 500KiB/s, 2MiB/s, 1MB/s or 65536 (0: unlimited).
@@ -158,12 +159,12 @@ pub struct PeerArgs {
     pub download_rate: u64,
     /// At most this many upload connections are served at once (plus a few still in their
     /// handshake: the oldest of those is dropped when more arrive).
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = defaults::PEER_MAX_CONNECTIONS)]
     pub max_connections: usize,
     /// Open connections to more peers only while fewer than this many are connected (in either
     /// direction, so a peer few others chose opens more itself). Every connection is a thread
     /// on each side: a large swarm on one machine needs a smaller number than a full mesh.
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, default_value_t = defaults::MAX_PEERS, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_peers: u16,
     /// Connect to every peer the tracker lists (up to --max-peers, in random order) instead of
     /// only to holders of a piece we want, so their `have`s arrive as soon as they complete a
@@ -171,16 +172,16 @@ pub struct PeerArgs {
     #[arg(long)]
     pub connect_to_all: bool,
     /// Block requests kept in flight on one connection.
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u16).range(1..=256))]
+    #[arg(long, default_value_t = defaults::PIPELINE, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub pipeline: u16,
     /// Send a keep-alive on a connection that sent nothing for this long.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = defaults::KEEPALIVE_TEXT, value_parser = parse_duration)]
     pub keepalive: Duration,
     /// Give a fetch up (and close its connection) when no block came for this long.
-    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, default_value = defaults::STALL_TIMEOUT_TEXT, value_parser = parse_duration)]
     pub stall_timeout: Duration,
     /// Close an accepted connection that has not sent its handshake within this long.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = defaults::HANDSHAKE_TIMEOUT_TEXT, value_parser = parse_duration)]
     pub handshake_timeout: Duration,
     #[command(flatten)]
     pub observe: ObserveArgs,
@@ -195,7 +196,7 @@ pub struct StatusArgs {
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:6000")]
     pub tracker: String,
     /// Redraw in place, this often (default 1s when given without a value).
-    #[arg(long, value_name = "EVERY", num_args = 0..=1, default_missing_value = "1s", value_parser = parse_duration)]
+    #[arg(long, value_name = "EVERY", num_args = 0..=1, default_missing_value = defaults::WATCH_TEXT, value_parser = parse_duration)]
     pub watch: Option<Duration>,
 }
 
@@ -204,7 +205,7 @@ pub struct CreateArgs {
     /// The file to describe.
     pub file: PathBuf,
     /// Piece length in bytes (suffixes KiB, MiB allowed).
-    #[arg(long, default_value = "256KiB", value_parser = parse_size)]
+    #[arg(long, default_value = defaults::PIECE_LENGTH_TEXT, value_parser = parse_size)]
     pub piece_length: u64,
     /// Tracker written as the announce URL: HOST:PORT becomes http://HOST:PORT/announce.
     #[arg(long, value_name = "HOST:PORT|URL")]

@@ -57,7 +57,7 @@ pub struct DiagramArgs {
     #[arg(long, alias = "fold")]
     pub fold_pings: bool,
     /// Draw at most this many arrows (0: all); the rest is cut with a note.
-    #[arg(long, value_name = "N", default_value_t = 400)]
+    #[arg(long, value_name = "N", default_value_t = crate::defaults::MAX_MESSAGES)]
     pub max_messages: usize,
 }
 

@@ -60,7 +60,7 @@ pub struct PeerArgs {
     #[arg(value_name = "NEIGHBOUR_IP:PORT", value_parser = parse_addr)]
     pub neighbours: Vec<SocketAddrV4>,
     /// TTL of the queries this peer starts for its clients.
-    #[arg(long, default_value_t = peer::DEFAULT_TTL,
+    #[arg(long, default_value_t = crate::defaults::TTL,
           value_parser = clap::value_parser!(u16).range(1..=i64::from(peer::MAX_TTL)))]
     pub ttl: u16,
     #[command(flatten)]
@@ -86,16 +86,16 @@ pub struct ClientArgs {
     pub port: u16,
     /// How long to wait for the flood: then chunks not in are logged as 0.0.0.0:0 and the
     /// client exits (it exits sooner once every chunk is in).
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, default_value = crate::defaults::FLOOD_TIMEOUT_TEXT, value_parser = parse_duration)]
     pub timeout: Duration,
     /// After a chunk's first offer, listen this long for more holders before choosing one.
-    #[arg(long, default_value = "200ms", value_parser = parse_duration)]
+    #[arg(long, default_value = crate::defaults::GATHER_TEXT, value_parser = parse_duration)]
     pub gather: Duration,
     /// Resend a HELLO (chunks nobody offered yet) or a GET (no RESPONSE yet) this often.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = crate::defaults::RETRY_INTERVAL_TEXT, value_parser = parse_duration)]
     pub retry_interval: Duration,
     /// At most this many resends of the HELLO, and of each chunk's GET.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = crate::defaults::RETRIES)]
     pub retries: u32,
     /// Seed of the holder choice (default: random, printed in the log).
     #[arg(long, value_name = "N")]

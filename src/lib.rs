@@ -12,6 +12,7 @@
 pub mod admission;
 pub mod bencode;
 pub mod cli;
+pub mod defaults;
 pub mod diagram;
 pub mod flood;
 pub mod infohash;

@@ -25,10 +25,7 @@ use crate::tracker::proto::{
     ErrorCode, MAX_PEERS_PER_REPLY, MAX_SWARMS_PER_REPLY, PeerEntry, SwarmEntry, SwarmStatus,
 };
 
-/// The default cap on the peers of one swarm.
-pub const MAX_PEERS_PER_SWARM: usize = 5000;
-/// The default cap on the number of swarms.
-pub const MAX_SWARMS: usize = 1000;
+pub use crate::defaults::{MAX_PEERS_PER_SWARM, MAX_SWARMS};
 
 /// How peers are told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +129,7 @@ pub struct PeerTable {
 
 impl PeerTable {
     pub fn new(identity: Identity) -> PeerTable {
-        PeerTable::with_http_expiry(identity, Duration::from_secs(180))
+        PeerTable::with_http_expiry(identity, crate::defaults::HTTP_EXPIRY)
     }
 
     pub fn with_http_expiry(identity: Identity, http_expiry: Duration) -> PeerTable {
