@@ -9,11 +9,13 @@
 //! * [`keyvalues`]: a peer's key-values file and its chunks (no sockets);
 //! * [`udp`]: the socket, with the per-datagram trace and the loss hook;
 //! * [`peer`]: the peer's receive loop;
+//! * [`guard`]: the peer's duplicate-query filter and per-client byte budget;
 //! * [`plan`] and [`client`]: the client's decisions and its loop;
 //! * [`output`]: the client's chunk files and `output-<IP>.log`;
 //! * [`sample`]: the assignment's sample chunks and key-values files.
 
 pub mod client;
+pub mod guard;
 pub mod keyvalues;
 pub mod message;
 pub mod output;
@@ -63,6 +65,14 @@ pub struct PeerArgs {
     #[arg(long, default_value_t = peer::DEFAULT_TTL,
           value_parser = clap::value_parser!(u16).range(1..=i64::from(peer::MAX_TTL)))]
     pub ttl: u16,
+    /// KiB per second one client address may make this peer send (CHUNKS_INFO and RESPONSE to
+    /// it, QUERY flooded for it), with a burst of 4 seconds' worth; 0 for no limit.
+    #[arg(long, value_name = "KIB", default_value_t = guard::DEFAULT_CLIENT_RATE_KIB)]
+    pub client_rate: u64,
+    /// A query for the same client and ids seen again within this is a duplicate of the same
+    /// flood and dropped; keep it shorter than the clients' retransmission interval.
+    #[arg(long, default_value = "20ms", value_parser = parse_duration)]
+    pub duplicate_window: Duration,
     #[command(flatten)]
     pub observe: crate::cli::ObserveArgs,
     #[command(flatten)]
@@ -218,6 +228,8 @@ fn run_peer(args: PeerArgs) -> Result<(), FloodError> {
         addr: args.addr,
         neighbours: args.neighbours,
         ttl: args.ttl,
+        client_rate: args.client_rate.saturating_mul(1024),
+        duplicate_window: args.duplicate_window,
         loss: args.loss.to_loss(),
     };
     let mut peer = peer::Peer::bind(config, store)
