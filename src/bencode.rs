@@ -12,8 +12,14 @@
 //! and nesting deeper than [`MAX_DEPTH`]. It never allocates from a length read from the input
 //! and never panics.
 //!
-//! What it does not do: no I/O, no streaming (the whole value must be in memory), no lenient
-//! mode for the malformed torrents found in the wild, and no meaning for any key (that is
+//! [`decode_lenient`] is the same decoder with one relaxation, for `.torrent` files (real ones
+//! in the wild break the rule, and real clients read them): dictionary keys in any order, and a
+//! key repeated with the same value, each reported as a [`NonCanonical`]; a key repeated with a
+//! different value is still refused. Raw spans are the bytes as found, so an info-hash taken
+//! from them is the one every other client computes.
+//!
+//! What it does not do: no I/O, no streaming (the whole value must be in memory), no other
+//! leniency (leading zeros, `-0` and the rest stay refused), and no meaning for any key (that is
 //! [`crate::metainfo`]'s and the tracker's job).
 
 mod decode;
@@ -24,7 +30,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use decode::{Kind, Node, decode};
+pub use decode::{Kind, Lenient, MAX_NOTES, Node, decode, decode_lenient};
 pub use encode::{encode, encode_into};
 
 /// Deepest nesting of lists and dictionaries accepted. Real torrents and tracker replies nest
@@ -109,6 +115,8 @@ pub enum BencodeError {
     UnsortedKey { offset: usize, key: String },
     /// A dictionary key equal to the key before it.
     DuplicateKey { offset: usize, key: String },
+    /// ([`decode_lenient`]) A dictionary key given twice with different values.
+    ConflictingKey { offset: usize, key: String },
     /// Lists and dictionaries nested deeper than [`MAX_DEPTH`].
     TooDeep { offset: usize },
     /// Bytes left over after the one top-level value.
@@ -127,6 +135,7 @@ impl BencodeError {
             | BencodeError::StringPastEnd { offset, .. }
             | BencodeError::UnsortedKey { offset, .. }
             | BencodeError::DuplicateKey { offset, .. }
+            | BencodeError::ConflictingKey { offset, .. }
             | BencodeError::TooDeep { offset }
             | BencodeError::TrailingBytes { offset, .. } => offset,
         }
@@ -180,6 +189,10 @@ impl fmt::Display for BencodeError {
             BencodeError::DuplicateKey { offset, key } => {
                 write!(f, "at byte {offset}: duplicate dictionary key \"{key}\"")
             }
+            BencodeError::ConflictingKey { offset, key } => write!(
+                f,
+                "at byte {offset}: dictionary key \"{key}\" is given twice with different values"
+            ),
             BencodeError::TooDeep { offset } => write!(
                 f,
                 "at byte {offset}: lists and dictionaries nested deeper than {MAX_DEPTH}"
@@ -193,3 +206,29 @@ impl fmt::Display for BencodeError {
 }
 
 impl std::error::Error for BencodeError {}
+
+/// A departure from canonical bencode that [`decode_lenient`] read anyway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NonCanonical {
+    /// A dictionary key smaller (as raw bytes) than the key before it.
+    UnsortedKey { offset: usize, key: String },
+    /// A dictionary key given again with the same value.
+    RepeatedKey { offset: usize, key: String },
+}
+
+impl fmt::Display for NonCanonical {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NonCanonical::UnsortedKey { offset, key } => {
+                write!(
+                    f,
+                    "at byte {offset}: dictionary key \"{key}\" is out of order"
+                )
+            }
+            NonCanonical::RepeatedKey { offset, key } => write!(
+                f,
+                "at byte {offset}: dictionary key \"{key}\" is repeated (same value)"
+            ),
+        }
+    }
+}

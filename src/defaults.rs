@@ -125,6 +125,11 @@ pub const RETRY_INTERVAL_TEXT: &str = "1s";
 pub const RETRIES: u32 = 5;
 /// `flood peer --ttl`: the TTL the contact peer writes into a new QUERY.
 pub const TTL: u16 = 3;
+/// `flood peer --client-rate`: KiB per second one client address may make a peer send.
+pub const CLIENT_RATE_KIB: u64 = 256;
+/// `flood peer --duplicate-window`: a query seen again within this is a duplicate (shorter than
+/// a client's retransmission, so a resent query is answered).
+pub const DUPLICATE_WINDOW_TEXT: &str = "20ms";
 /// How often a flood peer's receive loop wakes to check for a stop request.
 pub const FLOOD_POLL: Duration = Duration::from_millis(500);
 
@@ -170,6 +175,7 @@ mod tests {
             (ANNOUNCE_INTERVAL_TEXT, ANNOUNCE_INTERVAL),
             (WATCH_TEXT, duration(WATCH_TEXT)),
             (FLOOD_TIMEOUT_TEXT, duration(FLOOD_TIMEOUT_TEXT)),
+            (DUPLICATE_WINDOW_TEXT, duration(DUPLICATE_WINDOW_TEXT)),
             (GATHER_TEXT, duration(GATHER_TEXT)),
             (RETRY_INTERVAL_TEXT, duration(RETRY_INTERVAL_TEXT)),
         ];

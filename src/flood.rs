@@ -9,11 +9,13 @@
 //! * [`keyvalues`]: a peer's key-values file and its chunks (no sockets);
 //! * [`udp`]: the socket, with the per-datagram trace and the loss hook;
 //! * [`peer`]: the peer's receive loop;
+//! * [`guard`]: the peer's duplicate-query filter and per-client byte budget;
 //! * [`plan`] and [`client`]: the client's decisions and its loop;
 //! * [`output`]: the client's chunk files and `output-<IP>.log`;
 //! * [`sample`]: the assignment's sample chunks and key-values files.
 
 pub mod client;
+pub mod guard;
 pub mod keyvalues;
 pub mod message;
 pub mod output;
@@ -56,6 +58,10 @@ pub struct PeerSetup {
     pub neighbours: Vec<SocketAddrV4>,
     /// TTL of the queries this peer starts for its clients.
     pub ttl: u16,
+    /// Bytes per second one client address may make this peer send (0: no limit).
+    pub client_rate: u64,
+    /// A query seen again within this is a duplicate of the same flood and dropped.
+    pub duplicate_window: Duration,
     pub observe: Observe,
     pub loss: LossConfig,
 }
@@ -163,6 +169,8 @@ fn run_peer(setup: PeerSetup) -> Result<(), FloodError> {
         addr: setup.addr,
         neighbours: setup.neighbours,
         ttl: setup.ttl,
+        client_rate: setup.client_rate,
+        duplicate_window: setup.duplicate_window,
         loss: setup.loss.to_loss(),
     };
     let mut peer = peer::Peer::bind(config, store)

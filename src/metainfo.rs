@@ -5,6 +5,11 @@
 //! file (the span kept by [`crate::bencode`]), never of a re-encoding, so unknown keys such as
 //! `private` count. Unknown keys are otherwise ignored.
 //!
+//! A `.torrent` whose dictionaries list their keys out of order, or repeat a key with the same
+//! value, is read with a warning ([`bencode::decode_lenient`]); its info-hash is still the SHA-1
+//! of the `info` bytes as found, which is what other clients compute. A key repeated with a
+//! different value is refused: two readers would see two different torrents.
+//!
 //! What it does not do: multi-file torrents (refused with a clear message), announce lists,
 //! web seeds, BEP 52 (v2) torrents, or any network I/O. The only I/O is reading and writing
 //! `.torrent` files and reading the file being hashed by [`Metainfo::build`].
@@ -285,7 +290,20 @@ impl Metainfo {
 
     /// The checks shared by every way in; `raw` is at most [`MAX_TORRENT_BYTES`].
     fn parse(raw: Vec<u8>) -> Result<Metainfo, MetainfoError> {
-        let top = bencode::decode(&raw)?;
+        let bencode::Lenient {
+            node: top,
+            notes,
+            count,
+        } = bencode::decode_lenient(&raw)?;
+        if let Some(first) = notes.first() {
+            log::warn!(
+                "torrent is not canonical bencode ({first}{}): read anyway, info-hash taken over the info dictionary's bytes as found",
+                match count {
+                    1 => String::new(),
+                    n => format!(", and {} more", n - 1),
+                }
+            );
+        }
         if top.as_dict().is_none() {
             return Err(invalid(format!(
                 "the torrent is {}, expected a dictionary",

@@ -8,6 +8,7 @@ use bittorrent_sim::flood::message::{FloodWireError, MAX_DATAGRAM, MAX_IDS, Mess
 /// Encoding `message` gives `bytes`, and decoding `bytes` gives `message`.
 fn golden(message: Message, bytes: &[u8]) {
     assert_eq!(message.encode().unwrap(), bytes, "encode {message}");
+    assert_eq!(message.encoded_len(), bytes.len(), "length of {message}");
     assert_eq!(
         Message::decode(bytes).unwrap(),
         message,
@@ -290,6 +291,7 @@ fn random_datagrams_never_panic_and_whatever_decodes_reencodes_identically() {
         if let Ok(message) = Message::decode(&bytes) {
             accepted += 1;
             assert_eq!(message.encode().unwrap(), bytes, "round {round}");
+            assert_eq!(message.encoded_len(), bytes.len(), "round {round}");
         }
     }
     assert!(

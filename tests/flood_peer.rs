@@ -106,9 +106,11 @@ fn a_query_is_answered_to_its_client_and_forwarded_with_ttl_minus_one_except_to_
     assert_eq!(forwarded, [0, 2, 127, 0, 0, 1, hi, lo, /* ttl */ 0, 1, 0, 2, 0, 9, 0, 2]);
     assert_nothing_else_came(&net, &net.n1);
 
-    // At ttl 1 the query is answered but goes no further.
+    // At ttl 1 the query is answered but goes no further. (Other ids, so it is a new question:
+    // the same one again would be a duplicate, see flood_storm.rs.)
     let mut last = query;
     last[9] = 1;
+    last[13] = 8;
     net.n1.send_to(&last, net.peer_addr).unwrap();
     let (info, _) = recv(&net.client);
     assert_eq!(info, [0, 3, 0, 1, 0, 2]);

@@ -1,11 +1,17 @@
-//! The strict bencode decoder: one recursive-descent pass over a byte slice, building a tree of
-//! [`Node`]s that borrow from the input and know their own raw bytes.
+//! The bencode decoder: one recursive-descent pass over a byte slice, building a tree of
+//! [`Node`]s that borrow from the input and know their own raw bytes. [`decode`] is strict
+//! (canonical bencode only); [`decode_lenient`] also reads dictionaries whose keys are out of
+//! order or repeated with the same value, as `.torrent` files in the wild have them, and says
+//! what it let through.
 //!
 //! It does not interpret keys and does not copy string contents.
 
 use std::collections::BTreeMap;
 
-use super::{BencodeError, MAX_DEPTH, Value};
+use super::{BencodeError, MAX_DEPTH, NonCanonical, Value};
+
+/// At most this many departures are listed by [`decode_lenient`] (the rest are only counted).
+pub const MAX_NOTES: usize = 16;
 
 /// One decoded value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +29,8 @@ pub enum Kind<'a> {
     Int(i64),
     Bytes(&'a [u8]),
     List(Vec<Node<'a>>),
-    /// Keys are unique and were sorted in the input (the decoder checks both).
+    /// Keys are unique; [`decode`] checked they were sorted in the input, [`decode_lenient`]
+    /// only that a repeated key had the same value (the first copy is kept).
     Dict(BTreeMap<&'a [u8], Node<'a>>),
 }
 
@@ -97,15 +104,57 @@ impl<'a> Node<'a> {
 
 /// Decodes exactly one canonical bencoded value filling the whole of `input`.
 pub fn decode(input: &[u8]) -> Result<Node<'_>, BencodeError> {
-    let mut decoder = Decoder { input, pos: 0 };
-    let node = decoder.value(0)?;
-    if decoder.pos < input.len() {
-        return Err(BencodeError::TrailingBytes {
-            offset: decoder.pos,
-            count: input.len() - decoder.pos,
-        });
+    let mut decoder = Decoder {
+        input,
+        pos: 0,
+        lenient: None,
+    };
+    decoder.whole()
+}
+
+/// What [`decode_lenient`] read, and how it departs from canonical bencode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lenient<'a> {
+    pub node: Node<'a>,
+    /// The first [`MAX_NOTES`] departures, in input order; empty for canonical input.
+    pub notes: Vec<NonCanonical>,
+    /// How many departures there were in all.
+    pub count: usize,
+}
+
+/// Decodes one value filling `input` like [`decode`], except that a dictionary may list its
+/// keys in any order, and may repeat a key whose value is byte-for-byte the same (the first
+/// copy is kept); both are reported in [`Lenient::notes`]. A key repeated with another value
+/// is refused ([`BencodeError::ConflictingKey`]): two readers could see two different files.
+/// Everything else is as strict as [`decode`], and every node's `raw` is the bytes as found.
+pub fn decode_lenient(input: &[u8]) -> Result<Lenient<'_>, BencodeError> {
+    let mut decoder = Decoder {
+        input,
+        pos: 0,
+        lenient: Some(Notes::default()),
+    };
+    let node = decoder.whole()?;
+    let notes = decoder.lenient.unwrap_or_default();
+    Ok(Lenient {
+        node,
+        notes: notes.listed,
+        count: notes.count,
+    })
+}
+
+#[derive(Default)]
+struct Notes {
+    listed: Vec<NonCanonical>,
+    count: usize,
+}
+
+impl Notes {
+    fn add(&mut self, note: NonCanonical) {
+        self.count += 1;
+        if self.listed.len() < MAX_NOTES {
+            self.listed.push(note);
+        }
     }
-    Ok(node)
 }
 
 /// Keys in error messages: printable, and short even when the key is not.
@@ -122,9 +171,23 @@ struct Decoder<'a> {
     input: &'a [u8],
     /// Next byte to read; always `<= input.len()`.
     pos: usize,
+    /// `Some` when decoding leniently: the departures let through so far.
+    lenient: Option<Notes>,
 }
 
 impl<'a> Decoder<'a> {
+    /// One value and nothing after it.
+    fn whole(&mut self) -> Result<Node<'a>, BencodeError> {
+        let node = self.value(0)?;
+        if self.pos < self.input.len() {
+            return Err(BencodeError::TrailingBytes {
+                offset: self.pos,
+                count: self.input.len() - self.pos,
+            });
+        }
+        Ok(node)
+    }
+
     fn peek(&self, expected: &'static str) -> Result<u8, BencodeError> {
         self.input
             .get(self.pos)
@@ -281,24 +344,55 @@ impl<'a> Decoder<'a> {
                     });
                 }
             };
-            if let Some(previous) = previous {
-                if key == previous {
-                    let key = shown_key(key);
-                    return Err(BencodeError::DuplicateKey {
-                        offset: key_start,
-                        key,
-                    });
+            let Some(notes) = &mut self.lenient else {
+                if let Some(previous) = previous {
+                    if key == previous {
+                        let key = shown_key(key);
+                        return Err(BencodeError::DuplicateKey {
+                            offset: key_start,
+                            key,
+                        });
+                    }
+                    if key < previous {
+                        let key = shown_key(key);
+                        return Err(BencodeError::UnsortedKey {
+                            offset: key_start,
+                            key,
+                        });
+                    }
                 }
-                if key < previous {
-                    let key = shown_key(key);
-                    return Err(BencodeError::UnsortedKey {
-                        offset: key_start,
-                        key,
-                    });
-                }
+                let value = self.value(depth)?;
+                entries.insert(key, value);
+                previous = Some(key);
+                continue;
+            };
+            let repeated = entries.contains_key(key);
+            if !repeated && previous.is_some_and(|previous| key < previous) {
+                notes.add(NonCanonical::UnsortedKey {
+                    offset: key_start,
+                    key: shown_key(key),
+                });
             }
             let value = self.value(depth)?;
-            entries.insert(key, value);
+            match entries.get(key) {
+                Some(first) if first.raw != value.raw => {
+                    return Err(BencodeError::ConflictingKey {
+                        offset: key_start,
+                        key: shown_key(key),
+                    });
+                }
+                Some(_) => {
+                    if let Some(notes) = &mut self.lenient {
+                        notes.add(NonCanonical::RepeatedKey {
+                            offset: key_start,
+                            key: shown_key(key),
+                        });
+                    }
+                }
+                None => {
+                    entries.insert(key, value);
+                }
+            }
             previous = Some(key);
         }
         self.pos += 1;

@@ -422,6 +422,15 @@ fn garbage_never_panics_and_anything_accepted_is_canonical() {
             }
             input
         };
+        // The lenient decoder agrees with the strict one on canonical input, and reads nothing
+        // the strict one refuses except what it reports.
+        let lenient = decode_lenient(&input);
+        match (&lenient, decode(&input)) {
+            (Ok(read), Ok(node)) => assert!(read.notes.is_empty() && read.node == node),
+            (Ok(read), Err(_)) => assert!(read.count > 0, "{}", input.escape_ascii()),
+            (Err(_), Ok(_)) => panic!("lenient refused canonical {}", input.escape_ascii()),
+            (Err(_), Err(_)) => {}
+        }
         if let Ok(node) = decode(&input) {
             accepted += 1;
             assert_eq!(node.raw, &input[..]);
@@ -434,4 +443,75 @@ fn garbage_never_panics_and_anything_accepted_is_canonical() {
     }
     // The test means little if everything was refused.
     assert!(accepted > 100, "only {accepted} inputs decoded");
+}
+
+#[test]
+fn lenient_reads_unsorted_and_same_value_repeated_keys_and_says_so() {
+    // Golden: {"b": 1, "a": {"y": "x", "x": "y"}, "b": 1}, raw spans as found.
+    let input = b"d1:bi1e1:ad1:y1:x1:x1:ye1:bi1ee";
+    assert_eq!(
+        err(input),
+        BencodeError::UnsortedKey {
+            offset: 7,
+            key: "a".into()
+        }
+    );
+    let read = decode_lenient(input).expect("lenient");
+    assert_eq!(read.node.raw, &input[..]);
+    let inner = read.node.get(b"a").expect("a");
+    assert_eq!(inner.raw, b"d1:y1:x1:x1:ye");
+    assert_eq!(inner.get(b"x").and_then(Node::as_bytes), Some(&b"y"[..]));
+    assert_eq!(read.node.get(b"b").and_then(Node::as_int), Some(1));
+    assert_eq!(
+        read.notes,
+        vec![
+            NonCanonical::UnsortedKey {
+                offset: 7,
+                key: "a".into()
+            },
+            NonCanonical::UnsortedKey {
+                offset: 17,
+                key: "x".into()
+            },
+            NonCanonical::RepeatedKey {
+                offset: 24,
+                key: "b".into()
+            },
+        ]
+    );
+    assert_eq!(read.count, 3);
+    assert_eq!(
+        read.notes[0].to_string(),
+        "at byte 7: dictionary key \"a\" is out of order"
+    );
+}
+
+#[test]
+fn lenient_refuses_a_key_repeated_with_another_value_and_all_else_strict_refuses() {
+    let conflict = b"d1:ai1e1:bi2e1:ai2ee";
+    assert_eq!(
+        decode_lenient(conflict).unwrap_err(),
+        BencodeError::ConflictingKey {
+            offset: 13,
+            key: "a".into()
+        }
+    );
+    // Same key, same number, different bytes would need a non-canonical integer: refused anyway.
+    for bad in [
+        &b"d1:ai01ee"[..],
+        b"i-0e",
+        b"d1:a",
+        b"d1:ai1ee1",
+        b"di1ei2ee",
+    ] {
+        assert!(decode_lenient(bad).is_err(), "{}", bad.escape_ascii());
+    }
+    // The notes are capped, the count is not.
+    let mut many = b"d".to_vec();
+    for key in (0..40u8).rev() {
+        many.extend(format!("2:{key:02}i0e").as_bytes());
+    }
+    many.push(b'e');
+    let read = decode_lenient(&many).unwrap();
+    assert_eq!((read.notes.len(), read.count), (MAX_NOTES, 39));
 }

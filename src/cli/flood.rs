@@ -40,6 +40,14 @@ pub struct PeerArgs {
     #[arg(long, default_value_t = defaults::TTL,
           value_parser = clap::value_parser!(u16).range(1..=i64::from(MAX_TTL)))]
     pub ttl: u16,
+    /// KiB per second one client address may make this peer send (CHUNKS_INFO and RESPONSE to
+    /// it, QUERY flooded for it), with a burst of 4 seconds' worth; 0 for no limit.
+    #[arg(long, value_name = "KIB", default_value_t = defaults::CLIENT_RATE_KIB)]
+    pub client_rate: u64,
+    /// A query for the same client and ids seen again within this is a duplicate of the same
+    /// flood and dropped; keep it shorter than the clients' retransmission interval.
+    #[arg(long, default_value = defaults::DUPLICATE_WINDOW_TEXT, value_parser = parse_duration)]
+    pub duplicate_window: Duration,
     #[command(flatten)]
     pub observe: ObserveArgs,
     #[command(flatten)]
@@ -117,6 +125,8 @@ impl From<FloodCommand> for FloodConfig {
                 key_values: args.key_values,
                 neighbours: args.neighbours,
                 ttl: args.ttl,
+                client_rate: args.client_rate.saturating_mul(1024),
+                duplicate_window: args.duplicate_window,
                 observe: args.observe.into(),
                 loss: args.loss.into(),
             }),

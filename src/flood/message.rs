@@ -129,6 +129,15 @@ impl Message {
         }
     }
 
+    /// The length of the datagram [`Message::encode`] writes, without writing it.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            Self::Hello { ids } | Self::ChunksInfo { ids } | Self::Get { ids } => 4 + 2 * ids.len(),
+            Self::Query { ids, .. } => QUERY_HEADER + 2 * ids.len(),
+            Self::Response { data, .. } => RESPONSE_HEADER + data.len(),
+        }
+    }
+
     /// The datagram for this message. Refuses (rather than truncates) an id list longer than
     /// [`MAX_IDS`] or a chunk larger than [`MAX_CHUNK_SIZE`].
     pub fn encode(&self) -> Result<Vec<u8>, FloodWireError> {
