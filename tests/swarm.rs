@@ -1,5 +1,6 @@
 //! The tracker swarm end to end: a real tracker and real peers on loopback, with millisecond
-//! timers, checking the behaviours of SPEC.md's system 1.
+//! timers: peers find each other through the tracker, exchange pieces and end with identical
+//! copies; the tracker's list follows joins, leaves, kills and restarts.
 
 mod common;
 
