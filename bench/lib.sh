@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the bench/*.sh scripts (sourced, not run): process clean-up, waits with deadlines,
 # the release build, the deterministic test file and the statistics printed in the tables.
 #
@@ -74,6 +75,7 @@ wait_for_listen() {
 # sockets of the previous run still in TIME_WAIT never get in the way.
 PORT_ROUND=0
 next_base() {
+    # shellcheck disable=SC2034 # BASE is read by the scripts that source this file
     BASE=$((PORT_START + 10 * (PORT_ROUND % 10)))
     PORT_ROUND=$((PORT_ROUND + 1))
 }

@@ -116,6 +116,7 @@ next_base() {
 # (so every holder's upload is kept busy), pieces reported to the tracker every 500 ms, at most
 # 6 connections opened by each leecher (it also serves and fetches over those others open to
 # it): a full mesh of 32 would be ~2000 threads waking every 25 ms on 2 cores.
+read -ra EXTRA_LEECH_OPTS <<<"${BTSIM_LEECH_OPTS:-}" # split on spaces, as documented above
 LEECH_OPTS=(--min-peers 1 --round-interval 0 --parallel 64 --per-peer 2 --report-interval 500ms
     --max-peers 10 --connect-to-all
     --ping-interval 1s --max-connections 64 --upload-rate "$U_I" --download-rate "$D")
@@ -140,7 +141,7 @@ run_p2p() {
         mkdir -p "$WORK/leech-$i"
         RUST_LOG=warn,bittorrent_sim::peer::engine=info "$BIN" peer --port $((BASE + 1 + i)) \
             --bind 127.0.0.1 --tracker "127.0.0.1:$BASE" --torrent "$TORRENT" \
-            --dir "$WORK/leech-$i" "${LEECH_OPTS[@]}" ${BTSIM_LEECH_OPTS:-} >"$WORK/logs/leech-$i.log" 2>&1 &
+            --dir "$WORK/leech-$i" "${LEECH_OPTS[@]}" "${EXTRA_LEECH_OPTS[@]}" >"$WORK/logs/leech-$i.log" 2>&1 &
         PIDS+=($!)
     done
     while :; do
@@ -188,7 +189,7 @@ for n in "${NS[@]}"; do
     read -r p2p cs term <<<"$(bounds "$n")"
     # shellcheck disable=SC2086 # a space-separated list of numbers
     m=$(median ${TIMES[$n]})
-    runs=$(echo ${TIMES[$n]} | sed 's/ /, /g')
+    runs=${TIMES[$n]// /, }
     ratio=$(awk -v a="$m" -v b="$p2p" 'BEGIN { printf "%.2f", a / b }')
     slower=$(awk -v a="$cs" -v b="$m" 'BEGIN { printf "%.1fx", a / b }')
     printf '| %2s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$runs" "$m" "$p2p" "$term" "$ratio" "$cs" "$slower"

@@ -1,5 +1,5 @@
 //! The flooding chunk network (system 2): tracker-less UDP peers that flood a client's query for
-//! video chunks, byte for byte as `reference/flood-protocol.md` fixes the protocol.
+//! video chunks, byte for byte as docs/flood.md ("The datagrams, byte by byte") gives the protocol.
 //!
 //! This file holds the configuration of the `flood` subcommand (`peer`, `client`, `sample`), its
 //! error type and [`run`], which starts the right part; the command line that fills the

@@ -113,8 +113,8 @@ fn a_tracker_with_several_swarms_asks_which_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let a = write_file(dir.path(), "a.bin", &sample_bytes(5000, 1));
     let b = write_file(dir.path(), "b.bin", &sample_bytes(5000, 2));
-    let ta = create_torrent(&a, 16384, &dir.path().join("a.torrent"));
-    let tb = create_torrent(&b, 16384, &dir.path().join("b.torrent"));
+    let ta = create_torrent(&a, PIECE, &dir.path().join("a.torrent"));
+    let tb = create_torrent(&b, PIECE, &dir.path().join("b.torrent"));
     let (_tracker, addr) = tracker(
         dir.path(),
         &[
@@ -140,7 +140,7 @@ fn unusable_directories_files_ports_and_trackers_are_one_line_errors() {
     // Run as root, permissions are no obstacle: a path under a regular file is, for anyone.
     let dir = tempfile::tempdir().expect("tempdir");
     let file = write_file(dir.path(), "f.bin", &sample_bytes(50_000, 3));
-    let torrent = create_torrent(&file, 16384, &dir.path().join("f.torrent"));
+    let torrent = create_torrent(&file, PIECE, &dir.path().join("f.torrent"));
     let torrent = torrent.to_str().expect("utf-8");
     let (_tracker, addr) = tracker(dir.path(), &["--torrent", torrent]);
     let addr = addr.to_string();

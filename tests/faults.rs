@@ -10,41 +10,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use common::*;
 
-const PIECE: usize = 16 * 1024;
-
-type Swarm = Sample;
-
-fn swarm(pieces: usize) -> Swarm {
+/// A sample file of `pieces` pieces of [`PIECE`] bytes (the last one shorter) and its torrent.
+fn swarm(pieces: usize) -> Sample {
     sample(pieces * PIECE - 300, 99, PIECE, "orig", "s.torrent")
-}
-
-impl Swarm {
-    /// A peer on `dir` (a seed when `full`).
-    fn peer(&self, name: &str, tracker: SocketAddr, full: bool, extra: &[&str]) -> (Proc, u16) {
-        let dir = self.dir.path().join(name);
-        if full {
-            write_file(&dir, "sample.bin", &self.data);
-        }
-        let torrent = self.torrent.to_string_lossy().into_owned();
-        let dir = dir.to_string_lossy().into_owned();
-        let mut args = vec!["--torrent", &torrent, "--dir", &dir, "--min-peers", "1"];
-        args.extend_from_slice(extra);
-        peer(name, self.dir.path(), tracker, &args)
-    }
-
-    fn copy(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.dir.path().join(name).join("sample.bin")).unwrap_or_default()
-    }
-
-    fn file(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name).join("sample.bin")
-    }
 }
 
 /// `N` and `M` of the start-up line `checked ...: N of M pieces verify`.
@@ -73,8 +46,8 @@ fn a_leecher_killed_mid_download_resumes_from_what_verifies_on_disk() {
     const PIECES: usize = 300; // 4.8 MB
     let s = swarm(PIECES);
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
-    let (_seed, _) = s.peer("seed", addr, true, &[]);
-    let (mut leecher, _) = s.peer("leecher", addr, false, &["--parallel", "4"]);
+    let (_seed, _) = s.seed("seed", addr, &[]);
+    let (mut leecher, _) = s.peer("leecher", addr, &["--parallel", "4"]);
     eventually("30 pieces downloaded", || {
         verified_pieces(&leecher).len() >= 30
     });
@@ -87,23 +60,8 @@ fn a_leecher_killed_mid_download_resumes_from_what_verifies_on_disk() {
     tear(&s.file("leecher"), torn);
 
     let started = Instant::now();
-    let dir = s.dir.path().join("leecher").to_string_lossy().into_owned();
-    let torrent = s.torrent.to_string_lossy().into_owned();
-    let (restarted, _) = peer(
-        "leecher-restarted",
-        s.dir.path(),
-        addr,
-        &[
-            "--torrent",
-            &torrent,
-            "--dir",
-            &dir,
-            "--min-peers",
-            "1",
-            "--parallel",
-            "4",
-        ],
-    );
+    let args = s.peer_args("leecher", &["--min-peers", "1", "--parallel", "4"]);
+    let (restarted, _) = peer("leecher-restarted", s.dir.path(), addr, &args);
     let (n, m) = verify_line(&restarted);
     eprintln!(
         "killed after {} pieces; on restart {n} of {m} verify",
@@ -133,13 +91,13 @@ fn a_seed_killed_mid_upload_is_replaced_by_the_other_seed() {
     let s = swarm(60);
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
     // Every message of the first seed is held back 20 ms, so a piece takes a while to upload.
-    let (mut first, first_port) = s.peer("seed-1", addr, true, &["--slow-motion", "20ms"]);
-    let (leecher, _) = s.peer("leecher", addr, false, &[]);
-    let from_first = format!("fetching from 127.0.0.1:{first_port}");
+    let (mut first, first_addr) = s.seed("seed-1", addr, &["--slow-motion", "20ms"]);
+    let (leecher, _) = s.peer("leecher", addr, &[]);
+    let from_first = format!("fetching from {first_addr}");
     eventually("5 pieces from the first seed", || {
         verified_pieces(&leecher).len() >= 5
     });
-    let (_second, _) = s.peer("seed-2", addr, true, &[]);
+    let (_second, _) = s.seed("seed-2", addr, &[]);
     // Kill while a fetch from the first seed is under way: its latest round picked it.
     let picks = leecher.count(&from_first);
     eventually("a new fetch from the first seed", || {
@@ -157,7 +115,7 @@ fn a_seed_killed_mid_upload_is_replaced_by_the_other_seed() {
     // At most the piece whose last block left before the kill (its log line may come later).
     let from_killed = after
         .iter()
-        .filter(|from| from.ends_with(&format!(":{first_port}")))
+        .filter(|from| from.ends_with(&format!(":{}", first_addr.port())))
         .count();
     assert!(from_killed <= 1, "{after:?}");
     eprintln!(
@@ -172,16 +130,15 @@ fn a_stopped_holder_is_timed_out_and_its_downloaders_move_on() {
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
     // The first seed holds every message back 100 ms: a fetch from it is under way long
     // enough to be caught by the SIGSTOP.
-    let (stopped, stopped_port) = s.peer("seed-1", addr, true, &["--slow-motion", "100ms"]);
-    let (_other, _) = s.peer("seed-2", addr, true, &[]);
+    let (stopped, stopped_addr) = s.seed("seed-1", addr, &["--slow-motion", "100ms"]);
+    let (_other, _) = s.seed("seed-2", addr, &[]);
     let timeouts = ["--stall-timeout", "500ms", "--handshake-timeout", "500ms"];
     let (leecher, _) = s.peer(
         "leecher",
         addr,
-        false,
         &[&["--parallel", "2"], &timeouts[..]].concat(),
     );
-    let requested = format!("127.0.0.1:{stopped_port}: send request");
+    let requested = format!("{stopped_addr}: send request");
     eventually("a block requested from the first seed", || {
         leecher.count(&requested) > 0
     });
@@ -194,7 +151,7 @@ fn a_stopped_holder_is_timed_out_and_its_downloaders_move_on() {
     let took = started.elapsed();
     stopped.signal("CONT");
     assert!(s.copy("leecher") == s.data);
-    let gone = format!("127.0.0.1:{stopped_port}: connection closed");
+    let gone = format!("{stopped_addr}: connection closed");
     eprintln!(
         "stall noticed {noticed:.2?} and download complete {took:.2?} after the SIGSTOP; \
          {} connections to the stopped seed closed",

@@ -21,28 +21,12 @@ use bittorrent_sim::wire::Message;
 use common::fake::{FakeConn, handshake_bytes};
 use common::*;
 
-const PIECE: usize = 32 * 1024;
+/// Two 16 KiB blocks per piece.
+const PIECE_32K: usize = 2 * PIECE;
 
-type Setup = Sample;
-
-fn setup(pieces: usize) -> Setup {
-    sample(pieces * PIECE - 77, 7, PIECE, "seed", "s.torrent")
-}
-
-impl Setup {
-    /// A peer with `--dir DIR`, the torrent and `extra`; its address.
-    fn peer(&self, name: &str, tracker: SocketAddr, extra: &[&str]) -> (Proc, SocketAddr) {
-        let torrent = self.torrent.to_string_lossy().into_owned();
-        let dir = self.dir.path().join(name).to_string_lossy().into_owned();
-        let mut args = vec!["--torrent", &torrent, "--dir", &dir, "--min-peers", "1"];
-        args.extend_from_slice(extra);
-        let (proc, port) = peer(name, self.dir.path(), tracker, &args);
-        (proc, SocketAddr::from(([127, 0, 0, 1], port)))
-    }
-
-    fn copy(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.dir.path().join(name).join("sample.bin")).unwrap_or_default()
-    }
+/// A sample file of `pieces` pieces of 32 KiB, the original in `DIR/seed`, and its torrent.
+fn setup(pieces: usize) -> Sample {
+    sample(pieces * PIECE_32K - 77, 7, PIECE_32K, "seed", "s.torrent")
 }
 
 /// An honest remote still gets a block from `addr`.

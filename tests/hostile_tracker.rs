@@ -19,8 +19,8 @@ use common::*;
 
 /// A tracker serving one 10-piece swarm; `extra` appended to its command line.
 fn tracker_with_swarm(dir: &std::path::Path, extra: &[&str]) -> (Proc, SocketAddr, InfoHash) {
-    let file = write_file(dir, "sample.bin", &sample_bytes(10 * 16384, 5));
-    let torrent = create_torrent(&file, 16384, &dir.join("s.torrent"));
+    let file = write_file(dir, "sample.bin", &sample_bytes(10 * PIECE, 5));
+    let torrent = create_torrent(&file, PIECE, &dir.join("s.torrent"));
     let hash = Metainfo::from_file(&torrent).expect("torrent").info_hash;
     let torrent = torrent.to_string_lossy().into_owned();
     let mut args = vec!["--torrent", torrent.as_str()];

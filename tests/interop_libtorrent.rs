@@ -21,9 +21,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bittorrent_sim::metainfo::Metainfo;
+use common::{LT_COMMON_DIR, PYTHON};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bittorrent-sim");
-const PYTHON: &str = "/usr/bin/python3";
 /// How long our tracker and seeder may take to log that they listen.
 const START_DEADLINE: Duration = Duration::from_secs(20);
 /// How long libtorrent may take to download the file (the script's own deadline).
@@ -34,29 +34,18 @@ const POLL: Duration = Duration::from_millis(25);
 /// A little over 3 MiB, so that the last piece is short for both piece lengths.
 const FILE_LEN: usize = 3 * 1024 * 1024 + 12_345;
 
-/// The libtorrent side. DHT, local peer discovery, UPnP and NAT-PMP are off, so the only peer
-/// it can find is the one given to `connect_peer`. uTP is off too: our peer speaks TCP only,
-/// and libtorrent tries uTP first on an outgoing connection, which costs a ~5 s time-out
-/// before it falls back to TCP. Encryption is left at its default (`pe_enabled`): libtorrent
-/// first sends an encrypted handshake, our peer closes on it ("not a bittorrent handshake"),
-/// and libtorrent reconnects in plain BEP 3 at once.
+/// The libtorrent side: downloads the torrent from our peer at HOST:PORT, given to it with
+/// `connect_peer`. The session settings are `bench/lt_common.py`'s (on `PYTHONPATH`, see
+/// [`Children::spawn`]).
 const SCRIPT: &str = r#"
 import sys, time
 import libtorrent as lt
+from lt_common import add, make_session
 
 torrent, save_path, host, port, deadline = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
 cat = lt.alert.category_t
-ses = lt.session({
-    'enable_dht': False,
-    'enable_lsd': False,
-    'enable_upnp': False,
-    'enable_natpmp': False,
-    'enable_outgoing_utp': False,
-    'enable_incoming_utp': False,
-    'listen_interfaces': '127.0.0.1:0',
-    'alert_mask': cat.error_notification | cat.peer_notification | cat.status_notification,
-})
-handle = ses.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save_path})
+ses = make_session(alerts=cat.error_notification | cat.peer_notification | cat.status_notification)
+handle = add(ses, torrent, save_path, announce=True)
 handle.connect_peer((host, port))
 print('libtorrent %s: downloading from %s:%d' % (lt.__version__, host, port), flush=True)
 end = time.monotonic() + deadline
@@ -93,12 +82,19 @@ impl Children {
     }
 
     /// Starts `program args` with stdout and stderr going to `log`; returns its index.
-    fn spawn(&mut self, name: &str, program: &str, args: &[&str], log: PathBuf) -> usize {
+    fn spawn(
+        &mut self,
+        name: &str,
+        program: &str,
+        args: &[impl AsRef<std::ffi::OsStr>],
+        log: PathBuf,
+    ) -> usize {
         let out = File::create(&log).unwrap();
         let err = out.try_clone().unwrap();
         let child = Command::new(program)
             .args(args)
             .env("RUST_LOG", "info")
+            .env("PYTHONPATH", LT_COMMON_DIR)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -275,21 +271,18 @@ fn libtorrent_downloads_from_our_seeder(piece_length: u64) {
     let seeder = children.spawn(
         "seeder",
         BIN,
-        &[
-            "peer",
-            "--port",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--tracker",
+        &common::peer_args(
+            0,
             &tracker_addr,
-            "--seed",
-            path_str(&file),
-            "--piece-length",
-            &piece_arg,
-            "--min-peers",
-            "1",
-        ],
+            &[
+                "--seed",
+                path_str(&file),
+                "--piece-length",
+                &piece_arg,
+                "--min-peers",
+                "1",
+            ],
+        ),
         dir.path().join("seeder.log"),
     );
     let seeder_port = children.wait_for(seeder, "`listening on ... for uploads`", |line| {

@@ -28,10 +28,10 @@ use bittorrent_sim::peer::tracker_client::TrackerClient;
 use bittorrent_sim::tracker::http::percent_encode;
 use common::*;
 
-const PYTHON: &str = "/usr/bin/python3";
-const PIECE: usize = 64 * 1024;
+/// Four 16 KiB blocks per piece, the piece length real clients commonly pick.
+const PIECE_64K: usize = 4 * PIECE;
 /// 46 pieces of 64 KiB, the last one short.
-const FILE_LEN: usize = 45 * PIECE + 12_345;
+const FILE_LEN: usize = 45 * PIECE_64K + 12_345;
 /// How long a real client may take to download the whole file.
 const DOWNLOAD_DEADLINE: Duration = Duration::from_secs(90);
 
@@ -54,6 +54,7 @@ impl Tool {
         let err = out.try_clone().expect("clone log");
         let child = Command::new(program)
             .args(args)
+            .env("PYTHONPATH", LT_COMMON_DIR)
             .current_dir(cwd)
             .stdin(Stdio::null())
             .stdout(out)
@@ -144,7 +145,12 @@ fn sample(dir: &Path) -> (PathBuf, Vec<u8>) {
 /// `bittorrent-sim create FILE --tracker ANNOUNCE`: the torrent and its metainfo.
 fn create_for(file: &Path, announce: &str, out: &Path) -> Metainfo {
     let created = Command::new(BIN)
-        .args(["create", utf8(file), "--piece-length", &PIECE.to_string()])
+        .args([
+            "create",
+            utf8(file),
+            "--piece-length",
+            &PIECE_64K.to_string(),
+        ])
         .args(["--tracker", announce, "-o", utf8(out)])
         .output()
         .expect("run create");
@@ -390,7 +396,7 @@ fn our_peer_completes_with_opentracker_as_its_tracker() {
     let dir = tmp.path();
     let (file, data) = sample(dir);
     // The info-hash does not depend on the announce URL: whitelist it before the port is known.
-    let info_hash = Metainfo::build(&file, PIECE as u64, None)
+    let info_hash = Metainfo::build(&file, PIECE_64K as u64, None)
         .expect("hash the sample")
         .info_hash;
     let (_opentracker, port) = opentracker(dir, info_hash);
@@ -407,7 +413,7 @@ fn our_peer_completes_with_opentracker_as_its_tracker() {
             "--seed",
             utf8(&file),
             "--piece-length",
-            &PIECE.to_string(),
+            &PIECE_64K.to_string(),
             "--min-peers",
             "1",
         ],
@@ -422,28 +428,19 @@ fn our_peer_completes_with_opentracker_as_its_tracker() {
 }
 
 /// The libtorrent side: seeds the torrent from `save_path` (which holds the whole file) and
-/// announces to the torrent's tracker, until killed or past its own deadline. DHT, local peer
-/// discovery, UPnP and NAT-PMP are off, and so is uTP (our peer speaks TCP only). `seed_mode`
+/// announces to the torrent's tracker, until killed or past its own deadline. The session
+/// settings are `bench/lt_common.py`'s (on `PYTHONPATH`, see [`Tool::start`]); `seed_mode`
 /// trusts the file on disk and checks each piece when it is first requested.
 const SEED_SCRIPT: &str = r#"
 import sys, time
 import libtorrent as lt
+from lt_common import add, make_session
 
 torrent, save_path, deadline = sys.argv[1], sys.argv[2], float(sys.argv[3])
 cat = lt.alert.category_t
-ses = lt.session({
-    'enable_dht': False,
-    'enable_lsd': False,
-    'enable_upnp': False,
-    'enable_natpmp': False,
-    'enable_outgoing_utp': False,
-    'enable_incoming_utp': False,
-    'listen_interfaces': '127.0.0.1:0',
-    'alert_mask': cat.error_notification | cat.peer_notification | cat.status_notification
-        | cat.tracker_notification,
-})
-handle = ses.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save_path,
-                          'flags': lt.torrent_flags.seed_mode})
+ses = make_session(alerts=cat.error_notification | cat.peer_notification | cat.status_notification
+    | cat.tracker_notification)
+handle = add(ses, torrent, save_path, announce=True, seed_mode=True)
 end = time.monotonic() + deadline
 said = False
 while time.monotonic() < end:
@@ -516,7 +513,7 @@ fn our_line_protocol_leecher_completes_from_a_libtorrent_seeder() {
     // The torrent's announce URL names a port only known once the tracker runs, so the tracker
     // learns the metainfo from a first torrent (same info-hash, no announce URL): with it,
     // libtorrent's `left=0` makes it a seed holding every piece.
-    let bare = create_torrent(&file, PIECE, &dir.join("bare.torrent"));
+    let bare = create_torrent(&file, PIECE_64K, &dir.join("bare.torrent"));
     let (tracker, addr) = tracker(dir, &["--torrent", utf8(&bare)]);
     let torrent = dir.join("sample.torrent");
     let metainfo = create_for(&file, &format!("http://{addr}/announce"), &torrent);

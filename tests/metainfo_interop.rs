@@ -13,9 +13,9 @@ use std::process::{Command, Output};
 
 use bittorrent_sim::infohash::{InfoHash, sha1};
 use bittorrent_sim::metainfo::Metainfo;
+use common::PYTHON;
 
 const ANNOUNCE: &str = "http://127.0.0.1:6000/announce";
-const PYTHON: &str = "/usr/bin/python3";
 
 /// Either fails (under CI) or says on stderr why the test is skipped; returns `false`.
 fn missing(what: &str, install: &str) -> bool {

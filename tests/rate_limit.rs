@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use bittorrent_sim::ratelimit::TokenBucket;
 use common::*;
 
-const PIECE: usize = 16 * 1024;
 /// 256 KiB at 128 KiB/s: 2 s, less the 32 KiB burst.
 const SIZE: usize = 16 * PIECE;
 const RATE: u64 = 128 * 1024;

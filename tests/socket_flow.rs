@@ -43,9 +43,9 @@ struct SmallSwarm {
 }
 
 fn small_swarm(dir: &std::path::Path) -> SmallSwarm {
-    let data = sample_bytes(2 * 16384 + 100, 8);
+    let data = sample_bytes(2 * PIECE + 100, 8);
     let file = write_file(&dir.join("seed"), "s.bin", &data);
-    let torrent = create_torrent(&file, 16384, &dir.join("s.torrent"))
+    let torrent = create_torrent(&file, PIECE, &dir.join("s.torrent"))
         .to_string_lossy()
         .into_owned();
     let (tracker, addr) = tracker(dir, &[]);
@@ -80,15 +80,7 @@ fn debug_logs_show_one_downloads_blocking_calls_in_order_under_thread_names() {
     let (addr, seed_port, torrent, data) =
         (swarm.addr, swarm.seed_port, &swarm.torrent, &swarm.data);
     let leech_dir = dir.path().join("leech").to_string_lossy().into_owned();
-    let tracker_arg = addr.to_string();
-    let args = [
-        "peer",
-        "--port",
-        "0",
-        "--bind",
-        "127.0.0.1",
-        "--tracker",
-        &tracker_arg,
+    let extra = [
         "--torrent",
         torrent,
         "--dir",
@@ -96,9 +88,8 @@ fn debug_logs_show_one_downloads_blocking_calls_in_order_under_thread_names() {
         "--min-peers",
         "1",
     ];
-    let mut all = args.to_vec();
-    all.extend_from_slice(&FAST);
-    let leecher = Proc::start("leecher", dir.path(), &all, &[("RUST_LOG", "debug")]);
+    let args = peer_args(0, addr, &[&extra[..], &FAST].concat());
+    let leecher = Proc::start("leecher", dir.path(), &args, &[("RUST_LOG", "debug")]);
     leecher.wait_for("download complete");
     let seed_addr = format!("127.0.0.1:{seed_port}");
     leecher.wait_for(&format!("close connection to {seed_addr}"));

@@ -11,10 +11,10 @@ use common::*;
 
 /// A tracker with a complete seed and a half-filled peer; returns them and the tracker.
 fn swarm(dir: &std::path::Path) -> (Vec<Proc>, SocketAddr) {
-    let data = sample_bytes(8 * 16384, 5);
+    let data = sample_bytes(8 * PIECE, 5);
     let file = write_file(&dir.join("seed"), "demo.bin", &data);
-    let torrent = create_torrent(&file, 16384, &dir.join("demo.torrent"));
-    write_file(&dir.join("half"), "demo.bin", &partial(&data, 16384, 0..4));
+    let torrent = create_torrent(&file, PIECE, &dir.join("demo.torrent"));
+    write_file(&dir.join("half"), "demo.bin", &partial(&data, PIECE, 0..4));
     let (tracker, addr) = tracker(dir, &["--torrent", torrent.to_str().expect("utf-8")]);
     let mut procs = vec![tracker];
     for name in ["seed", "half"] {

@@ -1,5 +1,6 @@
 //! The tracker swarm end to end: a real tracker and real peers on loopback, with millisecond
-//! timers, checking the behaviours of SPEC.md's system 1.
+//! timers: peers find each other through the tracker, exchange pieces and end with identical
+//! copies; the tracker's list follows joins, leaves, kills and restarts.
 
 mod common;
 
@@ -11,8 +12,6 @@ use bittorrent_sim::peer::tracker_client::TrackerClient;
 use bittorrent_sim::tracker::proto::PeerEntry;
 use common::*;
 
-const PIECE: usize = 16 * 1024;
-
 /// Everyone the tracker lists (asked as port 1, which no test peer uses).
 fn listed(tracker: SocketAddr, info_hash: InfoHash) -> Vec<PeerEntry> {
     TrackerClient {
@@ -23,14 +22,8 @@ fn listed(tracker: SocketAddr, info_hash: InfoHash) -> Vec<PeerEntry> {
     .unwrap_or_default()
 }
 
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_default()
-}
-
-type Swarm = Sample;
-
-/// A sample file of `pieces` pieces (the last one shorter) and its torrent.
-fn swarm(pieces: usize) -> Swarm {
+/// A sample file of `pieces` pieces of [`PIECE`] bytes (the last one shorter) and its torrent.
+fn swarm(pieces: usize) -> Sample {
     sample(
         pieces * PIECE - 1000,
         pieces as u64,
@@ -40,44 +33,14 @@ fn swarm(pieces: usize) -> Swarm {
     )
 }
 
-impl Swarm {
-    /// A peer directory pre-filled with the given pieces (none: empty directory).
-    fn peer_dir(&self, name: &str, pieces: impl IntoIterator<Item = usize>) -> std::path::PathBuf {
-        let dir = self.dir.path().join(name);
-        let copy = partial(&self.data, PIECE, pieces);
-        if copy.iter().any(|&b| b != 0) {
-            write_file(&dir, "sample.bin", &copy);
-        }
-        dir
-    }
-
-    fn copy_of(&self, dir: &Path) -> Vec<u8> {
-        read(&dir.join("sample.bin"))
-    }
-
-    fn args<'a>(&'a self, dir: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
-        let mut args = vec![
-            "--torrent",
-            self.torrent.to_str().expect("utf-8"),
-            "--dir",
-            dir.to_str().expect("utf-8"),
-        ];
-        args.extend_from_slice(extra);
-        args
-    }
-}
-
 #[test]
 fn four_peers_of_the_seeds_split_scenario_end_with_identical_copies() {
     let s = swarm(20);
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
     // peer 1 holds most pieces, peer 2 the rest, peers 3 and 4 nothing
-    let dirs = [
-        s.peer_dir("p1", 0..14),
-        s.peer_dir("p2", 14..20),
-        s.peer_dir("p3", []),
-        s.peer_dir("p4", []),
-    ];
+    s.fill("p1", 0..14);
+    s.fill("p2", 14..20);
+    let dirs = ["p1", "p2", "p3", "p4"];
     let peers: Vec<_> = dirs
         .iter()
         .enumerate()
@@ -86,15 +49,15 @@ fn four_peers_of_the_seeds_split_scenario_end_with_identical_copies() {
                 &format!("peer{}", i + 1),
                 s.dir.path(),
                 addr,
-                &s.args(dir, &["--parallel", "2"]),
+                &s.peer_args(dir, &["--parallel", "2"]),
             )
             .0
         })
         .collect();
-    for (peer, dir) in peers.iter().zip(&dirs) {
+    for (peer, dir) in peers.iter().zip(dirs) {
         peer.wait_for("download complete");
         assert!(
-            s.copy_of(dir) == s.data,
+            s.copy(dir) == s.data,
             "{} holds a different copy",
             peer.name
         );
@@ -122,7 +85,16 @@ fn the_design_cards_command_line_shares_a_file() {
         ("BTSIM_ROUND_INTERVAL", "20ms"),
     ];
     let seed_file = s.dir.path().join("orig/sample.bin");
-    let seed_port = free_port().to_string();
+    // Ports below the ephemeral range: the seeder's many short tracker connections cannot hold
+    // one of them as their source port when a peer starts listening on it.
+    let mut ports: Vec<String> = Vec::new();
+    while ports.len() < 4 {
+        let port = restartable_port().to_string();
+        if !ports.contains(&port) {
+            ports.push(port);
+        }
+    }
+    let seed_port = ports.remove(0);
     let seeder = Proc::start(
         "seeder",
         s.dir.path(),
@@ -138,7 +110,6 @@ fn the_design_cards_command_line_shares_a_file() {
         &fast,
     );
     seeder.wait_for("joined swarm");
-    let ports: Vec<String> = (0..3).map(|_| free_port().to_string()).collect();
     let peers: Vec<Proc> = ports
         .iter()
         .map(|port| {
@@ -154,11 +125,7 @@ fn the_design_cards_command_line_shares_a_file() {
         .collect();
     for (peer, port) in peers.iter().zip(&ports) {
         peer.wait_for("download complete");
-        let copy = read(
-            &s.dir
-                .path()
-                .join(format!("cwd-{port}/peer-{port}/sample.bin")),
-        );
+        let copy = s.copy(&format!("cwd-{port}/peer-{port}"));
         assert!(copy == s.data, "{} holds a different copy", peer.name);
     }
 }
@@ -168,23 +135,17 @@ fn the_rarest_piece_is_fetched_first() {
     let s = swarm(8);
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
     // piece 5 is held by one peer, every other piece by two
-    let (_a, _) = peer(
-        "holder-a",
-        s.dir.path(),
-        addr,
-        &s.args(&s.peer_dir("a", 0..8), &[]),
-    );
-    let (_b, _) = peer(
-        "holder-b",
-        s.dir.path(),
-        addr,
-        &s.args(&s.peer_dir("b", (0..8).filter(|&i| i != 5)), &[]),
-    );
+    // (the default --min-peers 2: the leecher's first round sees both holders)
+    s.fill("holder-a", 0..8);
+    s.fill("holder-b", (0..8).filter(|&i| i != 5));
+    let root = s.dir.path();
+    let (_a, _) = peer("holder-a", root, addr, &s.peer_args("holder-a", &[]));
+    let (_b, _) = peer("holder-b", root, addr, &s.peer_args("holder-b", &[]));
     let (leecher, _) = peer(
         "leecher",
-        s.dir.path(),
+        root,
         addr,
-        &s.args(&s.peer_dir("l", []), &["--parallel", "1"]),
+        &s.peer_args("l", &["--parallel", "1"]),
     );
     leecher.wait_for("download complete");
     let order = verified_pieces(&leecher);
@@ -205,19 +166,9 @@ fn the_rarest_piece_is_fetched_first() {
 fn a_half_filled_directory_fetches_only_the_missing_pieces() {
     let s = swarm(10);
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
-    let (_seed, _) = peer(
-        "seed",
-        s.dir.path(),
-        addr,
-        &s.args(&s.peer_dir("seed", 0..10), &["--min-peers", "1"]),
-    );
-    let dir = s.peer_dir("half", [0, 2, 4, 6, 8]);
-    let (half, _) = peer(
-        "half",
-        s.dir.path(),
-        addr,
-        &s.args(&dir, &["--min-peers", "1"]),
-    );
+    let (_seed, _) = s.seed("seed", addr, &[]);
+    s.fill("half", [0, 2, 4, 6, 8]);
+    let (half, _) = s.peer("half", addr, &[]);
     assert!(
         half.lines()
             .iter()
@@ -227,32 +178,19 @@ fn a_half_filled_directory_fetches_only_the_missing_pieces() {
     let mut fetched: Vec<u32> = verified_pieces(&half).into_iter().map(|(i, _)| i).collect();
     fetched.sort_unstable();
     assert_eq!(fetched, vec![1, 3, 5, 7, 9]);
-    assert!(s.copy_of(&dir) == s.data);
+    assert!(s.copy("half") == s.data);
 }
 
 #[test]
 fn a_killed_peer_leaves_the_list_and_downloads_go_on_from_others() {
     let s = swarm(60);
     let (_tracker, addr) = tracker(s.dir.path(), &["--cleanup-interval", "300ms"]);
-    let (mut first, first_port) = peer(
-        "seed-1",
-        s.dir.path(),
-        addr,
-        &s.args(&s.peer_dir("s1", 0..60), &[]),
-    );
-    let (_second, _) = peer(
-        "seed-2",
-        s.dir.path(),
-        addr,
-        &s.args(&s.peer_dir("s2", 0..60), &[]),
-    );
-    let dir = s.peer_dir("leecher", []);
-    let (leecher, _) = peer(
-        "leecher",
-        s.dir.path(),
-        addr,
-        &s.args(&dir, &["--round-interval", "40ms", "--min-peers", "1"]),
-    );
+    s.fill("seed-1", s.all());
+    s.fill("seed-2", s.all());
+    let root = s.dir.path();
+    let (mut first, first_port) = peer("seed-1", root, addr, &s.peer_args("seed-1", &[]));
+    let (_second, _) = peer("seed-2", root, addr, &s.peer_args("seed-2", &[]));
+    let (leecher, _) = s.peer("leecher", addr, &["--round-interval", "40ms"]);
     eventually("a few pieces downloaded", || {
         verified_pieces(&leecher).len() >= 5
     });
@@ -263,7 +201,7 @@ fn a_killed_peer_leaves_the_list_and_downloads_go_on_from_others() {
             .any(|p| p.port == first_port)
     });
     leecher.wait_for("download complete");
-    assert!(s.copy_of(&dir) == s.data);
+    assert!(s.copy("leecher") == s.data);
     let killed_at = verified_pieces(&leecher).len();
     assert!(killed_at >= 5);
 }
@@ -277,18 +215,8 @@ fn a_restarted_tracker_gets_its_table_back_and_complete_peers_keep_reporting() {
     let mut first = Proc::start("tracker-1", s.dir.path(), &tracker_args, &[]);
     first.wait_for("tracker listening on");
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let (_seed, seed_port) = peer(
-        "seed",
-        s.dir.path(),
-        addr,
-        &s.args(&s.peer_dir("seed", 0..6), &["--min-peers", "1"]),
-    );
-    let (leecher, leecher_port) = peer(
-        "leecher",
-        s.dir.path(),
-        addr,
-        &s.args(&s.peer_dir("l", []), &["--min-peers", "1"]),
-    );
+    let (_seed, seed_addr) = s.seed("seed", addr, &[]);
+    let (leecher, leecher_addr) = s.peer("leecher", addr, &[]);
     leecher.wait_for("download complete");
     let reports_at_completion = leecher.count("sent REPORT");
     eventually("the complete peer reports again", || {
@@ -300,9 +228,11 @@ fn a_restarted_tracker_gets_its_table_back_and_complete_peers_keep_reporting() {
     second.wait_for("tracker listening on");
     eventually("both peers back in the table with all their pieces", || {
         let peers = listed(addr, s.meta.info_hash);
-        [seed_port, leecher_port]
-            .iter()
-            .all(|port| peers.iter().any(|p| p.port == *port && p.pieces == "0-5"))
+        [seed_addr, leecher_addr].iter().all(|a| {
+            peers
+                .iter()
+                .any(|p| p.port == a.port() && p.pieces == "0-5")
+        })
     });
     assert!(
         second.count("learned swarm") >= 1,
@@ -317,23 +247,12 @@ fn a_piece_served_with_wrong_bytes_is_rejected_banned_and_fetched_again() {
     let (_tracker, addr) = tracker(s.dir.path(), &["--torrent", torrent]);
     let liar = liar::start(s.meta.info_hash, 4);
     liar::join(addr, s.meta.info_hash, liar.port, "0-3");
-    let dir = s.peer_dir("l", []);
-    let (leecher, _) = peer(
-        "leecher",
-        s.dir.path(),
-        addr,
-        &s.args(&dir, &["--min-peers", "1"]),
-    );
+    let (leecher, _) = s.peer("leecher", addr, &[]);
     leecher.wait_for("failed its sha-1 check");
     leecher.wait_for("banned after 2 pieces");
-    let (_seed, _) = peer(
-        "seed",
-        s.dir.path(),
-        addr,
-        &s.args(&s.peer_dir("seed", 0..4), &["--min-peers", "1"]),
-    );
+    let (_seed, _) = s.seed("seed", addr, &[]);
     leecher.wait_for("download complete");
-    assert!(s.copy_of(&dir) == s.data);
+    assert!(s.copy("leecher") == s.data);
     let liar_addr = format!("127.0.0.1:{}", liar.port);
     assert!(
         verified_pieces(&leecher)
@@ -491,32 +410,14 @@ fn a_torrent_made_by_mktorrent_is_shared() {
     assert!(status.success());
     let torrent_arg = torrent.to_str().expect("utf-8");
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
-    let seed_dir = s.peer_dir("seed", 0..6);
-    let leech_dir = s.peer_dir("leech", []);
+    let seed_dir = s.fill("seed", s.all());
+    let leech_dir = s.dir_of("leech");
     let with = |dir: &Path| {
-        vec![
-            "--torrent".to_string(),
-            torrent_arg.to_string(),
-            "--dir".into(),
-            dir.to_str().expect("utf-8").into(),
-            "--min-peers".into(),
-            "1".into(),
-        ]
+        let dir = dir.to_str().expect("utf-8");
+        ["--torrent", torrent_arg, "--dir", dir, "--min-peers", "1"].map(String::from)
     };
-    let seed_args = with(&seed_dir);
-    let leech_args = with(&leech_dir);
-    let (_seed, _) = peer(
-        "seed",
-        s.dir.path(),
-        addr,
-        &seed_args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    let (leecher, _) = peer(
-        "leecher",
-        s.dir.path(),
-        addr,
-        &leech_args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let (_seed, _) = peer("seed", s.dir.path(), addr, &with(&seed_dir));
+    let (leecher, _) = peer("leecher", s.dir.path(), addr, &with(&leech_dir));
     leecher.wait_for("download complete");
-    assert!(s.copy_of(&leech_dir) == s.data);
+    assert!(s.copy("leech") == s.data);
 }

@@ -90,9 +90,9 @@ fn check_fields(lines: &[Value]) -> HashSet<String> {
 #[test]
 fn a_swarm_runs_traces_parse_and_carry_each_types_fields() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = sample_bytes(5 * 16384 + 10, 3);
+    let data = sample_bytes(5 * PIECE + 10, 3);
     let file = write_file(&dir.path().join("seed"), "f.bin", &data);
-    let torrent = create_torrent(&file, 16384, &dir.path().join("f.torrent"));
+    let torrent = create_torrent(&file, PIECE, &dir.path().join("f.torrent"));
     let t = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let (tracker_trace, seed_trace, leech_trace) =
         (t("tracker.jsonl"), t("seed.jsonl"), t("leech.jsonl"));

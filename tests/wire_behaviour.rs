@@ -8,68 +8,28 @@ mod common;
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
-use bittorrent_sim::infohash::InfoHash;
 use bittorrent_sim::peer::tracker_client::TrackerClient;
 use bittorrent_sim::pieces::PieceSet;
 use bittorrent_sim::wire::Message;
 use common::fake::FakeConn;
 use common::*;
 
-const PIECE: usize = 40_000; // not a multiple of 16 KiB: the last block of every piece is short
+/// Not a multiple of 16 KiB: the last block of every piece is short.
+const ODD_PIECE: usize = 40_000;
 
-type Setup = Sample;
-
-fn setup(pieces: usize) -> Setup {
-    sample(pieces * PIECE - 123, 42, PIECE, "seed", "s.torrent")
-}
-
-impl Setup {
-    fn hash(&self) -> InfoHash {
-        self.meta.info_hash
-    }
-
-    fn peer_args(&self, dir: &str, extra: &[&str]) -> Vec<String> {
-        let mut args = vec![
-            "--torrent".to_string(),
-            self.torrent.to_string_lossy().into_owned(),
-            "--dir".into(),
-            self.dir.path().join(dir).to_string_lossy().into_owned(),
-            "--min-peers".into(),
-            "1".into(),
-        ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        args
-    }
-
-    fn block(&self, index: u32, begin: u32, length: u32) -> Vec<u8> {
-        let start = self.meta.piece_offset(index) as usize + begin as usize;
-        self.data[start..start + length as usize].to_vec()
-    }
-
-    fn copy(&self, dir: &str) -> Vec<u8> {
-        std::fs::read(self.dir.path().join(dir).join("sample.bin")).unwrap_or_default()
-    }
-}
-
-fn strs(args: &[String]) -> Vec<&str> {
-    args.iter().map(String::as_str).collect()
-}
-
-/// Our seeder's address once it listens.
-fn seeder(s: &Setup, tracker_addr: SocketAddr, extra: &[&str]) -> (Proc, SocketAddr) {
-    let args = s.peer_args("seed", extra);
-    let (proc, port) = peer("seeder", s.dir.path(), tracker_addr, &strs(&args));
-    (proc, SocketAddr::from(([127, 0, 0, 1], port)))
+/// A sample file of `pieces` pieces, the original in `DIR/seed`, and its torrent.
+fn setup(pieces: usize) -> Sample {
+    sample(pieces * ODD_PIECE - 123, 42, ODD_PIECE, "seed", "s.torrent")
 }
 
 /// Registers a fake holder of every piece with the tracker.
-fn join_fake(tracker_addr: SocketAddr, s: &Setup, port: u16) {
+fn join_fake(tracker_addr: SocketAddr, s: &Sample, port: u16) {
     let all = PieceSet::full(s.meta.num_pieces()).to_ranges();
     TrackerClient {
         tracker: tracker_addr,
         local_ip: None,
     }
-    .join(s.hash(), port, &all)
+    .join(s.meta.info_hash, port, &all)
     .expect("fake joins");
 }
 
@@ -82,10 +42,9 @@ fn our_leecher_waits_for_unchoke_stops_when_choked_and_asks_aligned_blocks() {
     );
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     join_fake(addr, &s, listener.local_addr().expect("addr").port());
-    let args = s.peer_args("leech", &["--round-interval", "0", "--parallel", "4"]);
-    let (leecher, _) = peer("leecher", s.dir.path(), addr, &strs(&args));
+    let (leecher, _) = s.peer("leech", addr, &["--round-interval", "0", "--parallel", "4"]);
 
-    let mut remote = FakeConn::accept(&listener, s.hash());
+    let mut remote = FakeConn::accept(&listener, s.meta.info_hash);
     remote.send(&Message::Bitfield(
         PieceSet::full(s.meta.num_pieces()).to_bitfield(),
     ));
@@ -163,8 +122,8 @@ fn our_leecher_waits_for_unchoke_stops_when_choked_and_asks_aligned_blocks() {
 fn an_idle_connection_gets_keep_alives() {
     let s = setup(2);
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
-    let (_seeder, seeder_addr) = seeder(&s, addr, &["--keepalive", "200ms"]);
-    let mut remote = FakeConn::connect(seeder_addr, s.hash());
+    let (_seeder, seeder_addr) = s.peer("seed", addr, &["--keepalive", "200ms"]);
+    let mut remote = FakeConn::connect(seeder_addr, s.meta.info_hash);
     let got = remote.recv_until(|m| *m == Message::KeepAlive);
     assert!(
         matches!(got.first(), Some(Message::Bitfield(_))),
@@ -176,8 +135,8 @@ fn an_idle_connection_gets_keep_alives() {
 fn requests_are_served_in_order_and_a_cancelled_one_is_not_sent() {
     let s = setup(3);
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
-    let (_seeder, seeder_addr) = seeder(&s, addr, &[]);
-    let mut remote = FakeConn::connect(seeder_addr, s.hash());
+    let (_seeder, seeder_addr) = s.peer("seed", addr, &[]);
+    let mut remote = FakeConn::connect(seeder_addr, s.meta.info_hash);
     remote.send(&Message::Interested);
     remote.recv_until(|m| *m == Message::Unchoke);
     let mut requests = Vec::new();
@@ -244,7 +203,7 @@ fn requests_are_served_in_order_and_a_cancelled_one_is_not_sent() {
 fn unknown_ids_oversized_frames_and_bad_requests_end_only_that_connection() {
     let s = setup(2);
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
-    let (seeder_proc, seeder_addr) = seeder(&s, addr, &[]);
+    let (seeder_proc, seeder_addr) = s.peer("seed", addr, &[]);
     let bad_frames: Vec<Vec<u8>> = vec![
         vec![0, 0, 0, 1, 20],            // extension message, never announced
         vec![0, 0, 0, 3, 9, 0x1a, 0xe1], // DHT port, never announced
@@ -252,12 +211,12 @@ fn unknown_ids_oversized_frames_and_bad_requests_end_only_that_connection() {
         vec![0, 0, 0, 2, 5, 0xff],       // bitfield for 2 pieces with its 6 spare bits set
     ];
     for frame in bad_frames {
-        let mut remote = FakeConn::connect(seeder_addr, s.hash());
+        let mut remote = FakeConn::connect(seeder_addr, s.meta.info_hash);
         remote.send_raw(&frame);
         remote.expect_closed();
     }
     for (index, begin, length) in [(0u32, 0u32, 32768u32), (0, 39_000, 16384), (9, 0, 16384)] {
-        let mut remote = FakeConn::connect(seeder_addr, s.hash());
+        let mut remote = FakeConn::connect(seeder_addr, s.meta.info_hash);
         remote.send(&Message::Interested);
         remote.recv_until(|m| *m == Message::Unchoke);
         remote.send(&Message::Request {
@@ -268,7 +227,7 @@ fn unknown_ids_oversized_frames_and_bad_requests_end_only_that_connection() {
         remote.expect_closed();
     }
     // an honest remote is still served
-    let mut honest = FakeConn::connect(seeder_addr, s.hash());
+    let mut honest = FakeConn::connect(seeder_addr, s.meta.info_hash);
     honest.send(&Message::Interested);
     honest.recv_until(|m| *m == Message::Unchoke);
     honest.send(&Message::Request {
@@ -297,15 +256,18 @@ fn the_endgame_asks_a_second_holder_and_cancels_the_slow_one() {
     // a holder that takes requests and never answers them
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     join_fake(addr, &s, listener.local_addr().expect("addr").port());
-    let args = s.peer_args("leech", &["--parallel", "2", "--round-interval", "50ms"]);
-    let (leecher, _) = peer("leecher", s.dir.path(), addr, &strs(&args));
-    let mut slow = FakeConn::accept(&listener, s.hash());
+    let (leecher, _) = s.peer(
+        "leech",
+        addr,
+        &["--parallel", "2", "--round-interval", "50ms"],
+    );
+    let mut slow = FakeConn::accept(&listener, s.meta.info_hash);
     slow.send(&Message::Bitfield(PieceSet::full(2).to_bitfield()));
     slow.recv_until(|m| *m == Message::Interested);
     slow.send(&Message::Unchoke);
     slow.recv_until(|m| matches!(m, Message::Request { .. }));
     // now a real seeder joins: the leecher's next round is an endgame
-    let (_seeder, _) = seeder(&s, addr, &[]);
+    let (_seeder, _) = s.peer("seed", addr, &[]);
     leecher.wait_for("download complete");
     assert!(s.copy("leech") == s.data);
     assert!(leecher.count("endgame: piece") >= 1);

@@ -29,7 +29,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-const PIECE: usize = 16 * 1024;
 /// Enough pieces that the second leecher, picking a random holder for each piece, fetches from
 /// the first leecher too (it would miss it with probability 2^-PIECES).
 const PIECES: usize = 24;
@@ -379,17 +378,8 @@ fn tshark_decodes_a_swarm_run_without_malformed_packets() {
     let capture = capture.as_mut().expect("capturing");
 
     let (_tracker, addr) = tracker(dir.path(), &[]);
-    let tracker_arg = addr.to_string();
     let start_peer = |name: &str, port: u16, peer_dir: &Path| -> Proc {
-        let port = port.to_string();
-        let mut args = vec![
-            "peer",
-            "--port",
-            &port,
-            "--bind",
-            "127.0.0.1",
-            "--tracker",
-            &tracker_arg,
+        let extra = [
             "--torrent",
             torrent.to_str().expect("utf-8"),
             "--dir",
@@ -399,7 +389,7 @@ fn tshark_decodes_a_swarm_run_without_malformed_packets() {
             "--parallel",
             "2",
         ];
-        args.extend_from_slice(&FAST);
+        let args = peer_args(port, addr, &[&extra[..], &FAST].concat());
         let proc = Proc::start(name, dir.path(), &args, &[]);
         proc.wait_for("joined swarm");
         proc

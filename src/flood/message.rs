@@ -1,5 +1,5 @@
 //! The five datagrams of the flooding chunk network, byte for byte as
-//! `reference/flood-protocol.md` fixes them, and their codec.
+//! docs/flood.md ("The datagrams, byte by byte") fixes them, and their codec.
 //!
 //! Every integer is 16 bits, big-endian:
 //!

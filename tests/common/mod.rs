@@ -4,6 +4,10 @@
 #![allow(dead_code)]
 
 pub mod fake;
+mod sample;
+
+#[allow(unused_imports)] // each test binary uses its part
+pub use sample::{PIECE, Sample, sample};
 
 use std::fmt;
 use std::io::{BufRead, BufReader};
@@ -15,6 +19,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_bittorrent-sim");
+/// Debian's Python, the one `python3-libtorrent` installs for.
+pub const PYTHON: &str = "/usr/bin/python3";
+/// The directory of `lt_common.py`, the libtorrent session set-up the tests share with the
+/// benchmarks: the `PYTHONPATH` of every libtorrent script.
+pub const LT_COMMON_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench");
 /// Every wait in these tests ends by this deadline.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -26,10 +35,10 @@ pub struct Proc {
 }
 
 impl Proc {
-    pub fn start(name: &str, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Proc {
+    pub fn start(name: &str, cwd: &Path, args: &[impl AsRef<str>], env: &[(&str, &str)]) -> Proc {
         let mut command = Command::new(BIN);
         command
-            .args(args)
+            .args(args.iter().map(AsRef::as_ref))
             .current_dir(cwd)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -173,21 +182,28 @@ pub const FAST: [&str; 6] = [
     "20ms",
 ];
 
-/// Starts a peer on a free port; returns it and its port once it has joined the swarm.
-/// `tracker` is our tracker's `HOST:PORT` or an HTTP announce URL.
-pub fn peer(name: &str, cwd: &Path, tracker: impl fmt::Display, extra: &[&str]) -> (Proc, u16) {
-    let tracker = tracker.to_string();
-    let mut args = vec![
-        "peer",
-        "--port",
-        "0",
-        "--bind",
-        "127.0.0.1",
-        "--tracker",
-        &tracker,
-    ];
-    args.extend_from_slice(&FAST);
-    args.extend_from_slice(extra);
+/// `peer --port PORT --bind 127.0.0.1 --tracker TRACKER` and `extra`: the command line of a
+/// loopback peer (0: any free port), for a test that starts it itself (other environment, other
+/// output); `peer` below is the usual way.
+pub fn peer_args(port: u16, tracker: impl fmt::Display, extra: &[impl AsRef<str>]) -> Vec<String> {
+    let mut args: Vec<String> = ["peer", "--port", &port.to_string(), "--bind", "127.0.0.1"]
+        .map(String::from)
+        .to_vec();
+    args.extend(["--tracker".to_string(), tracker.to_string()]);
+    args.extend(extra.iter().map(|a| a.as_ref().to_string()));
+    args
+}
+
+/// Starts a peer on a free port with the [`FAST`] timers; returns it and its port once it has
+/// joined the swarm. `tracker` is our tracker's `HOST:PORT` or an HTTP announce URL.
+pub fn peer(
+    name: &str,
+    cwd: &Path,
+    tracker: impl fmt::Display,
+    extra: &[impl AsRef<str>],
+) -> (Proc, u16) {
+    let mut args = peer_args(0, tracker, &FAST);
+    args.extend(extra.iter().map(|a| a.as_ref().to_string()));
     let proc = Proc::start(name, cwd, &args, &[]);
     let line = proc.wait_for("listening on ");
     let port = port_after(&line, "listening on ");
@@ -243,31 +259,6 @@ pub fn create_torrent(file: &Path, piece_len: usize, out: &Path) -> PathBuf {
         .expect("run create");
     assert!(status.success(), "create failed");
     out.to_path_buf()
-}
-
-/// A temporary directory holding a sample file and its torrent: what most swarm tests start
-/// from.
-pub struct Sample {
-    pub dir: tempfile::TempDir,
-    pub data: Vec<u8>,
-    pub torrent: PathBuf,
-    pub meta: bittorrent_sim::metainfo::Metainfo,
-}
-
-/// `len` deterministic bytes (`sample_bytes(len, seed)`) written to `DIR/ORIGINAL/sample.bin`,
-/// and their torrent of `piece_len` pieces at `DIR/TORRENT`.
-pub fn sample(len: usize, seed: u64, piece_len: usize, original: &str, torrent: &str) -> Sample {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let data = sample_bytes(len, seed);
-    let file = write_file(&dir.path().join(original), "sample.bin", &data);
-    let torrent = create_torrent(&file, piece_len, &dir.path().join(torrent));
-    let meta = bittorrent_sim::metainfo::Metainfo::from_file(&torrent).expect("torrent");
-    Sample {
-        dir,
-        data,
-        torrent,
-        meta,
-    }
 }
 
 /// A port nobody listens on right now (bound, then released).
