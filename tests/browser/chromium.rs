@@ -16,7 +16,7 @@
 #![allow(dead_code)]
 
 use std::env;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
@@ -25,15 +25,20 @@ use std::time::{Duration, Instant};
 /// How long one page load may take before Chromium is killed.
 pub const DEADLINE: Duration = Duration::from_secs(90);
 
-/// Prints the line that says a browser test did not run, and why.
+/// Says on stderr, past the test harness's capture so it shows in every log, that a browser
+/// test did not run, and why.
 pub fn skipped(test: &str, why: &str) {
-    eprintln!("SKIPPED {test}: {why} ***********************************************");
+    let banner = "=".repeat(78);
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "\n{banner}\nSKIPPED ({test}): {why}; nothing was tested in a browser.\n{banner}"
+    );
 }
 
 /// The Chromium binary: `BTSIM_CHROMIUM`, else the first of the usual names on PATH.
 pub fn chromium() -> Option<PathBuf> {
     if let Some(path) = env::var_os("BTSIM_CHROMIUM") {
-        return Some(PathBuf::from(path));
+        return Some(PathBuf::from(path)).filter(|path| path.is_file());
     }
     let path = env::var_os("PATH")?;
     [
@@ -116,9 +121,26 @@ pub fn dump_dom(url: &str, budget: Duration) -> Result<String, String> {
         if let Some(mut stderr) = child.stderr.take() {
             let _ = stderr.read_to_string(&mut err);
         }
+        // A refused load (`net::ERR_UNSAFE_PORT`, `net::ERR_CONNECTION_REFUSED`) exits 0 with
+        // an empty DOM and says why on stderr among D-Bus noise.
+        if let Some(at) = err.find("Page load failed: ") {
+            let reason = err[at..].lines().next().unwrap_or_default();
+            return Err(format!("{reason} ({url})"));
+        }
         return Err(format!("chromium exited with {status} on {url}: {err}"));
     }
     Ok(dom)
+}
+
+/// Loads an `http://` page as a user's Chromium would, with no flags that relax its rules: the
+/// DOM after the page's scripts ran, `Err` with Chromium's reason when the load failed
+/// (`Page load failed: net::ERR_UNSAFE_PORT`), `None` after a SKIPPED line without Chromium.
+pub fn load_page(test: &str, url: &str) -> Option<Result<String, String>> {
+    if chromium().is_none() {
+        skipped(test, "no chromium on PATH (scripts/setup.sh installs it)");
+        return None;
+    }
+    Some(dump_dom(url, Duration::from_secs(5)))
 }
 
 /// Percent-encodes `text` for a URL fragment (everything but ASCII letters and digits).
