@@ -41,7 +41,8 @@ fn assert_golden(path: PathBuf, actual: &str) {
     assert_eq!(actual, expected, "differs from {}", path.display());
 }
 
-/// Every drawn label, `from>to: label`, read back from the Mermaid text.
+/// Every drawn label, `from>to: label`, read back from the Mermaid text (escaped as written:
+/// `request #35;1`; `tests/mermaid_render.rs` checks what Mermaid draws of it).
 fn arrows(diagram: &Diagram) -> Vec<String> {
     diagram
         .mermaid()
@@ -221,8 +222,8 @@ fn folding_keeps_every_message_counted() {
     for expected in [
         "peer_7001>tracker: PING x3",
         "tracker>peer_7001: PONG x3",
-        "peer_7002>peer_7001: request #1 x2",
-        "peer_7001>peer_7002: piece #1 x2 (32768)",
+        "peer_7002>peer_7001: request #35;1 x2",
+        "peer_7001>peer_7002: piece #35;1 x2 (32768)",
         "peer_7001>peer_7002: keep-alive x2",
         "peer_7002>tracker: PING",
     ] {
@@ -271,7 +272,7 @@ fn one_trace_alone_names_the_other_ends_by_address() {
         [
             "peer_7002>a127_0_0_1_6000: JOIN 7002 -",
             "a127_0_0_1_6000>peer_7002: PEERS 1",
-            "peer_7002>a127_0_0_1_7001: request #1 @0",
+            "peer_7002>a127_0_0_1_7001: request #35;1 @0",
         ]
     );
 }

@@ -231,6 +231,58 @@ fn without_answers_the_client_stops_at_the_timeout_and_logs_every_chunk_not_foun
         "one HELLO and three resends: {hellos:02x?}"
     );
     assert!(hellos.iter().all(|h| h == &[0, 1, 0, 3, 0, 9, 0, 4, 0, 12]));
+    let silence = "no peer answered at all: the contact peer";
+    assert_eq!(
+        client.log_text().matches(silence).count(),
+        1,
+        "{}",
+        client.log_text()
+    );
+}
+
+/// A contact peer that never answers: the log is still the assignment's, exit code 0, and one
+/// line on stderr (even with logging off) says no peer answered; one that answers even once
+/// (here, offering nothing the client can get) gets no such line.
+#[test]
+fn a_silent_contact_is_reported_on_stderr_and_an_answering_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let peer = socket();
+    let contact = peer.local_addr().unwrap().to_string();
+    let run = |extra: &dyn Fn()| {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_bittorrent-sim"))
+            .args(["flood", "client", &contact, "5", "--timeout", "300ms"])
+            .args(["--retry-interval", "100ms", "--retries", "1"])
+            .current_dir(dir.path())
+            .env("RUST_LOG", "off")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        extra();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = run(&|| {});
+    assert!(
+        stderr.starts_with("bittorrent-sim: warning: no peer answered at all: the contact peer ")
+            && stderr.contains(&contact)
+            && stderr.lines().count() == 1,
+        "{stderr:?}"
+    );
+    let log = fs::read_to_string(dir.path().join("output-127.0.0.1.log")).unwrap();
+    assert_eq!(log, "0.0.0.0:0 - 5\n");
+
+    // The contact answers the HELLO with an offer of another chunk only.
+    drain(&peer);
+    peer.set_nonblocking(false).unwrap();
+    let stderr = run(&|| {
+        let (hello, client) = recv(&peer);
+        assert_eq!(hello, [0, 1, 0, 1, 0, 5]);
+        peer.send_to(&[0, 3, 0, 1, 0, 6], client).unwrap();
+    });
+    assert!(!stderr.contains("no peer answered"), "{stderr:?}");
 }
 
 /// What `against_a_scripted_peer...` leaves out: an oversized datagram, a RESPONSE for a chunk

@@ -3,8 +3,10 @@
 //!
 //! Participants get identifiers made of letters, digits and `_` (`peer_7001`, `a127_0_0_1_6881`)
 //! with the readable name as alias. A lost message is drawn `-x`, every other one `->>`. Label
-//! text is escaped with Mermaid's entity codes (`;` is `#59;`, `<` `#60;`, `>` `#62;`) so no
-//! trace field can end a statement or open a tag. No layout here: Mermaid does it.
+//! text is escaped with Mermaid's entity codes (`#` is `#35;`, `;` `#59;`, `<` `#60;`, `>`
+//! `#62;`): Mermaid's sequence grammar reads `#` to the end of the line as a comment (so
+//! `request #3` would show as `request`), `;` ends a statement and `<` opens a tag such as `<br>`.
+//! `tests/mermaid_render.rs` checks the text Mermaid itself draws. No layout here: Mermaid does it.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -113,6 +115,7 @@ fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            '#' => out.push_str("#35;"),
             ';' => out.push_str("#59;"),
             '<' => out.push_str("#60;"),
             '>' => out.push_str("#62;"),
@@ -133,5 +136,11 @@ mod tests {
         assert_eq!(identifier("127.0.0.1:6881"), "a127_0_0_1_6881");
         assert_eq!(identifier("end"), "end_");
         assert_eq!(escape("OK a;b <x>\n"), "OK a#59;b #60;x#62; ");
+        assert_eq!(escape("request #3 x2"), "request #35;3 x2");
+        assert_eq!(
+            escape("#59;"),
+            "#35;59#59;",
+            "an entity in a field is shown, not read"
+        );
     }
 }

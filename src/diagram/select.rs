@@ -4,7 +4,10 @@
 //! then `--max-messages`. Folding looks at the messages between each two participants in order
 //! and folds a run of identical ones (`request #3` x16) or of an identical exchange repeated
 //! (`PING`/`PONG` x12) into one arrow per message of the exchange, drawn where the run starts;
-//! traffic between other participants in between does not break a run. Identical means same
+//! traffic between other participants in between does not break a run. An exchange starts with
+//! its question: a message followed after a pause by one that is answered at once is the answer
+//! to something before, so `PEERS 1`, `LIST`, `PEERS 1`, `LIST`, `PEERS 1` folds to `PEERS 1`,
+//! `LIST x2`, `PEERS 1 x2` and no folded answer is drawn before its question. Identical means same
 //! sender, receiver, type and fields, except that the blocks of one piece (`begin`, `length`)
 //! count as identical. This file neither reads traces nor renders.
 
@@ -92,8 +95,8 @@ fn fold(mut messages: Vec<Message>) -> Vec<Message> {
     for seq in pairs.values() {
         let at = |i: usize| &messages[seq[i]];
         let mut i = 0;
-        while i < seq.len() {
-            let single = (i..seq.len()).take_while(|&j| same(at(i), at(j))).count();
+        // How many times the exchange seq[i], seq[i+1] repeats from i on.
+        let exchanges = |i: usize| {
             let mut double = 0;
             if i + 1 < seq.len() && !same(at(i), at(i + 1)) {
                 while i + 2 * double + 1 < seq.len()
@@ -103,6 +106,19 @@ fn fold(mut messages: Vec<Message>) -> Vec<Message> {
                     double += 1;
                 }
             }
+            double
+        };
+        // seq[i] answers an earlier message rather than asks: seq[i+1] follows it after a pause
+        // and is answered at once, and the exchange from i+1 repeats as well. Folding from i
+        // would draw the answers before the first question (`PEERS 1 x3` before any `LIST`).
+        let answers = |i: usize| {
+            i + 2 < seq.len()
+                && at(i + 1).time - at(i).time > at(i + 2).time - at(i + 1).time
+                && exchanges(i + 1) >= 2
+        };
+        while i < seq.len() {
+            let single = (i..seq.len()).take_while(|&j| same(at(i), at(j))).count();
+            let double = if answers(i) { 0 } else { exchanges(i) };
             let (period, repeats) = if double >= 2 && 2 * double > single {
                 (2, double)
             } else {
@@ -201,6 +217,51 @@ mod tests {
             ]
         );
         assert_eq!(selected.messages[3].total_length, 20);
+    }
+
+    #[test]
+    fn a_folded_answer_is_never_drawn_before_its_question() {
+        // JOIN is answered by PEERS 1, then every second a LIST is answered by PEERS 1.
+        let mut messages = vec![m(0.0, "a", "t", "JOIN", 0), m(0.001, "t", "a", "PEERS", 0)];
+        for round in 1..4u32 {
+            messages.push(m(f64::from(round), "a", "t", "LIST", 0));
+            messages.push(m(f64::from(round) + 0.001, "t", "a", "PEERS", 0));
+        }
+        let fold = Selection {
+            fold: true,
+            ..Selection::default()
+        };
+        assert_eq!(
+            kinds(&select(messages.clone(), &fold)),
+            ["JOINa>t x1", "PEERSt>a x1", "LISTa>t x3", "PEERSt>a x3"]
+        );
+        // With one LIST fewer the run from the first PEERS is as long: still not taken.
+        messages.truncate(6);
+        assert_eq!(
+            kinds(&select(messages, &fold)),
+            ["JOINa>t x1", "PEERSt>a x1", "LISTa>t x2", "PEERSt>a x2"]
+        );
+        // A question left unanswered at the end does not shift the exchange.
+        let pings: Vec<Message> = (0..5u32)
+            .map(|k| {
+                let (from, to, kind) = if k % 2 == 0 {
+                    ("a", "t", "PING")
+                } else {
+                    ("t", "a", "PONG")
+                };
+                m(
+                    f64::from(k / 2) + f64::from(k % 2) * 0.001,
+                    from,
+                    to,
+                    kind,
+                    0,
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds(&select(pings, &fold)),
+            ["PINGa>t x2", "PONGt>a x2", "PINGa>t x1"]
+        );
     }
 
     #[test]

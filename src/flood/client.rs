@@ -16,7 +16,10 @@
 //!      - CHUNKS_INFO: note which peer offers which chunks;
 //!      - RESPONSE: when the chunk was asked from that peer and is new, write the chunk file,
 //!        then append `peerIP:peerPort - id` to the log;
-//! 6. append `0.0.0.0:0 - id` for each chunk that did not come, and return.
+//! 6. append `0.0.0.0:0 - id` for each chunk that did not come, and return; when no peer sent
+//!    a single datagram, also say so on stderr (the log stays exactly the assignment's format,
+//!    all `0.0.0.0:0`, and the exit code 0, but a user must not mistake it for "no peer has
+//!    these chunks").
 //!
 //! One thread and one socket: RESPONSE datagrams from several peers arrive interleaved on the
 //! same socket, so the chunks come from several peers at once without a thread per peer. What it
@@ -106,6 +109,7 @@ pub fn run(config: &ClientConfig) -> Result<Outcome, FloodError> {
     socket.send(&Message::Hello { ids }, config.contact);
 
     // 5: timers and datagrams until done.
+    let mut answered = false;
     loop {
         let now = Instant::now();
         if plan.all_received() {
@@ -127,6 +131,7 @@ pub fn run(config: &ClientConfig) -> Result<Outcome, FloodError> {
         let Some((from, message)) = socket.recv(wake.saturating_duration_since(now))? else {
             continue;
         };
+        answered = true;
         match message {
             Message::ChunksInfo { ids } => {
                 let unrequested = plan.offer(from, &ids, Instant::now());
@@ -179,10 +184,21 @@ pub fn run(config: &ClientConfig) -> Result<Outcome, FloodError> {
             addresses(holders)
         );
     }
+    if !answered {
+        eprintln!("{}", silence_warning(config.contact, config.timeout));
+    }
     Ok(Outcome {
         log_path: log.path().to_path_buf(),
         missing,
     })
+}
+
+/// Step 6's line on stderr when nothing came back at all.
+fn silence_warning(contact: SocketAddrV4, timeout: Duration) -> String {
+    format!(
+        "bittorrent-sim: warning: no peer answered at all: the contact peer {contact} sent nothing \
+         back in {timeout:?}; is a flood peer running there? (every chunk is logged 0.0.0.0:0)"
+    )
 }
 
 fn send_action(socket: &mut FloodSocket, contact: SocketAddrV4, action: Action) {
