@@ -1,9 +1,7 @@
 //! Socket and thread plumbing shared by the tracker and the peer.
 //!
 //! * [`connect`] opens every outgoing TCP connection, and [`configure`] sets the read and write
-//!   timeouts of every TCP socket, outgoing or accepted: no blocking call waits forever. (The
-//!   tracker sets them once on its listening socket, which Linux copies to every accepted
-//!   one, and falls back to [`configure`] where that is not so: `tracker/conn.rs`.)
+//!   timeouts of every TCP socket, outgoing or accepted: no blocking call waits forever.
 //! * [`traced::Traced`] wraps a socket so that, at `debug`, every blocking `read` and `write`
 //!   is logged before and after, with its size and how long it blocked; `--slow-motion` holds
 //!   every message back before it is sent ([`traced::slow_motion`]).
