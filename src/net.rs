@@ -15,7 +15,7 @@ use std::io::Read;
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use log::debug;
+use log::{debug, warn};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 pub use crate::defaults::ACCEPT_BACKOFF;
@@ -108,6 +108,18 @@ pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
     let (stream, remote) = listener.accept()?;
     debug!("accept: {remote} connected after {:?}", started.elapsed());
     Ok((stream, remote))
+}
+
+/// [`accept`] until a connection comes: a failed `accept` (out of file descriptors, say) is
+/// logged, and tried again after [`ACCEPT_BACKOFF`].
+pub fn accept_next(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    loop {
+        match accept(listener) {
+            Ok(accepted) => return accepted,
+            Err(e) => warn!("accept failed: {e}"),
+        }
+        std::thread::sleep(ACCEPT_BACKOFF);
+    }
 }
 
 /// `shutdown` both ways, then the socket is closed when dropped; logged.

@@ -168,14 +168,7 @@ impl Tracker {
         let gate = Gate::new(max_connections, pending_budget(max_connections));
         let cap = ThreadCap::new(gate.threads());
         for id in 1u64.. {
-            let (stream, remote) = match net::accept(&self.listener) {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    warn!("accept failed: {e}");
-                    std::thread::sleep(net::ACCEPT_BACKOFF);
-                    continue;
-                }
-            };
+            let (stream, remote) = net::accept_next(&self.listener);
             let (pending, established) = gate.counts();
             debug!(
                 "{remote}: accepted ({pending} pending, {established} of {max_connections} established)"
