@@ -13,15 +13,13 @@
 //! A connection that completes its handshake calls [`Ticket::establish`] and moves to the
 //! *established* cap (`--max-connections`); when that is full it is refused and closed. The
 //! accept loop spawns threads through a [`crate::threads::ThreadCap`] of both budgets added
-//! ([`Gate::threads`]), so the number of connection threads never exceeds them. (The
-//! tracker's workers accept for themselves, `tracker/workers.rs`: both budgets plus one, the
-//! one left to accept and evict.)
+//! ([`Gate::threads`]), so the number of connection threads never exceeds them. The tracker's
+//! accept thread and the peer's listener both work this way.
 //!
 //! The registry keeps a handle of each pending connection: shutting it down is what makes the
 //! blocked `read` of its thread return. [`Gate::admit`] makes that handle with
-//! `TcpStream::try_clone` (a `dup` of the descriptor, closed again when the ticket goes);
-//! [`Gate::admit_shared`] shares the caller's `Arc<TcpStream>` instead, two system calls fewer
-//! per connection (the tracker's workers). Evictions are logged at `debug`.
+//! `TcpStream::try_clone` (a `dup` of the descriptor, closed again when the connection leaves
+//! the pending budget). Evictions are logged at `debug`.
 
 use std::collections::VecDeque;
 use std::io;
@@ -36,7 +34,7 @@ pub use crate::defaults::MAX_PENDING;
 struct State {
     next_id: u64,
     /// Oldest first.
-    pending: VecDeque<(u64, SocketAddr, Arc<TcpStream>)>,
+    pending: VecDeque<(u64, SocketAddr, TcpStream)>,
     established: usize,
 }
 
@@ -75,12 +73,7 @@ impl Gate {
     /// Registers a just-accepted connection as pending. With the pending budget full, the
     /// oldest pending connection is shut down first.
     pub fn admit(&self, stream: &TcpStream, remote: SocketAddr) -> io::Result<Ticket> {
-        Ok(self.admit_shared(Arc::new(stream.try_clone()?), remote))
-    }
-
-    /// [`Gate::admit`] with a handle the caller shares: no `dup` of the descriptor. The
-    /// registry's copy goes when the connection leaves the pending budget.
-    pub fn admit_shared(&self, handle: Arc<TcpStream>, remote: SocketAddr) -> Ticket {
+        let handle = stream.try_clone()?;
         let mut state = self.lock();
         while state.pending.len() >= self.max_pending {
             if let Some((_, old, stream)) = state.pending.pop_front() {
@@ -94,12 +87,12 @@ impl Gate {
         state.next_id += 1;
         let id = state.next_id;
         state.pending.push_back((id, remote, handle));
-        Ticket {
+        Ok(Ticket {
             state: Arc::clone(&self.state),
             id,
             max_established: self.max_established,
             stage: Stage::Pending,
-        }
+        })
     }
 }
 

@@ -1,9 +1,7 @@
 //! Socket and thread plumbing shared by the tracker and the peer.
 //!
 //! * [`connect`] opens every outgoing TCP connection, and [`configure`] sets the read and write
-//!   timeouts of every TCP socket, outgoing or accepted: no blocking call waits forever. (The
-//!   tracker sets them once on its listening socket, which Linux copies to every accepted
-//!   one, and falls back to [`configure`] where that is not so: `tracker/conn.rs`.)
+//!   timeouts of every TCP socket, outgoing or accepted: no blocking call waits forever.
 //! * [`traced::Traced`] wraps a socket so that, at `debug`, every blocking `read` and `write`
 //!   is logged before and after, with its size and how long it blocked; `--slow-motion` holds
 //!   every message back before it is sent ([`traced::slow_motion`]).
@@ -17,7 +15,7 @@ use std::io::Read;
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use log::debug;
+use log::{debug, warn};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 pub use crate::defaults::ACCEPT_BACKOFF;
@@ -110,6 +108,18 @@ pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
     let (stream, remote) = listener.accept()?;
     debug!("accept: {remote} connected after {:?}", started.elapsed());
     Ok((stream, remote))
+}
+
+/// [`accept`] until a connection comes: a failed `accept` (out of file descriptors, say) is
+/// logged, and tried again after [`ACCEPT_BACKOFF`].
+pub fn accept_next(listener: &TcpListener) -> (TcpStream, SocketAddr) {
+    loop {
+        match accept(listener) {
+            Ok(accepted) => return accepted,
+            Err(e) => warn!("accept failed: {e}"),
+        }
+        std::thread::sleep(ACCEPT_BACKOFF);
+    }
 }
 
 /// `shutdown` both ways, then the socket is closed when dropped; logged.

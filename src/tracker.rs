@@ -2,41 +2,43 @@
 //! holds, and answers with the list of the *other* peers. It holds no file data, only each
 //! swarm's metainfo, which it hands to peers that join knowing nothing but its address.
 //!
-//! The blocking calls, in the order a connection meets them:
+//! Built like the Rust Book's web server: one thread accepts, each connection gets a thread of
+//! its own, and every socket call blocks. The blocking calls, in the order a connection meets
+//! them:
 //!
-//! 1. `TcpListener::bind` + listen ([`Tracker::bind`]).
-//! 2. `accept()` blocks until a peer connects ([`Tracker::serve`]). Worker threads
-//!    (`tracker-worker-N`, `tracker/workers.rs`) accept on the one listening socket and serve
-//!    the connection they get; few wait in `accept()` at once, more start (or spares are
-//!    called) only before a worker blocks. The connection's timeouts and `TCP_NODELAY` come
-//!    from the listening socket (`tracker/conn.rs`).
-//!    A connection is *pending* until its first whole request line (or HTTP head) arrives; at
-//!    most [`pending_budget`] of them (`max_connections`, at least [`MAX_PENDING`]): one more
-//!    shuts the oldest pending one down (`admission.rs`), so silent or trickling connections
-//!    cannot starve real peers. Then it takes one of `max_connections` established slots, or
-//!    is closed when all are taken. Workers: at most both budgets plus one, so one is always
-//!    left to accept.
-//! 3. In the connection's thread ([`serve_connection`]): `read_line` reads a request line (the
-//!    first read without blocking: the request is usually there already; then blocking until
-//!    it arrives or the idle timeout fires), the peer table is updated under its lock, the
-//!    lock is let go, and `write_all` sends the reply. Repeat until `QUIT` or EOF.
+//! 1. `bind` + `listen` ([`Tracker::bind`], `net::listen`).
+//! 2. `accept()` blocks in the accept thread, `tracker-accept`, until a peer connects
+//!    ([`Tracker::accept_loop`]). The connection is admitted (`admission.rs`): it is *pending*
+//!    until its first whole request line (or HTTP head) arrives, at most [`pending_budget`]
+//!    of them, and one more shuts the oldest pending one down, so silent or trickling
+//!    connections cannot starve real peers. Then it gets its own thread, `tracker-conn-N`,
+//!    through a [`ThreadCap`] of both budgets: `ThreadCap::spawn` blocks while every slot is
+//!    taken.
+//! 3. In the connection's thread ([`serve_connection`]): `net::configure` sets its timeouts
+//!    (10 s for the first request, [`FIRST_REQUEST_TIMEOUT`]; 10 s per write). `read` blocks
+//!    until a request line arrives; a whole request takes one of `max_connections`
+//!    established slots (or the connection is closed when all are taken); the peer table is
+//!    updated under its lock, the lock is let go, and `write` sends the reply. Repeat until
+//!    `QUIT` or EOF: a kept connection keeps its thread, and may stay silent for
+//!    [`IDLE_TIMEOUT`] between requests.
 //!    A connection whose first bytes are `GET ` speaks HTTP instead: BEP 3 announces from
 //!    real clients (`tracker/announce.rs`), answered in bencode on the same port.
 //! 4. Meanwhile the scheduler thread fires a clean-up every `cleanup_interval`, which drops
 //!    the peers that did not ping since the previous one.
 //!
-//! The request lines are in `tracker/proto.rs` and `PROTOCOL.md`; the table in `tracker/table.rs`.
+//! What each request does to the table is in `tracker/answer.rs`; the request lines in
+//! `tracker/proto.rs` and `PROTOCOL.md`; the table in `tracker/table.rs`. What this costs
+//! against a tuned server is measured in BENCHMARKS.md.
 
 pub mod announce;
-pub mod conn;
+mod answer;
 pub mod http;
 pub mod page;
 pub mod proto;
 pub mod table;
-pub mod workers;
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,15 +48,13 @@ use log::{debug, info, warn};
 
 use crate::admission::{Gate, MAX_PENDING, Ticket};
 use crate::metainfo::{Metainfo, MetainfoError};
-use crate::net;
-use crate::net::traced::slow_motion;
+use crate::net::traced::{Traced, slow_motion};
+use crate::net::{self, Timeouts};
 use crate::scheduler;
-use crate::threads;
+use crate::threads::{self, ThreadCap};
 use crate::trace::{self, Dir};
-use conn::{Conn, Inheritance};
 use proto::{ErrorCode, ProtoError, Reply, Request};
 use table::{Identity, PeerTable};
-use workers::Standby;
 
 pub use crate::defaults::{FIRST_REQUEST_TIMEOUT, TRACKER_IDLE_TIMEOUT as IDLE_TIMEOUT};
 
@@ -132,7 +132,6 @@ impl Tracker {
             addr: config.addr,
             source,
         })?;
-        conn::inherit_options(&listener, conn::timeouts(FIRST_REQUEST_TIMEOUT))?;
         Ok(Tracker {
             listener,
             table,
@@ -148,7 +147,7 @@ impl Tracker {
         Arc::clone(&self.table)
     }
 
-    /// Runs the clean-up scheduler and the accept loop (step 2), forever.
+    /// Runs the clean-up scheduler and the accept thread (step 2), forever.
     pub fn serve(self) -> Result<(), TrackerError> {
         let mode = match self.config.identity {
             Identity::Port => "development mode: peers told apart by port",
@@ -156,37 +155,47 @@ impl Tracker {
         };
         info!("tracker listening on {} ({mode})", self.local_addr()?);
         start_cleanup(Arc::clone(&self.table), self.config.cleanup_interval)?;
-        self.start_workers()?;
-        // The workers accept and serve from now on, and never end.
-        loop {
-            std::thread::park();
-        }
+        let accept = threads::spawn_named("tracker-accept", move || self.accept_loop())?;
+        accept
+            .join()
+            .map_err(|_| io::Error::other("the accept thread panicked"))?;
+        Ok(())
     }
 
-    /// Step 2: worker threads block in `accept` and serve what they accept.
-    fn start_workers(self) -> io::Result<()> {
+    /// Step 2: `accept`, admit, and give each connection its own thread.
+    fn accept_loop(self) {
         let max_connections = self.config.max_connections;
         let gate = Gate::new(max_connections, pending_budget(max_connections));
-        let table = self.table;
-        let interval = self.config.announce_interval;
-        let inheritance = Inheritance::default();
-        let serve =
-            move |stream: &TcpStream, remote: SocketAddr, mut ticket: Ticket, standby: &Standby| {
-                let served = inheritance
-                    .ensure(stream, conn::timeouts(FIRST_REQUEST_TIMEOUT))
-                    .and_then(|()| {
-                        let conn = Conn::new(stream, remote, standby, FIRST_REQUEST_TIMEOUT);
-                        serve_connection(&conn, &table, interval, &mut ticket)
-                    });
+        let cap = ThreadCap::new(gate.threads());
+        for id in 1u64.. {
+            let (stream, remote) = net::accept_next(&self.listener);
+            let (pending, established) = gate.counts();
+            debug!(
+                "{remote}: accepted ({pending} pending, {established} of {max_connections} established)"
+            );
+            let ticket = match gate.admit(&stream, remote) {
+                Ok(ticket) => ticket,
+                Err(e) => {
+                    warn!("{remote}: cannot admit the connection: {e}");
+                    continue;
+                }
+            };
+            let table = Arc::clone(&self.table);
+            let interval = self.config.announce_interval;
+            let spawned = cap.spawn(format!("tracker-conn-{id}"), move || {
+                let served = serve_connection(&stream, remote, &table, interval, ticket);
                 if let Err(e) = served {
                     warn!("{remote}: connection ended: {e}");
                 }
-            };
-        workers::start(self.listener, gate, Box::new(serve))
+            });
+            if let Err(e) = spawned {
+                warn!("{remote}: cannot start a connection thread: {e}");
+            }
+        }
     }
 }
 
-/// How many connections may block a worker waiting for their first request: as many as may be
+/// How many connections may wait for their first request at once: as many as may be
 /// established, and at least [`MAX_PENDING`]. Honest clients connecting at once (one short
 /// connection per request, e.g. `wrk` with 50 connections in `Connection: close` mode) each
 /// spend a moment between `connect` and their first write; a budget below their number evicts
@@ -222,83 +231,65 @@ fn start_cleanup(table: Arc<PeerTable>, every: Duration) -> io::Result<()> {
     Ok(())
 }
 
-/// Step 3: one connection, one request line at a time.
+/// Step 3: one connection, in its own thread, one request at a time.
 fn serve_connection(
-    conn: &Conn<'_>,
+    stream: &TcpStream,
+    remote: SocketAddr,
     table: &PeerTable,
     announce_interval: Duration,
-    ticket: &mut Ticket,
+    mut ticket: Ticket,
 ) -> io::Result<()> {
-    let (stream, remote) = (conn.stream(), conn.remote());
-    let mut reader = BufReader::new(conn);
+    let first_request = Timeouts {
+        read: FIRST_REQUEST_TIMEOUT,
+        ..Timeouts::EXCHANGE
+    };
+    net::configure(stream, first_request)?;
+    let mut reader = BufReader::new(Traced::new(stream, remote));
     // A request starting with `GET ` is HTTP (a real client announcing); anything else is
     // our line protocol.
     if reader.fill_buf()?.starts_with(b"GET ") {
-        return announce::serve(&mut reader, conn, table, announce_interval, ticket);
+        return announce::serve(
+            &mut reader,
+            stream,
+            remote,
+            table,
+            announce_interval,
+            &mut ticket,
+        );
     }
-    let mut switched = false;
+    let mut idle = false;
     loop {
-        idle_timeout(stream, ticket, &mut switched)?;
+        idle_timeout(stream, &ticket, &mut idle)?;
         let line = match proto::read_line(&mut reader) {
-            Ok(line) => {
-                if !established(remote, ticket) {
-                    return Ok(());
-                }
-                line
-            }
+            Ok(line) if established(remote, &mut ticket) => line,
+            Ok(_) => return Ok(()),
             Err(ProtoError::Closed) => {
                 debug!("{remote}: closed the connection");
                 return Ok(());
             }
             Err(ProtoError::Io(e)) => return Err(e),
-            Err(e @ (ProtoError::TooLong | ProtoError::NotText | ProtoError::Bad(_))) => {
-                // The rest of an overlong or binary line cannot be resynchronised: answer, close.
-                warn!("{remote}: {e}; closing");
-                let code = if matches!(e, ProtoError::TooLong) {
-                    ErrorCode::TooLong
-                } else {
-                    ErrorCode::BadRequest
-                };
-                send(conn, &Reply::error(code, e.to_string()))?;
-                conn.close_after_refusal()?;
-                return Ok(());
-            }
+            Err(e) => return refuse_unreadable(stream, remote, e),
         };
-        if line.trim().is_empty() {
+        let Some(request) = parse(&line, stream, remote)? else {
             continue;
-        }
-        let request = match Request::parse(&line) {
-            Ok(request) => request,
-            Err(e) => {
-                warn!("{remote}: bad request `{}`: {e}", proto::truncate(&line));
-                send(conn, &Reply::error(ErrorCode::BadRequest, e.to_string()))?;
-                continue;
-            }
         };
-        info!("{remote}: received {}", proto::truncate(&request.to_line()));
-        if trace::enabled() {
-            let local = stream.local_addr().ok();
-            let fields = request.trace_fields();
-            trace::record(Dir::Recv, "tracker", local, remote, request.name(), &fields);
-        }
-        if let Request::Publish { info_hash, length } = request {
-            let reply = receive_metainfo(&mut reader, remote, table, info_hash, length)?;
-            send(conn, &reply)?;
-            if matches!(
-                reply,
-                Reply::Err {
-                    code: ErrorCode::TooLong,
-                    ..
-                }
-            ) {
-                return Ok(()); // the body was not read: the stream is out of step
-            }
-            continue;
-        }
         let quit = request == Request::Quit;
-        let reply = answer(request, remote, table);
-        send(conn, &reply)?;
-        if quit {
+        let reply = match request {
+            Request::Publish { info_hash, length } => {
+                answer::receive_metainfo(&mut reader, remote, table, info_hash, length)?
+            }
+            request => answer::answer(request, remote, table),
+        };
+        send(stream, remote, &reply)?;
+        // A refused PUBLISH left its body unread: the stream is out of step.
+        let unread = matches!(
+            reply,
+            Reply::Err {
+                code: ErrorCode::TooLong,
+                ..
+            }
+        );
+        if quit || unread {
             return Ok(());
         }
     }
@@ -315,124 +306,56 @@ pub(crate) fn established(remote: SocketAddr, ticket: &mut Ticket) -> bool {
 }
 
 /// Before blocking for a second request, an established connection gets the long idle timeout
-/// instead of [`FIRST_REQUEST_TIMEOUT`]; once (`switched`). A one-request connection (our
-/// peers, `Connection: close`) never gets here and saves the system call.
-pub(crate) fn idle_timeout(
-    stream: &TcpStream,
-    ticket: &Ticket,
-    switched: &mut bool,
-) -> io::Result<()> {
-    if !*switched && ticket.is_established() {
+/// instead of [`FIRST_REQUEST_TIMEOUT`]; once (`idle`). A one-request connection (our peers,
+/// `Connection: close`) never gets here.
+pub(crate) fn idle_timeout(stream: &TcpStream, ticket: &Ticket, idle: &mut bool) -> io::Result<()> {
+    if !*idle && ticket.is_established() {
         stream.set_read_timeout(Some(IDLE_TIMEOUT))?;
-        *switched = true;
+        *idle = true;
     }
     Ok(())
 }
 
-/// Applies one request to the table and builds the reply. The table's lock is held only
-/// inside the table's methods, never while the reply is written.
-fn answer(request: Request, remote: SocketAddr, table: &PeerTable) -> Reply {
-    let listening = |port: u16| SocketAddr::new(remote.ip(), port);
-    let result = match request {
-        Request::Join {
-            info_hash,
-            port,
-            pieces,
-        } => table
-            .register(&info_hash, listening(port), &pieces)
-            .map(Reply::Peers),
-        Request::Ping { info_hash, port } => table
-            .ping(&info_hash, listening(port))
-            .map(|()| Reply::Pong),
-        Request::Report {
-            info_hash,
-            port,
-            pieces,
-        } => table
-            .report(&info_hash, listening(port), &pieces)
-            .map(|held| Reply::Ok(format!("{held} pieces recorded"))),
-        Request::List { info_hash, port } => table
-            .snapshot(&info_hash, listening(port))
-            .map(Reply::Peers),
-        Request::Leave { info_hash, port } => {
-            Ok(Reply::Ok(if table.leave(&info_hash, listening(port)) {
-                "left".to_string()
-            } else {
-                "was not in the swarm".to_string()
-            }))
-        }
-        Request::Swarms => Ok(Reply::Swarms(
-            table
-                .swarms()
-                .into_iter()
-                .take(proto::MAX_SWARMS_PER_REPLY)
-                .collect(),
-        )),
-        Request::Status => Ok(Reply::Status(table.status())),
-        Request::Metainfo { info_hash } => Ok(match table.metainfo(&info_hash) {
-            Some(metainfo) => Reply::Metainfo(metainfo.as_bytes().to_vec()),
-            None => Reply::error(
-                ErrorCode::NoMetainfo,
-                format!("no metainfo for swarm {info_hash}"),
-            ),
-        }),
-        Request::Help => Ok(Reply::Ok(proto::HELP.to_string())),
-        Request::Quit => Ok(Reply::Bye),
-        Request::Publish { .. } => Ok(Reply::error(
-            ErrorCode::BadRequest,
-            "PUBLISH is answered after its body",
-        )),
+/// An overlong or binary line cannot be resynchronised: answer, then close.
+fn refuse_unreadable(stream: &TcpStream, remote: SocketAddr, e: ProtoError) -> io::Result<()> {
+    warn!("{remote}: {e}; closing");
+    let code = if matches!(e, ProtoError::TooLong) {
+        ErrorCode::TooLong
+    } else {
+        ErrorCode::BadRequest
     };
-    result.unwrap_or_else(|e| Reply::Err {
-        code: e.code,
-        message: e.message,
-    })
+    send(stream, remote, &Reply::error(code, e.to_string()))?;
+    net::close_after_refusal(stream);
+    Ok(())
 }
 
-/// Reads a `PUBLISH` body, checks it is a torrent whose info-hash is the one announced, and
-/// learns it.
-fn receive_metainfo(
-    reader: &mut BufReader<&Conn<'_>>,
-    remote: SocketAddr,
-    table: &PeerTable,
-    info_hash: crate::infohash::InfoHash,
-    length: usize,
-) -> io::Result<Reply> {
-    if length > proto::MAX_TORRENT_BYTES {
-        warn!("{remote}: refused a metainfo of {length} bytes");
-        return Ok(Reply::error(
-            ErrorCode::TooLong,
-            format!("metainfo over {} bytes", proto::MAX_TORRENT_BYTES),
-        ));
+/// Parses a request line; a blank line is skipped, a bad one answered with `ERR`.
+fn parse(line: &str, stream: &TcpStream, remote: SocketAddr) -> io::Result<Option<Request>> {
+    if line.trim().is_empty() {
+        return Ok(None);
     }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body)?;
-    let metainfo = match Metainfo::from_bytes(&body) {
-        Ok(m) => m,
-        Err(e) => return Ok(Reply::error(ErrorCode::BadMetainfo, e.to_string())),
-    };
-    if metainfo.info_hash != info_hash {
-        return Ok(Reply::error(
-            ErrorCode::BadMetainfo,
-            format!("its info-hash is {}, not {info_hash}", metainfo.info_hash),
-        ));
-    }
-    let name = metainfo.name.clone();
-    Ok(match table.publish(metainfo) {
-        Ok(true) => {
-            info!("{remote}: learned swarm {info_hash} ({name})");
-            Reply::Ok(format!("published {name}"))
+    let request = match Request::parse(line) {
+        Ok(request) => request,
+        Err(e) => {
+            warn!("{remote}: bad request `{}`: {e}", proto::truncate(line));
+            send(
+                stream,
+                remote,
+                &Reply::error(ErrorCode::BadRequest, e.to_string()),
+            )?;
+            return Ok(None);
         }
-        Ok(false) => Reply::Ok("already known".to_string()),
-        Err(e) => Reply::Err {
-            code: e.code,
-            message: e.message,
-        },
-    })
+    };
+    info!("{remote}: received {}", proto::truncate(&request.to_line()));
+    if trace::enabled() {
+        let local = stream.local_addr().ok();
+        let fields = request.trace_fields();
+        trace::record(Dir::Recv, "tracker", local, remote, request.name(), &fields);
+    }
+    Ok(Some(request))
 }
 
-fn send(conn: &Conn<'_>, reply: &Reply) -> io::Result<()> {
-    let (stream, remote) = (conn.stream(), conn.remote());
+fn send(stream: &TcpStream, remote: SocketAddr, reply: &Reply) -> io::Result<()> {
     slow_motion(remote, reply.name());
     // Traced before it is written, so no trace can show its answer first.
     if trace::enabled() {
@@ -440,7 +363,7 @@ fn send(conn: &Conn<'_>, reply: &Reply) -> io::Result<()> {
         let fields = reply.trace_fields();
         trace::record(Dir::Send, "tracker", local, remote, reply.name(), &fields);
     }
-    let mut out = BufWriter::new(conn);
+    let mut out = BufWriter::new(Traced::new(stream, remote));
     reply.write_to(&mut out)?;
     out.flush()?;
     info!("{remote}: sent {}", reply.summary());

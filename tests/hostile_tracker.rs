@@ -227,10 +227,8 @@ fn a_thousand_silent_connections_do_not_keep_peers_from_the_tracker() {
 
 #[test]
 fn a_client_trickling_its_first_request_does_not_keep_others_from_the_tracker() {
-    // The first read of a connection does not block; when it finds nothing, a worker alone
-    // with its connection waits a moment for the request before calling a stand-in acceptor.
-    // A client sending a byte every few milliseconds must not hold that worker, with nobody
-    // accepting, for as long as it trickles.
+    // A client sending its first request a byte every few milliseconds holds only its own
+    // connection thread: the accept thread keeps accepting, and others are answered meanwhile.
     let dir = tempfile::tempdir().expect("tempdir");
     let (_tracker, addr, _hash) = tracker_with_swarm(dir.path(), &[]);
     let (answered_tx, answered_rx) = std::sync::mpsc::channel::<()>();

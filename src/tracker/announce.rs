@@ -4,36 +4,36 @@
 //! The blocking calls, for one connection: `read` a request head (capped), update the peer
 //! table (its lock let go before replying), `write_all` the response, and repeat while the
 //! client keeps the connection alive. A malformed or oversized request gets a `400` and the
-//! connection is closed (`Conn::close_after_refusal`); the table is untouched.
+//! connection is closed (`net::close_after_refusal`); the table is untouched.
 
 use std::io::{self, BufReader, Write};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use log::{info, warn};
 
-use super::conn::Conn;
 use super::http::{self, Event, HttpError};
 use super::page;
 use super::table::PeerTable;
 use crate::admission::Ticket;
 use crate::infohash::to_hex;
-use crate::net::traced::slow_motion;
+use crate::net;
+use crate::net::traced::{Traced, slow_motion};
 use crate::status::SwarmView;
 use crate::trace::{self, Dir};
 
 /// Serves HTTP requests on one connection until it closes.
 pub fn serve(
-    reader: &mut BufReader<&Conn<'_>>,
-    conn: &Conn<'_>,
+    reader: &mut BufReader<Traced<'_>>,
+    stream: &TcpStream,
+    remote: SocketAddr,
     table: &PeerTable,
     interval: Duration,
     ticket: &mut Ticket,
 ) -> io::Result<()> {
-    let (stream, remote) = (conn.stream(), conn.remote());
-    let mut switched = false;
+    let mut idle = false;
     loop {
-        super::idle_timeout(stream, ticket, &mut switched)?;
+        super::idle_timeout(stream, ticket, &mut idle)?;
         let request = match http::read_request(reader) {
             Ok(request) => {
                 if !super::established(remote, ticket) {
@@ -46,9 +46,9 @@ pub fn serve(
             Err(e) => {
                 warn!("{remote}: bad http request: {e}");
                 let body = format!("bad request: {e}\n");
-                let mut out = conn;
-                out.write_all(&http::response(400, "text/plain", body.as_bytes(), false))?;
-                conn.close_after_refusal()?;
+                let response = http::response(400, "text/plain", body.as_bytes(), false);
+                Traced::new(stream, remote).write_all(&response)?;
+                net::close_after_refusal(stream);
                 return Ok(());
             }
         };
@@ -61,15 +61,9 @@ pub fn serve(
         let keep_alive = request.keep_alive && status != 400;
         slow_motion(remote, "http response");
         let response = http::response(status, content_type, &body, keep_alive);
-        if keep_alive || status == 400 {
-            let mut out = conn;
-            out.write_all(&response)?;
-        } else {
-            // The connection is closed as soon as this returns.
-            conn.write_last(&response)?;
-        }
+        Traced::new(stream, remote).write_all(&response)?;
         if status == 400 {
-            conn.close_after_refusal()?;
+            net::close_after_refusal(stream);
         }
         if !keep_alive {
             return Ok(());
