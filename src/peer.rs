@@ -160,7 +160,7 @@ impl From<io::Error> for PeerError {
 }
 
 /// What the peer's threads share: read-only swarm facts, the file, and the pieces held.
-pub struct Shared {
+pub struct PeerState {
     /// Thread-name prefix, `peer-PORT`.
     pub name: String,
     pub metainfo: Arc<Metainfo>,
@@ -185,7 +185,7 @@ pub struct Shared {
     pub next_conn_id: AtomicU64,
 }
 
-impl Shared {
+impl PeerState {
     /// A copy of the pieces held (the lock is let go before the caller does any I/O).
     pub fn have_snapshot(&self) -> PieceSet {
         self.have

@@ -51,7 +51,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use log::info;
 
-use super::Shared;
+use super::PeerState;
 use super::frames::FrameReader;
 use crate::admission::Ticket;
 use crate::net::{
@@ -129,11 +129,11 @@ pub enum Event {
 }
 
 /// Everything one connection thread owns.
-struct Conn<'a> {
+struct Connection<'a> {
     id: ConnId,
     remote: SocketAddr,
     local: Option<SocketAddr>,
-    shared: &'a Shared,
+    shared: &'a PeerState,
     stream: &'a TcpStream,
     writer: BufWriter<Traced<'a>>,
     frames: FrameReader,
@@ -165,7 +165,7 @@ pub fn run(
     remote: SocketAddr,
     side: Side,
     id: ConnId,
-    shared: Arc<Shared>,
+    shared: Arc<PeerState>,
     events: Sender<Event>,
     commands: (Sender<Command>, Receiver<Command>),
 ) {
@@ -194,7 +194,7 @@ fn handshake_and_serve(
     remote: SocketAddr,
     mut side: Side,
     id: ConnId,
-    shared: &Shared,
+    shared: &PeerState,
     events: &Sender<Event>,
     (commands_tx, commands): (Sender<Command>, Receiver<Command>),
 ) -> Result<(), ConnError> {
@@ -239,7 +239,7 @@ fn handshake_and_serve(
         printable(&theirs.peer_id)
     );
     let advertised = shared.have_snapshot();
-    let mut conn = Conn {
+    let mut conn = Connection {
         id,
         remote,
         local,
@@ -276,7 +276,7 @@ fn handshake_and_serve(
     conn.serve(&commands)
 }
 
-impl Conn<'_> {
+impl Connection<'_> {
     fn serve(&mut self, commands: &Receiver<Command>) -> Result<(), ConnError> {
         loop {
             while let Ok(command) = commands.try_recv() {

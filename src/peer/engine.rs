@@ -17,7 +17,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-use super::Shared;
+use super::PeerState;
 use super::announcer::{Announcer, Candidate};
 use super::connection::{self, Command, ConnId, Event, PieceFailure};
 use super::picker::{self, Avoid, Holder};
@@ -62,7 +62,7 @@ pub struct Settings {
 }
 
 pub struct Engine {
-    shared: Arc<Shared>,
+    shared: Arc<PeerState>,
     pub announcer: Announcer,
     settings: Settings,
     conns: HashMap<ConnId, ConnInfo>,
@@ -81,7 +81,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(
-        shared: Arc<Shared>,
+        shared: Arc<PeerState>,
         announcer: Announcer,
         settings: Settings,
         listed: Vec<Candidate>,
@@ -319,7 +319,7 @@ impl Engine {
         );
         let shared = Arc::clone(&self.shared);
         let events = self.events_tx.clone();
-        let name = format!("{}-download-{id}", shared.name);
+        let name = format!("{}-out-{id}", shared.name);
         let spawned = threads::spawn_named(&name, move || {
             match net::connect(addr, shared.local_ip, CONNECT_TIMEOUTS) {
                 Ok(stream) => {

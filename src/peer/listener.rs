@@ -1,5 +1,5 @@
 //! The peer's listening socket: `accept()` blocks until another peer connects; each
-//! connection gets its own named thread (`peer-PORT-upload-N`), running the same connection
+//! connection gets its own named thread (`peer-PORT-in-N`), running the same connection
 //! loop as outgoing ones (`connection.rs`).
 //!
 //! Admission (`admission.rs`): an accepted connection is *pending* until its handshake is
@@ -20,7 +20,7 @@ use std::time::Duration;
 use crossbeam_channel::{Sender, unbounded};
 use log::{debug, warn};
 
-use super::Shared;
+use super::PeerState;
 use super::connection::{self, Event, Side};
 use crate::admission::{Gate, MAX_PENDING};
 use crate::net::{self, Timeouts};
@@ -33,7 +33,7 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Starts the accept thread.
 pub fn start(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    shared: Arc<PeerState>,
     events: Sender<Event>,
     max_connections: usize,
     handshake_timeout: Duration,
@@ -73,7 +73,7 @@ pub fn start(
                 }
             };
             let id = shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
-            let thread = format!("{}-upload-{id}", shared.name);
+            let thread = format!("{}-in-{id}", shared.name);
             let shared = Arc::clone(&shared);
             let events = events.clone();
             let spawned = cap.spawn(thread, move || {

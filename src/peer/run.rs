@@ -14,7 +14,7 @@ use super::engine::{Engine, Settings};
 use super::http_tracker::HttpTracker;
 use super::storage::Storage;
 use super::tracker_client::{ClientError, TrackerClient};
-use super::{PeerConfig, PeerError, Shared, Source, TrackerAddr, new_peer_id};
+use super::{PeerConfig, PeerError, PeerState, Source, TrackerAddr, new_peer_id};
 use crate::infohash::InfoHash;
 use crate::metainfo::{Metainfo, announce_url};
 use crate::pieces::PieceSet;
@@ -91,7 +91,7 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
             (storage, have)
         }
     };
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(PeerState {
         name: format!("peer-{port}"),
         metainfo: Arc::clone(&metainfo),
         storage,
