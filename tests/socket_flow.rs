@@ -114,9 +114,7 @@ fn debug_logs_show_one_downloads_blocking_calls_in_order_under_thread_names() {
     // the outgoing connection thread's lines toward the seed, in order
     let download: Vec<&String> = lines
         .iter()
-        .filter(|l| {
-            thread_of(l).is_some_and(|t| t.contains("-out-")) && l.contains(&seed_addr)
-        })
+        .filter(|l| thread_of(l).is_some_and(|t| t.contains("-out-")) && l.contains(&seed_addr))
         .collect();
     let position = |needle: &str| {
         download

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use log::{debug, info};
 
-use super::{Connection, ConnError, Event, PieceFailure};
+use super::{ConnError, Connection, Event, PieceFailure};
 use crate::infohash::sha1;
 use crate::wire::{BLOCK_LEN, Message};
 

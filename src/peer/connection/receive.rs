@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use log::{debug, info};
 
-use super::{Connection, ConnError, Event, TICK, log_piece};
+use super::{ConnError, Connection, Event, TICK, log_piece};
 use crate::net::traced::Traced;
 use crate::peer::frames::Next;
 use crate::pieces::PieceSet;

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use log::debug;
 
-use super::{Connection, ConnError, log_piece};
+use super::{ConnError, Connection, log_piece};
 use crate::net::traced::{slow_motion, write_all_vectored};
 use crate::trace::Dir;
 use crate::wire::{BLOCK_LEN, PIECE_HEADER_LEN, piece_header};
