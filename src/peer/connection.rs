@@ -350,7 +350,7 @@ impl Connection<'_> {
 
     fn send(&mut self, message: &Message) -> Result<(), ConnError> {
         slow_motion(self.remote, message.name());
-        info!("{}: send {message:?}", self.remote);
+        info!("{}: send {message}", self.remote);
         trace::wire(Dir::Send, self.local, self.remote, message);
         message.write_to(&mut self.writer)?;
         self.last_sent = Instant::now();

@@ -83,7 +83,7 @@ impl Connection<'_> {
     /// [`Connection::read_and_handle`]; an owned one is filed the same way).
     fn handle(&mut self, message: Message) -> Result<(), ConnError> {
         let remote = self.remote;
-        info!("{remote}: received {message:?}");
+        info!("{remote}: received {message}");
         trace::wire(Dir::Recv, self.local, remote, &message);
         match message {
             Message::KeepAlive => {}
