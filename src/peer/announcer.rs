@@ -1,8 +1,13 @@
 //! The peer's tracker, whichever protocol it speaks: our line protocol (which also tells which
 //! pieces each peer holds) or an HTTP announce URL (addresses only).
 //!
-//! Each method is one exchange with the tracker (see `tracker_client.rs` and
-//! `http_tracker.rs`); failures are logged here and never end the peer.
+//! Each method is one exchange with the tracker, whose blocking calls are, in order:
+//! `connect`, `write` the request, `read` the reply, close (`tracker_client.rs`,
+//! `http_tracker.rs`). After a failed ping, report or list that says the tracker forgot us,
+//! a second exchange joins again. Failures are logged here and never end the peer.
+//!
+//! Called only from the peer's main thread: at the join (`run.rs`) and from the task loop
+//! (`task_loop.rs`), never from the engine.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;

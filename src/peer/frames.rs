@@ -8,7 +8,9 @@
 //! straight out of this buffer (no copy, no allocation per block), any other frame becomes a
 //! `Message`.
 //!
-//! No protocol decisions here.
+//! No protocol decisions here. One blocking call: [`FrameReader::next`] makes one `read` on
+//! the caller's reader (which times out, or does not block at all), then decodes what the
+//! buffer holds.
 
 use std::io::{self, Read};
 

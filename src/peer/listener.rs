@@ -1,6 +1,11 @@
-//! The peer's listening socket: `accept()` blocks until another peer connects; each
-//! connection gets its own named thread (`peer-PORT-in-N`), running the same connection
-//! loop as outgoing ones (`connection.rs`).
+//! The peer's listening socket, on its own thread (`peer-PORT-accept`). The blocking calls,
+//! in order ([`start`]):
+//!
+//! 1. `accept()` blocks until another peer connects.
+//! 2. Set the socket's timeouts (`net::configure`; the read timeout is the handshake's).
+//! 3. Admit it (below): the oldest pending connection may be shut down to make room.
+//! 4. Spawn its own named thread (`peer-PORT-in-N`), running the same connection steps as an
+//!    outgoing one from the handshake on (`connection.rs`), and loop to 1.
 //!
 //! Admission (`admission.rs`): an accepted connection is *pending* until its handshake is
 //! read, with a budget of [`MAX_PENDING`] such connections; one more evicts (shuts down) the

@@ -3,6 +3,10 @@
 //!
 //! [`Downloads`] is pure bookkeeping; the `impl Connection` block below sends the requests and
 //! files the blocks, verifying each completed piece before the engine hears of it.
+//!
+//! Its blocking calls, in order: 1. the requests are written into the connection's buffered
+//! writer (the loop's `flush` is the `write`); 2. a completed piece is hashed and written to
+//! the file (`pwrite`, `storage.rs`).
 
 use std::time::{Duration, Instant};
 

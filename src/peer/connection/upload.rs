@@ -5,6 +5,10 @@
 //! the torrent and our pieces, and sends the blocks: positioned reads from the file into one
 //! reused buffer, then each block behind its frame header in one `writev`, so a block is
 //! copied only by the kernel (file to buffer, buffer to socket).
+//!
+//! Its blocking calls, in order: 1. `pread` the queued blocks from the file; 2. `writev` them,
+//! each behind its frame header; with `--upload-rate`, a block waits in the queue (no sleep)
+//! until the token bucket lets it go.
 
 use std::collections::VecDeque;
 use std::io::{IoSlice, Write};
