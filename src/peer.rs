@@ -1,7 +1,7 @@
 //! A peer of the tracker swarm: joins a swarm through the tracker, downloads the pieces it
 //! lacks rarest first from other peers, and serves uploads to everyone at the same time.
 //!
-//! The blocking flow, in order ([`run`], `peer/run.rs`, one function per step):
+//! The blocking flow, in order ([`run()`], `peer/run.rs`, one function per step):
 //!
 //! 1. `bind` + `listen` on `--port`, first, so that `--port 0` has its real port before
 //!    anything is named after it; nothing is accepted yet.
