@@ -172,6 +172,7 @@ pub fn run(
     commands: (Sender<Command>, Receiver<Command>),
 ) {
     let result = handshake_and_serve(&stream, remote, side, id, &shared, &events, commands);
+    // 4. close, whatever ended the connection; the engine hears why
     net::close(&stream, remote);
     let reason = match result {
         Ok(()) => "closed".to_string(),
