@@ -7,6 +7,15 @@
 //!   every message back before it is sent ([`traced::slow_motion`]).
 //!
 //! Nothing here knows a protocol. Threads are in `threads.rs`.
+//!
+//! The blocking calls it makes, in the order a connection meets them:
+//!
+//! 1. [`listen`]: `bind` + `listen` (does not block).
+//! 2. [`accept`]: blocks until a peer connects; or [`connect`], with its own timeout.
+//! 3. [`configure`]: the read and write timeouts every later `read` and `write` obeys; a
+//!    handshake read through [`ReadBefore`] also ends at a deadline however slowly it trickles.
+//! 4. [`close`]: `shutdown` both ways; or [`close_after_refusal`]: `shutdown` our side, then
+//!    `read` until the other side closes, for a bounded time.
 
 pub mod traced;
 

@@ -1,22 +1,29 @@
 //! A peer of the tracker swarm: joins a swarm through the tracker, downloads the pieces it
 //! lacks rarest first from other peers, and serves uploads to everyone at the same time.
 //!
-//! The blocking flow, in order ([`run`]):
+//! The blocking flow, in order ([`run()`], `peer/run.rs`, one function per step):
 //!
-//! 1. Learn the swarm: read `--torrent`, hash `--seed FILE`, or ask the tracker (`SWARMS`,
-//!    then `METAINFO`), each a `connect`/`write`/`read`/close exchange (`peer/tracker_client.rs`).
-//! 2. Open the data file and verify what is already on disk: only pieces whose SHA-1 matches
+//! 1. `bind` + `listen` on `--port`, first, so that `--port 0` has its real port before
+//!    anything is named after it; nothing is accepted yet.
+//! 2. Learn the swarm: read `--torrent`, hash `--seed FILE`, or ask the tracker (`SWARMS`,
+//!    then `METAINFO`), each a `connect`/`write`/`read`/close exchange
+//!    (`peer/tracker_client.rs`).
+//! 3. Open the data file and verify what is already on disk: only pieces whose SHA-1 matches
 //!    are ever reported (`peer/storage.rs`).
-//! 3. `bind` + `listen` on `--port`, and start the accept thread that serves uploads
-//!    (`peer/upload.rs`).
-//! 4. `PUBLISH` the metainfo and `JOIN` the swarm with the pieces held.
-//! 5. The scheduler thread (`scheduler.rs`) fires ping, report and round tasks over a crossbeam
-//!    channel; this thread blocks in `select` on those tasks and on finished downloads.
-//! 6. A round: `LIST` the other peers, and unless fewer than `--min-peers` are listed, pick the
-//!    rarest missing pieces (`peer/picker.rs`) and fetch each from a random holder on its own
-//!    thread (`peer/download.rs`). A verified piece is written, then added to what we report
-//!    and announce with `have`; a failed one is thrown away and fetched again elsewhere.
-//! 7. Once complete, rounds stop; pings, reports and uploads go on.
+//! 4. `PUBLISH` the metainfo and `JOIN` the swarm with the pieces held (`peer/announcer.rs`).
+//! 5. Start the accept thread (`peer/listener.rs`): each peer that connects to us gets its own
+//!    connection thread, `peer-PORT-in-N` (`peer/connection.rs`).
+//! 6. The task loop (`peer/task_loop.rs`): the scheduler thread (`scheduler.rs`) fires ping,
+//!    report and round tasks over a crossbeam channel; this thread blocks in `select` on those
+//!    tasks and on the connections' events. Every tracker exchange after the join happens
+//!    here, and the engine (`peer/engine.rs`, no sockets) is told the result.
+//! 7. A round: `LIST` the other peers, and unless fewer than `--min-peers` are listed, the
+//!    engine picks the rarest missing pieces and gives each to its least loaded holder
+//!    (`peer/picker.rs`), over a connection of its own (`peer-PORT-out-N`, which carries
+//!    both directions like every connection). A verified piece is written, then added to what
+//!    we report and announce with `have`; a failed one is thrown away and fetched again
+//!    elsewhere.
+//! 8. Once complete, rounds stop; pings, reports and uploads go on.
 
 pub mod announcer;
 pub mod choker;
@@ -30,6 +37,7 @@ pub mod storage;
 pub mod tracker_client;
 
 mod run;
+mod task_loop;
 
 use std::fmt;
 use std::io;
@@ -161,7 +169,7 @@ impl From<io::Error> for PeerError {
 }
 
 /// What the peer's threads share: read-only swarm facts, the file, and the pieces held.
-pub struct Shared {
+pub struct PeerState {
     /// Thread-name prefix, `peer-PORT`.
     pub name: String,
     pub metainfo: Arc<Metainfo>,
@@ -186,7 +194,7 @@ pub struct Shared {
     pub next_conn_id: AtomicU64,
 }
 
-impl Shared {
+impl PeerState {
     /// A copy of the pieces held (the lock is let go before the caller does any I/O).
     pub fn have_snapshot(&self) -> PieceSet {
         self.have

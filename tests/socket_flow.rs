@@ -102,12 +102,10 @@ fn debug_logs_show_one_downloads_blocking_calls_in_order_under_thread_names() {
             "no thread name: {line}"
         );
     }
-    // the download thread's lines toward the seed, in order
+    // the outgoing connection thread's lines toward the seed, in order
     let download: Vec<&String> = lines
         .iter()
-        .filter(|l| {
-            thread_of(l).is_some_and(|t| t.contains("-download-")) && l.contains(&seed_addr)
-        })
+        .filter(|l| thread_of(l).is_some_and(|t| t.contains("-out-")) && l.contains(&seed_addr))
         .collect();
     let position = |needle: &str| {
         download
@@ -168,7 +166,7 @@ fn slow_motion_spaces_out_sends_and_changes_nothing_else() {
     let sends: Vec<(String, u64)> = leecher
         .lines()
         .iter()
-        .filter(|l| l.contains(": send ") && thread_of(l).is_some_and(|t| t.contains("-download-")))
+        .filter(|l| l.contains(": send ") && thread_of(l).is_some_and(|t| t.contains("-out-")))
         .map(|l| (thread_of(l).expect("thread").to_string(), millis(l)))
         .collect();
     assert!(sends.len() >= 3, "{sends:?}");

@@ -9,7 +9,9 @@
 //! * [`slow_motion`] holds every message back before it is sent, by the `--slow-motion` delay,
 //!   and logs that it waits, so a class can follow a swarm message by message.
 //!
-//! No protocol here.
+//! No protocol here. Its blocking calls are its caller's, in its caller's order: `read`
+//! ([`Traced`]'s `Read`), `write` (its `Write`, and `writev` in [`write_all_vectored`]), and
+//! the `sleep` of [`slow_motion`] before a message is sent.
 
 use std::fmt;
 use std::io::{self, IoSlice, Read, Write};

@@ -1,8 +1,13 @@
 //! The peer's tracker, whichever protocol it speaks: our line protocol (which also tells which
 //! pieces each peer holds) or an HTTP announce URL (addresses only).
 //!
-//! Each method is one exchange with the tracker (see `tracker_client.rs` and
-//! `http_tracker.rs`); failures are logged here and never end the peer.
+//! Each method is one exchange with the tracker, whose blocking calls are, in order:
+//! `connect`, `write` the request, `read` the reply, close (`tracker_client.rs`,
+//! `http_tracker.rs`). After a failed ping, report or list that says the tracker forgot us,
+//! a second exchange joins again. Failures are logged here and never end the peer.
+//!
+//! Called only from the peer's main thread: at the join (`run.rs`) and from the task loop
+//! (`task_loop.rs`), never from the engine.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -10,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use log::{info, warn};
 
-use super::Shared;
+use super::PeerState;
 use super::http_tracker::{AnnounceParams, HttpTracker};
 use super::tracker_client::{ClientError, TrackerClient};
 use crate::defaults::HTTP_RETRY;
@@ -54,7 +59,7 @@ impl Announcer {
     }
 
     /// Enters the swarm: `PUBLISH` + `JOIN`, or an announce with `event=started`.
-    pub fn join(&mut self, shared: &Shared, port: u16) -> Result<Vec<Candidate>, ClientError> {
+    pub fn join(&mut self, shared: &PeerState, port: u16) -> Result<Vec<Candidate>, ClientError> {
         match self {
             Announcer::Text(client) => {
                 if let Err(e) = client.publish(&shared.metainfo) {
@@ -72,7 +77,7 @@ impl Announcer {
     }
 
     /// The ping timer: `PING`, or a re-announce once the tracker's interval has passed.
-    pub fn ping(&mut self, shared: &Shared, port: u16) {
+    pub fn ping(&mut self, shared: &PeerState, port: u16) {
         match self {
             Announcer::Text(client) => {
                 if let Err(e) = client.ping(shared.metainfo.info_hash, port) {
@@ -88,7 +93,7 @@ impl Announcer {
     }
 
     /// The report timer: `REPORT` (an HTTP tracker is not told pieces).
-    pub fn report(&mut self, shared: &Shared, port: u16) {
+    pub fn report(&mut self, shared: &PeerState, port: u16) {
         if let Announcer::Text(client) = self {
             let ranges = shared.have_snapshot().to_ranges();
             if let Err(e) = client.report(shared.metainfo.info_hash, port, &ranges) {
@@ -98,7 +103,7 @@ impl Announcer {
     }
 
     /// The list for a download round: `LIST`, or the last announce's peers.
-    pub fn list(&mut self, shared: &Shared, port: u16) -> Option<Vec<Candidate>> {
+    pub fn list(&mut self, shared: &PeerState, port: u16) -> Option<Vec<Candidate>> {
         match self {
             Announcer::Text(client) => match client.list(shared.metainfo.info_hash, port) {
                 Ok(entries) => Some(text_candidates(shared, entries)),
@@ -119,7 +124,7 @@ impl Announcer {
     }
 
     /// The download just completed: report at once / announce `completed`.
-    pub fn completed(&mut self, shared: &Shared, port: u16) {
+    pub fn completed(&mut self, shared: &PeerState, port: u16) {
         match self {
             Announcer::Text(_) => self.report(shared, port),
             Announcer::Http { .. } => {
@@ -129,7 +134,7 @@ impl Announcer {
     }
 
     /// Leaves the swarm now: `LEAVE` / announce `stopped`.
-    pub fn leave(&mut self, shared: &Shared, port: u16) {
+    pub fn leave(&mut self, shared: &PeerState, port: u16) {
         let result = match self {
             Announcer::Text(client) => client.leave(shared.metainfo.info_hash, port),
             Announcer::Http { .. } => self.announce(shared, port, Some("stopped")).map(drop),
@@ -141,7 +146,7 @@ impl Announcer {
 
     fn announce(
         &mut self,
-        shared: &Shared,
+        shared: &PeerState,
         port: u16,
         event: Option<&'static str>,
     ) -> Result<Vec<Candidate>, ClientError> {
@@ -194,7 +199,7 @@ impl Announcer {
         &mut self,
         what: &str,
         error: ClientError,
-        shared: &Shared,
+        shared: &PeerState,
         port: u16,
     ) -> Option<Vec<Candidate>> {
         if !error.is_forgotten() {
@@ -217,7 +222,7 @@ impl Announcer {
 
 /// Our own address in an HTTP tracker's list (it may list us back to ourselves). A miss is
 /// harmless: the handshake then shows our own peer id and the connection is dropped.
-fn is_self(addr: &SocketAddr, shared: &Shared, port: u16) -> bool {
+fn is_self(addr: &SocketAddr, shared: &PeerState, port: u16) -> bool {
     addr.port() == port
         && match shared.local_ip {
             Some(ip) if !ip.is_unspecified() => ip == addr.ip(),
@@ -226,7 +231,7 @@ fn is_self(addr: &SocketAddr, shared: &Shared, port: u16) -> bool {
 }
 
 fn text_candidates(
-    shared: &Shared,
+    shared: &PeerState,
     entries: Vec<crate::tracker::proto::PeerEntry>,
 ) -> Vec<Candidate> {
     let count = shared.metainfo.num_pieces();

@@ -34,12 +34,14 @@
 //! bounds check each. A fetch with no block for `--stall-timeout` ends the connection, and the
 //! engine fetches the piece from another holder.
 //!
-//! This file holds the handshake and the loop; beside it, `connection/receive.rs` reads and
+//! This file holds the steps in order ([`run`]) and the loop; beside it,
+//! `connection/handshake.rs` does step 2's handshake, `connection/receive.rs` reads and
 //! handles frames, `connection/download.rs` fetches pieces, `connection/upload.rs` serves
 //! blocks, and `connection/error.rs` says why a connection ended.
 
 mod download;
 mod error;
+mod handshake;
 mod receive;
 mod upload;
 
@@ -51,7 +53,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 use log::info;
 
-use super::Shared;
+use super::PeerState;
 use super::frames::FrameReader;
 use crate::admission::Ticket;
 use crate::net::{
@@ -60,7 +62,7 @@ use crate::net::{
 };
 use crate::pieces::PieceSet;
 use crate::trace::{self, Dir};
-use crate::wire::{Handshake, Message};
+use crate::wire::Message;
 use download::Downloads;
 pub use error::{ConnError, PieceFailure};
 use upload::Uploads;
@@ -123,11 +125,11 @@ pub enum Event {
 }
 
 /// Everything one connection thread owns.
-struct Conn<'a> {
+struct Connection<'a> {
     id: ConnId,
     remote: SocketAddr,
     local: Option<SocketAddr>,
-    shared: &'a Shared,
+    shared: &'a PeerState,
     stream: &'a TcpStream,
     writer: BufWriter<Traced<'a>>,
     frames: FrameReader,
@@ -159,11 +161,12 @@ pub fn run(
     remote: SocketAddr,
     side: Side,
     id: ConnId,
-    shared: Arc<Shared>,
+    shared: Arc<PeerState>,
     events: Sender<Event>,
     commands: (Sender<Command>, Receiver<Command>),
 ) {
     let result = handshake_and_serve(&stream, remote, side, id, &shared, &events, commands);
+    // 4. close, whatever ended the connection; the engine hears why
     net::close(&stream, remote);
     let reason = match result {
         Ok(()) => "closed".to_string(),
@@ -183,83 +186,22 @@ pub fn run(
     });
 }
 
+/// Steps 2 and 3 on a connected socket; `run` does step 4 whatever they return.
 fn handshake_and_serve(
     stream: &TcpStream,
     remote: SocketAddr,
-    mut side: Side,
+    side: Side,
     id: ConnId,
-    shared: &Shared,
+    shared: &PeerState,
     events: &Sender<Event>,
     (commands_tx, commands): (Sender<Command>, Receiver<Command>),
 ) -> Result<(), ConnError> {
-    let metainfo = &shared.metainfo;
     let outgoing = matches!(side, Side::Outgoing);
     let mut writer = BufWriter::with_capacity(64 * 1024, Traced::new(stream, remote));
-    let mut reader = Traced::new(stream, remote);
-    let local = stream.local_addr().ok();
-    let trace_handshake = |dir, peer_id: &[u8; 20]| {
-        let fields = [
-            ("info_hash", metainfo.info_hash.short().into()),
-            ("peer_id", printable(peer_id).into()),
-        ];
-        trace::record(dir, "bittorrent", local, remote, "handshake", &fields);
-    };
-    // 2. handshakes: the connecting side writes first
-    let ours = Handshake::new(metainfo.info_hash, shared.peer_id);
-    if outgoing {
-        ours.write_to(&mut writer)?;
-        writer.flush()?;
-        trace_handshake(Dir::Send, &shared.peer_id);
-    }
-    let theirs = Handshake::read_from(&mut net::ReadBefore {
-        inner: &mut reader,
-        stream,
-        deadline: Instant::now() + shared.handshake_timeout,
-    })?;
-    trace_handshake(Dir::Recv, &theirs.peer_id);
-    if theirs.info_hash != metainfo.info_hash {
-        return Err(ConnError::WrongSwarm);
-    }
-    if theirs.peer_id == shared.peer_id {
-        return Err(ConnError::Myself);
-    }
-    if let Side::Incoming(ticket) = &mut side {
-        ticket.establish().map_err(ConnError::Refused)?;
-        ours.write_to(&mut writer)?;
-        trace_handshake(Dir::Send, &shared.peer_id);
-    }
-    info!(
-        "{remote}: handshake done, peer id {}",
-        printable(&theirs.peer_id)
-    );
-    let advertised = shared.have_snapshot();
-    let mut conn = Conn {
-        id,
-        remote,
-        local,
-        shared,
-        stream,
-        writer,
-        frames: FrameReader::new(),
-        events,
-        remote_pieces: PieceSet::empty(metainfo.num_pieces()),
-        advertised: advertised.clone(),
-        am_interested: false,
-        downloads: Downloads::default(),
-        uploads: Uploads::default(),
-        last_sent: Instant::now(),
-        last_received: Instant::now(),
-        nonblocking: false,
-        read_timeout: TICK,
-        upload_blocks: None,
-        upload_paid_until: None,
-        download_paused_until: None,
-    };
-    if !advertised.is_empty() {
-        conn.send(&Message::Bitfield(advertised.to_bitfield()))?;
-    }
-    conn.writer.flush()?;
-    stream.set_read_timeout(Some(TICK))?;
+    // 2. the handshakes, then our bitfield
+    handshake::exchange(stream, remote, side, shared, &mut writer)?;
+    let mut conn = Connection::new(id, remote, stream, writer, shared, events);
+    conn.send_bitfield()?;
     let _ = events.send(Event::Ready {
         id,
         addr: remote,
@@ -270,7 +212,55 @@ fn handshake_and_serve(
     conn.serve(&commands)
 }
 
-impl Conn<'_> {
+impl<'a> Connection<'a> {
+    /// The state of a connection whose handshake is done.
+    fn new(
+        id: ConnId,
+        remote: SocketAddr,
+        stream: &'a TcpStream,
+        writer: BufWriter<Traced<'a>>,
+        shared: &'a PeerState,
+        events: &'a Sender<Event>,
+    ) -> Connection<'a> {
+        let advertised = shared.have_snapshot();
+        Connection {
+            id,
+            remote,
+            local: stream.local_addr().ok(),
+            shared,
+            stream,
+            writer,
+            frames: FrameReader::new(),
+            events,
+            remote_pieces: PieceSet::empty(shared.metainfo.num_pieces()),
+            advertised,
+            am_interested: false,
+            downloads: Downloads::default(),
+            uploads: Uploads::default(),
+            last_sent: Instant::now(),
+            last_received: Instant::now(),
+            nonblocking: false,
+            read_timeout: TICK,
+            upload_blocks: None,
+            upload_paid_until: None,
+            download_paused_until: None,
+        }
+    }
+}
+
+impl Connection<'_> {
+    /// The end of step 2: `write_all` our bitfield (with the handshake still buffered on an
+    /// accepted connection), then the loop's short read timeout.
+    fn send_bitfield(&mut self) -> Result<(), ConnError> {
+        if !self.advertised.is_empty() {
+            self.send(&Message::Bitfield(self.advertised.to_bitfield()))?;
+        }
+        self.writer.flush()?;
+        self.stream.set_read_timeout(Some(TICK))?;
+        Ok(())
+    }
+
+    /// Step 3: the loop, until the remote leaves, misbehaves, or the engine says close.
     fn serve(&mut self, commands: &Receiver<Command>) -> Result<(), ConnError> {
         loop {
             while let Ok(command) = commands.try_recv() {
@@ -344,7 +334,7 @@ impl Conn<'_> {
 
     fn send(&mut self, message: &Message) -> Result<(), ConnError> {
         slow_motion(self.remote, message.name());
-        info!("{}: send {message:?}", self.remote);
+        info!("{}: send {message}", self.remote);
         trace::wire(Dir::Send, self.local, self.remote, message);
         message.write_to(&mut self.writer)?;
         self.last_sent = Instant::now();
@@ -374,13 +364,4 @@ fn log_piece(
         ("length", len.into()),
     ];
     trace::record(dir, "bittorrent", local, remote, "piece", &fields);
-}
-
-/// A peer id for logs: its printable prefix (`-lt2080-`, `-BS0100-`).
-fn printable(peer_id: &[u8; 20]) -> String {
-    peer_id
-        .iter()
-        .take(8)
-        .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
-        .collect()
 }

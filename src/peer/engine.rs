@@ -1,9 +1,13 @@
 //! The download engine, owned by the peer's main thread: which connections are open, what the
 //! remote peers hold, which pieces are being fetched and from whom, and who is banned.
 //!
-//! It never touches a socket. It decides (a round: rarest missing pieces, a random holder
-//! each, `picker.rs`), sends commands to connection threads over crossbeam channels, and
-//! reacts to their events (a bitfield, a piece verified, a connection closed).
+//! It never touches a socket, the tracker's included. The task loop (`task_loop.rs`) talks to
+//! the tracker and hands the engine the list ([`Engine::set_listed`]); the engine decides (a
+//! round, `engine/round.rs`: rarest missing pieces, each from its least loaded holder,
+//! `picker.rs`), sends commands to connection threads over crossbeam channels, and reacts to
+//! their events (a bitfield, a piece verified, a connection closed) in [`Engine::handle`].
+
+mod round;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -15,16 +19,13 @@ use crossbeam_channel::{Receiver, Sender, unbounded};
 use log::{info, warn};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
-use super::Shared;
-use super::announcer::{Announcer, Candidate};
-use super::connection::{self, Command, ConnId, Event, PieceFailure};
-use super::picker::{self, Avoid, Holder};
-use crate::defaults::{CONNECT_TIMEOUTS, RETRY_AFTER};
-use crate::net;
+use super::PeerState;
+use super::announcer::Candidate;
+use super::connection::{Command, ConnId, Event, PieceFailure};
+use super::picker::Avoid;
+pub(super) use crate::defaults::{CONNECT_TIMEOUTS, RETRY_AFTER};
 use crate::pieces::PieceSet;
-use crate::threads;
 
 /// A holder whose data fails its hash this many times is never used again.
 pub const STRIKES_TO_BAN: u32 = 2;
@@ -41,9 +42,20 @@ struct ConnInfo {
     fetching: HashSet<u32>,
 }
 
+/// What one connection event changed, for the task loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// Nothing a round could use now.
+    Nothing,
+    /// A download slot was freed or a holder learned: a round may fetch more (in continuous
+    /// mode the task loop starts one at once).
+    MayFetch,
+    /// The last missing piece was verified: the tracker must hear of it.
+    Completed,
+}
+
 /// The engine's settings.
 pub struct Settings {
-    pub port: u16,
     pub parallel: usize,
     /// Pieces fetched at once from one holder (`--per-peer`; `usize::MAX`: no limit).
     pub per_peer: usize,
@@ -54,8 +66,7 @@ pub struct Settings {
 }
 
 pub struct Engine {
-    shared: Arc<Shared>,
-    pub announcer: Announcer,
+    shared: Arc<PeerState>,
     settings: Settings,
     conns: HashMap<ConnId, ConnInfo>,
     /// The tracker's latest list.
@@ -72,16 +83,10 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(
-        shared: Arc<Shared>,
-        announcer: Announcer,
-        settings: Settings,
-        listed: Vec<Candidate>,
-    ) -> Engine {
+    pub fn new(shared: Arc<PeerState>, settings: Settings, listed: Vec<Candidate>) -> Engine {
         let (events_tx, events) = unbounded();
         Engine {
             shared,
-            announcer,
             settings,
             conns: HashMap::new(),
             listed,
@@ -108,246 +113,14 @@ impl Engine {
         self.in_flight.is_empty()
     }
 
-    pub fn ping(&mut self) {
-        self.announcer.ping(&self.shared, self.settings.port);
+    /// The tracker's latest list, for the rounds to come. (A failed `LIST` hands nothing: the
+    /// peers of the last list still hold their pieces.)
+    pub fn set_listed(&mut self, listed: Vec<Candidate>) {
+        self.listed = listed;
     }
 
-    pub fn report(&mut self) {
-        self.announcer.report(&self.shared, self.settings.port);
-    }
-
-    pub fn leave(&mut self) {
-        self.announcer.leave(&self.shared, self.settings.port);
-    }
-
-    /// A download round. `refresh`: ask the tracker for a new list first (timer rounds);
-    /// rounds started by a finished fetch in continuous mode use the last list.
-    pub fn round(&mut self, refresh: bool) {
-        let have = self.shared.have_snapshot();
-        if have.is_complete() {
-            return;
-        }
-        // A failed LIST (the tracker is busy or gone) keeps the last list: the peers we know
-        // still hold their pieces.
-        if refresh && let Some(list) = self.announcer.list(&self.shared, self.settings.port) {
-            self.listed = list;
-        }
-        if self.listed.len() < self.settings.min_peers {
-            info!(
-                "round: the tracker lists {} other peers; waiting for {} (--min-peers)",
-                self.listed.len(),
-                self.settings.min_peers
-            );
-            return;
-        }
-        self.connect_to_unknown_peers();
-        let holders = self.holders();
-        let mut wanted = PieceSet::empty(have.len());
-        for index in have.missing() {
-            wanted.insert(index);
-        }
-        self.avoid.in_flight = self.in_flight.keys().copied().collect();
-        let free = self.settings.parallel.saturating_sub(self.in_flight.len());
-        let mut load: HashMap<SocketAddr, usize> = HashMap::new();
-        for conn in self.conns.values() {
-            *load.entry(conn.addr).or_default() += conn.fetching.len();
-        }
-        let picks = picker::pick_spread(
-            &wanted,
-            &holders,
-            &self.avoid,
-            free,
-            self.settings.per_peer,
-            &mut load,
-            &mut self.rng,
-        );
-        for pick in &picks {
-            let rarity = holders
-                .iter()
-                .filter(|h| h.pieces.contains(pick.index))
-                .count();
-            info!(
-                "round: rarest missing piece {} ({rarity} holders), fetching from {}",
-                pick.index, pick.from
-            );
-            self.assign(pick.index, pick.from);
-        }
-        if picks.is_empty() && self.in_flight.is_empty() {
-            info!("round: no known peer holds a piece we lack");
-        }
-        if self.in_flight.len() == wanted.count() as usize {
-            self.endgame(&holders);
-        }
-    }
-
-    /// Peers the tracker lists without pieces (an HTTP tracker) are connected to, so their
-    /// bitfields tell what they hold. With `--connect-to-all`, every listed peer is, in random
-    /// order (so that a late joiner is not left to the peers nobody else chose), and their
-    /// `have`s reach us the moment they complete a piece rather than at their next report.
-    fn connect_to_unknown_peers(&mut self) {
-        let mut unknown: Vec<SocketAddr> = self
-            .listed
-            .iter()
-            .filter(|c| {
-                (c.pieces.is_none() || self.settings.connect_to_all)
-                    && !self.avoid.banned.contains(&c.addr)
-                    && !self.is_resting(c.addr)
-            })
-            .map(|c| c.addr)
-            .filter(|addr| self.conn_to(*addr).is_none())
-            .collect();
-        unknown.shuffle(&mut self.rng);
-        for addr in unknown {
-            if !self.may_open() {
-                break;
-            }
-            self.open(addr);
-        }
-    }
-
-    fn is_resting(&self, addr: SocketAddr) -> bool {
-        self.resting
-            .get(&addr)
-            .is_some_and(|until| *until > Instant::now())
-    }
-
-    /// Everyone whose pieces we know: connections (from their bitfields) and, for peers we are
-    /// not connected to, the tracker's list (unless `--max-peers` connections are open).
-    fn holders(&self) -> Vec<Holder> {
-        let mut holders: Vec<Holder> = self
-            .conns
-            .values()
-            .filter_map(|c| {
-                Some(Holder {
-                    addr: c.addr,
-                    pieces: c.pieces.clone()?,
-                })
-            })
-            .collect();
-        // Peers we are not connected to count only while we may still open a connection.
-        let may_open = self.may_open();
-        for candidate in &self.listed {
-            if let Some(pieces) = &candidate.pieces
-                && !holders.iter().any(|h| h.addr == candidate.addr)
-                && (self.conn_to(candidate.addr).is_some()
-                    || (may_open && !self.is_resting(candidate.addr)))
-            {
-                holders.push(Holder {
-                    addr: candidate.addr,
-                    pieces: pieces.clone(),
-                });
-            }
-        }
-        holders
-    }
-
-    /// Endgame: every missing piece is being fetched; ask a second holder for each piece that
-    /// has only one, and cancel the slower copy when one finishes.
-    fn endgame(&mut self, holders: &[Holder]) {
-        let single: Vec<(u32, ConnId)> = self
-            .in_flight
-            .iter()
-            .filter(|(_, ids)| ids.len() == 1)
-            .map(|(index, ids)| (*index, ids[0]))
-            .collect();
-        for (index, busy) in single {
-            let busy_addr = self.conns.get(&busy).map(|c| c.addr);
-            let failed = self.avoid.failed.get(&index);
-            let second = holders.iter().find(|h| {
-                Some(h.addr) != busy_addr
-                    && h.pieces.contains(index)
-                    && !self.avoid.banned.contains(&h.addr)
-                    && failed.is_none_or(|f| !f.contains(&h.addr))
-            });
-            if let Some(holder) = second {
-                info!("endgame: piece {index} also requested from {}", holder.addr);
-                self.assign(index, holder.addr);
-            }
-        }
-    }
-
-    fn conn_to(&self, addr: SocketAddr) -> Option<ConnId> {
-        self.conns
-            .iter()
-            .find(|(_, c)| c.addr == addr)
-            .map(|(id, _)| *id)
-    }
-
-    /// Whether we may open another connection: fewer than `--max-peers` are open, counting
-    /// those the remotes opened, so a peer few others chose opens more itself.
-    fn may_open(&self) -> bool {
-        self.conns.len() < self.settings.max_peers
-    }
-
-    /// Gives piece `index` to the connection to `addr`, opening one if needed.
-    fn assign(&mut self, index: u32, addr: SocketAddr) {
-        let id = match self.conn_to(addr) {
-            Some(id) => id,
-            None if self.may_open() => self.open(addr),
-            None => return,
-        };
-        if let Some(conn) = self.conns.get_mut(&id)
-            && conn.fetching.insert(index)
-        {
-            let _ = conn.commands.send(Command::Fetch(index));
-            self.in_flight.entry(index).or_default().push(id);
-        }
-    }
-
-    /// Opens an outgoing connection on its own thread (step 1 of `connection.rs`: `connect`).
-    fn open(&mut self, addr: SocketAddr) -> ConnId {
-        let id = self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
-        let (commands, commands_rx) = unbounded();
-        self.conns.insert(
-            id,
-            ConnInfo {
-                addr,
-                commands: commands.clone(),
-                outgoing: true,
-                ready: false,
-                pieces: None,
-                fetching: HashSet::new(),
-            },
-        );
-        let shared = Arc::clone(&self.shared);
-        let events = self.events_tx.clone();
-        let name = format!("{}-download-{id}", shared.name);
-        let spawned = threads::spawn_named(&name, move || {
-            match net::connect(addr, shared.local_ip, CONNECT_TIMEOUTS) {
-                Ok(stream) => {
-                    info!("{addr}: connected");
-                    connection::run(
-                        stream,
-                        addr,
-                        connection::Side::Outgoing,
-                        id,
-                        shared,
-                        events,
-                        (commands, commands_rx),
-                    );
-                }
-                Err(e) => {
-                    let _ = events.send(Event::Closed {
-                        id,
-                        addr,
-                        reason: format!("cannot connect: {e}"),
-                    });
-                }
-            }
-        });
-        if let Err(e) = spawned {
-            warn!("{addr}: cannot start a connection thread: {e}");
-            let _ = self.events_tx.send(Event::Closed {
-                id,
-                addr,
-                reason: e.to_string(),
-            });
-        }
-        id
-    }
-
-    /// Reacts to one connection event. Returns true when a download slot was freed.
-    pub fn handle(&mut self, event: Event) -> bool {
+    /// Reacts to one connection event, and says what it changed for the task loop.
+    pub fn handle(&mut self, event: Event) -> Handled {
         match event {
             Event::Ready {
                 id,
@@ -364,7 +137,7 @@ impl Engine {
                     fetching: HashSet::new(),
                 });
                 conn.ready = true;
-                false
+                Handled::Nothing
             }
             Event::Bitfield { id, pieces } => {
                 let seed_to_seed = pieces.is_complete() && self.is_complete();
@@ -374,27 +147,35 @@ impl Engine {
                         let _ = conn.commands.send(Command::Close); // nothing to exchange
                     }
                 }
-                true
+                Handled::MayFetch
             }
             Event::Have { id, index } => {
                 let count = self.shared.metainfo.num_pieces();
                 let Some(conn) = self.conns.get_mut(&id) else {
-                    return false;
+                    return Handled::Nothing;
                 };
                 conn.pieces
                     .get_or_insert_with(|| PieceSet::empty(count))
                     .insert(index);
                 // A new round only when this piece could be fetched from it right now: haves
                 // are the most frequent event, and a round costs a pass over every piece.
-                conn.fetching.len() < self.settings.per_peer
+                let fetchable_now = conn.fetching.len() < self.settings.per_peer
                     && self.in_flight.len() < self.settings.parallel
                     && !self.in_flight.contains_key(&index)
-                    && !self.shared.has(index)
+                    && !self.shared.has(index);
+                if fetchable_now {
+                    Handled::MayFetch
+                } else {
+                    Handled::Nothing
+                }
             }
-            Event::Choked { .. } => false,
+            Event::Choked { .. } => Handled::Nothing,
             Event::Piece { id, index, result } => {
-                self.piece_done(id, index, result);
-                true
+                if self.piece_done(id, index, result) {
+                    Handled::Completed
+                } else {
+                    Handled::MayFetch
+                }
             }
             Event::Closed { id, addr, reason } => {
                 if let Some(conn) = self.conns.remove(&id) {
@@ -409,7 +190,7 @@ impl Engine {
                         self.avoid.failed.entry(index).or_default().insert(addr);
                     }
                 }
-                true
+                Handled::MayFetch
             }
         }
     }
@@ -423,18 +204,19 @@ impl Engine {
         }
     }
 
-    fn piece_done(&mut self, id: ConnId, index: u32, result: Result<u64, PieceFailure>) {
+    /// A fetch ended. Returns true when its piece was the last one missing.
+    fn piece_done(&mut self, id: ConnId, index: u32, result: Result<u64, PieceFailure>) -> bool {
         let Some(from) = self.conns.get_mut(&id).map(|c| {
             c.fetching.remove(&index);
             c.addr
         }) else {
-            return;
+            return false;
         };
         self.release(index, id);
         match result {
             Ok(bytes) => {
                 if self.shared.has(index) {
-                    return; // the slower copy of an endgame piece
+                    return false; // the slower copy of an endgame piece
                 }
                 self.shared.downloaded.fetch_add(bytes, Ordering::Relaxed);
                 let have = self.shared.add_piece(index);
@@ -460,7 +242,6 @@ impl Engine {
                         "download complete: {} verified",
                         self.shared.storage.path().display()
                     );
-                    self.announcer.completed(&self.shared, self.settings.port);
                     for conn in self
                         .conns
                         .values()
@@ -469,6 +250,7 @@ impl Engine {
                         let _ = conn.commands.send(Command::Close);
                     }
                 }
+                have.is_complete()
             }
             Err(failure) => {
                 warn!("{from}: piece {index} not fetched: {failure}");
@@ -483,6 +265,7 @@ impl Engine {
                         }
                     }
                 }
+                false
             }
         }
     }

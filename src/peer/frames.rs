@@ -3,12 +3,14 @@
 //! A connection thread must wake up now and then (to send a keep-alive, to take a new piece to
 //! fetch) even when the remote is silent, so its socket has a short read timeout. A timeout in
 //! the middle of `read_exact` would lose the bytes already read, so this reader keeps them: it
-//! appends whatever `read` returns to its own buffer and hands out a [`Message`] only once the
+//! appends whatever `read` returns to its own buffer and hands out a [`Message`](crate::wire::Message) only once the
 //! whole frame is there, decoded by `wire::Frame::decode`: a `piece` frame's block is lent
 //! straight out of this buffer (no copy, no allocation per block), any other frame becomes a
 //! `Message`.
 //!
-//! No protocol decisions here.
+//! No protocol decisions here. One blocking call: [`FrameReader::next`] makes one `read` on
+//! the caller's reader (which times out, or does not block at all), then decodes what the
+//! buffer holds.
 
 use std::io::{self, Read};
 

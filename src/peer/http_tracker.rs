@@ -1,9 +1,15 @@
 //! The peer's side of an HTTP tracker (BEP 3 announce, BEP 23 compact peers): our own
 //! tracker's HTTP endpoint, opentracker, or any tracker named by a torrent's `announce` URL.
 //!
-//! One exchange per announce: `connect`, `write_all` the `GET` request, `read` the whole reply
-//! (capped at [`MAX_REPLY_LEN`]), close. An HTTP tracker knows addresses only: which pieces
-//! each peer holds is learned from the peers themselves (bitfield and have).
+//! One exchange per announce, in order:
+//!
+//! 1. `connect` to the tracker.
+//! 2. `write_all` the `GET` request.
+//! 3. `read` the whole reply (capped at [`MAX_REPLY_LEN`]).
+//! 4. Close.
+//!
+//! An HTTP tracker knows addresses only: which pieces each peer holds is learned from the
+//! peers themselves (bitfield and have).
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};

@@ -1,6 +1,11 @@
-//! The peer's listening socket: `accept()` blocks until another peer connects; each
-//! connection gets its own named thread (`peer-PORT-upload-N`), running the same connection
-//! loop as outgoing ones (`connection.rs`).
+//! The peer's listening socket, on its own thread (`peer-PORT-accept`). The blocking calls,
+//! in order ([`start`]):
+//!
+//! 1. `accept()` blocks until another peer connects.
+//! 2. Set the socket's timeouts (`net::configure`; the read timeout is the handshake's).
+//! 3. Admit it (below): the oldest pending connection may be shut down to make room.
+//! 4. Spawn its own named thread (`peer-PORT-in-N`), running the same connection steps as an
+//!    outgoing one from the handshake on (`connection.rs`), and loop to 1.
 //!
 //! Admission (`admission.rs`): an accepted connection is *pending* until its handshake is
 //! read, with a budget of [`MAX_PENDING`] such connections; one more evicts (shuts down) the
@@ -20,7 +25,7 @@ use std::time::Duration;
 use crossbeam_channel::{Sender, unbounded};
 use log::{debug, warn};
 
-use super::Shared;
+use super::PeerState;
 use super::connection::{self, Event, Side};
 use crate::admission::{Gate, MAX_PENDING};
 use crate::net::{self, Timeouts};
@@ -29,7 +34,7 @@ use crate::threads::{self, ThreadCap};
 /// Starts the accept thread.
 pub fn start(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    shared: Arc<PeerState>,
     events: Sender<Event>,
     max_connections: usize,
     handshake_timeout: Duration,
@@ -69,7 +74,7 @@ pub fn start(
                 }
             };
             let id = shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
-            let thread = format!("{}-upload-{id}", shared.name);
+            let thread = format!("{}-in-{id}", shared.name);
             let shared = Arc::clone(&shared);
             let events = events.clone();
             let spawned = cap.spawn(thread, move || {

@@ -1,11 +1,11 @@
-//! Rarest-first piece selection, as the seed describes it: from the tracker's list, count the
-//! holders of each missing piece, take the rarest (ties broken at random), and pick one of its
-//! holders at random.
+//! Rarest-first piece selection ([`pick_spread`], the one the engine calls): from what the
+//! holders hold, count the holders of each missing piece, take the rarest (ties broken at
+//! random), and give it to the least loaded of its holders (ties broken at random).
 //!
-//! [`pick_spread`] adds a limit per holder (`--per-peer`): a piece whose holders are all busy
-//! with that many of our fetches goes to the next rarest piece instead, so with rate-limited
-//! peers every holder's upload is kept busy rather than one queue growing long (a peer that
-//! fetches everything from the seed leaves the other peers' uploads idle).
+//! A limit per holder (`--per-peer`): a piece whose holders are all busy with that many of our
+//! fetches goes to the next rarest piece instead, so with rate-limited peers every holder's
+//! upload is kept busy rather than one queue growing long (a peer that fetches everything from
+//! the seed leaves the other peers' uploads idle).
 //!
 //! Pure policy over plain data; no sockets, no clock. The randomness comes in as an argument so
 //! tests can seed it.
@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 
 use rand::Rng;
 use rand::RngExt;
+#[cfg(test)]
 use rand::seq::IndexedRandom;
 
 use crate::pieces::PieceSet;
@@ -46,7 +47,7 @@ pub struct Avoid {
 }
 
 /// How many of the usable holders have each piece of `wanted`.
-pub fn availability(wanted: &PieceSet, holders: &[Holder], avoid: &Avoid) -> Vec<(u32, usize)> {
+fn availability(wanted: &PieceSet, holders: &[Holder], avoid: &Avoid) -> Vec<(u32, usize)> {
     let usable: Vec<&PieceSet> = holders
         .iter()
         .filter(|h| !avoid.banned.contains(&h.addr))
@@ -83,8 +84,11 @@ fn rarest_first<R: Rng + ?Sized>(
         .into()
 }
 
-/// Chooses up to `slots` pieces among `wanted`, rarest first, each with a random holder.
-pub fn pick<R: Rng + ?Sized>(
+/// Chooses up to `slots` pieces among `wanted`, rarest first, each with a random holder and
+/// no limit per holder: the seed's picker, kept for the tests that check rarest-first order
+/// on its own ([`pick_spread`] is what the engine uses).
+#[cfg(test)]
+fn pick<R: Rng + ?Sized>(
     wanted: &PieceSet,
     holders: &[Holder],
     avoid: &Avoid,
@@ -114,9 +118,10 @@ pub fn pick<R: Rng + ?Sized>(
         .collect()
 }
 
-/// Like [`pick`], but each holder serves at most `per_holder` fetches at once, counting the
-/// `load` it already has; among the holders of a piece, the least loaded wins (ties at
-/// random). Pieces whose holders are all full are skipped.
+/// Chooses up to `slots` pieces among `wanted`, rarest first. Each holder serves at most
+/// `per_holder` fetches at once, counting the `load` it already has; among the holders of a
+/// piece, the least loaded wins (ties at random). Pieces whose holders are all full are
+/// skipped.
 pub fn pick_spread<R: Rng + ?Sized>(
     wanted: &PieceSet,
     holders: &[Holder],

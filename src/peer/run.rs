@@ -1,38 +1,43 @@
-//! The peer's main thread: start-up (steps 1 to 4 of `peer.rs`) and the task loop (steps 5
-//! to 7) that blocks on the scheduler's ticks and on the connections' events.
+//! The peer's main thread from start to finish: steps 1 to 5 of `peer.rs`, one function
+//! each, called in that order by [`run`]; then the task loop (steps 6 to 8, `task_loop.rs`).
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, select};
+use crossbeam_channel::Sender;
 use log::info;
 
-use super::announcer::Announcer;
+use super::announcer::{Announcer, Candidate};
+use super::connection::Event;
 use super::engine::{Engine, Settings};
 use super::http_tracker::HttpTracker;
 use super::storage::Storage;
+use super::task_loop;
 use super::tracker_client::{ClientError, TrackerClient};
-use super::{PeerConfig, PeerError, Shared, Source, TrackerAddr, new_peer_id};
-use crate::defaults::CONTINUOUS_RETRY;
+use super::{PeerConfig, PeerError, PeerState, Source, TrackerAddr, new_peer_id};
 use crate::infohash::InfoHash;
 use crate::metainfo::{Metainfo, announce_url};
 use crate::pieces::PieceSet;
 use crate::ratelimit::Limiter;
-use crate::scheduler;
 use crate::tracker::proto::ErrorCode;
-
-#[derive(Debug, Clone, Copy)]
-enum Task {
-    Ping,
-    Report,
-    Round,
-}
 
 /// Runs a peer until it is killed (or, with `--exit-when-complete`, until it is complete).
 pub fn run(config: PeerConfig) -> Result<(), PeerError> {
-    // 3 first, so that `--port 0` has a real port before anything is named after it.
+    let (listener, port) = listen(&config)?; // 1
+    let metainfo = learn_swarm(&config)?; // 2
+    let state = Arc::new(open_data(&config, metainfo, port)?); // 3
+    let (announcer, listed) = join(&config, &state, port)?; // 4
+    let engine = Engine::new(Arc::clone(&state), settings(&config), listed);
+    serve_incoming(listener, &config, &state, engine.event_sender())?; // 5
+    task_loop::run(engine, announcer, state, port, &config)?; // 6 to 8
+    Ok(())
+}
+
+/// Step 1: `bind` + `listen` on `--port`, first, so that `--port 0` has its real port before
+/// anything (the trace, the data directory, the threads) is named after it.
+fn listen(config: &PeerConfig) -> Result<(TcpListener, u16), PeerError> {
     let bind_ip = config
         .bind
         .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
@@ -45,16 +50,22 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
     if let Some(path) = &config.trace {
         crate::trace::init(path, &format!("peer-{port}"))?;
     }
-    let tracker_error = |source| PeerError::Tracker {
+    Ok((listener, port))
+}
+
+fn tracker_error(config: &PeerConfig, source: ClientError) -> PeerError {
+    PeerError::Tracker {
         addr: config.tracker.addr(),
         source,
-    };
+    }
+}
 
-    // 1. the swarm
-    let metainfo = Arc::new(learn_swarm(&config).map_err(|e| match e {
-        Learn::Tracker(source) => tracker_error(source),
+/// Step 2: the swarm's metainfo.
+fn learn_swarm(config: &PeerConfig) -> Result<Arc<Metainfo>, PeerError> {
+    let metainfo = metainfo_from(config).map_err(|e| match e {
+        Learn::Tracker(source) => tracker_error(config, source),
         Learn::Peer(e) => e,
-    })?);
+    })?;
     info!(
         "swarm {} : {} ({} bytes, {} pieces of {} bytes)",
         metainfo.info_hash,
@@ -63,8 +74,16 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
         metainfo.num_pieces(),
         metainfo.piece_length
     );
+    Ok(Arc::new(metainfo))
+}
 
-    // 2. the data on disk
+/// Step 3: the data file, and the pieces on disk that verify; with them, everything the
+/// peer's threads share.
+fn open_data(
+    config: &PeerConfig,
+    metainfo: Arc<Metainfo>,
+    port: u16,
+) -> Result<PeerState, PeerError> {
     let (storage, have) = match &config.source {
         Source::Seed { file, .. } => {
             let storage =
@@ -88,9 +107,9 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
             (storage, have)
         }
     };
-    let shared = Arc::new(Shared {
+    Ok(PeerState {
         name: format!("peer-{port}"),
-        metainfo: Arc::clone(&metainfo),
+        metainfo,
         storage,
         peer_id: new_peer_id(),
         local_ip: config.bind,
@@ -104,9 +123,16 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
         uploaded: Default::default(),
         downloaded: Default::default(),
         next_conn_id: Default::default(),
-    });
+    })
+}
 
-    // 4. publish and join
+/// Step 4: `PUBLISH` the metainfo and `JOIN` the swarm (or announce `started`). Returns the
+/// tracker, for the task loop, and its first list.
+fn join(
+    config: &PeerConfig,
+    state: &PeerState,
+    port: u16,
+) -> Result<(Announcer, Vec<Candidate>), PeerError> {
     let mut announcer = match &config.tracker {
         TrackerAddr::Text(addr) => Announcer::Text(TrackerClient {
             tracker: *addr,
@@ -118,14 +144,19 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
             local_ip: config.bind,
         }),
     };
-    let listed = announcer.join(&shared, port).map_err(tracker_error)?;
+    let listed = announcer
+        .join(state, port)
+        .map_err(|source| tracker_error(config, source))?;
     info!(
         "joined swarm {}: the tracker lists {} other peers",
-        metainfo.info_hash.short(),
+        state.metainfo.info_hash.short(),
         listed.len()
     );
-    let settings = Settings {
-        port,
+    Ok((announcer, listed))
+}
+
+fn settings(config: &PeerConfig) -> Settings {
+    Settings {
         parallel: config.parallel.max(1),
         per_peer: if config.per_peer == 0 {
             usize::MAX
@@ -135,10 +166,16 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
         min_peers: config.min_peers,
         max_peers: config.max_peers,
         connect_to_all: config.connect_to_all,
-    };
-    let mut engine = Engine::new(Arc::clone(&shared), announcer, settings, listed);
+    }
+}
 
-    // 3. serve the peers that connect to us
+/// Step 5: the accept thread, which serves the peers that connect to us (`listener.rs`).
+fn serve_incoming(
+    listener: TcpListener,
+    config: &PeerConfig,
+    state: &Arc<PeerState>,
+    events: Sender<Event>,
+) -> Result<(), PeerError> {
     info!("listening on {} for uploads", listener.local_addr()?);
     if config.upload_rate > 0 || config.download_rate > 0 {
         let show = |rate: u64| match rate {
@@ -153,61 +190,12 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
     }
     super::listener::start(
         listener,
-        Arc::clone(&shared),
-        engine.event_sender(),
+        Arc::clone(state),
+        events,
         config.max_connections,
         config.handshake_timeout,
     )?;
-
-    // 5. the task loop
-    let continuous = config.round_interval.is_zero();
-    let round_timer = if continuous {
-        CONTINUOUS_RETRY
-    } else {
-        config.round_interval
-    };
-    let tasks = scheduler::start(
-        "scheduler",
-        vec![
-            (config.ping_interval, Task::Ping),
-            (config.report_interval, Task::Report),
-            (round_timer, Task::Round),
-        ],
-    )?;
-    engine.round(false);
-    task_loop(&mut engine, &tasks, continuous, config.exit_when_complete);
     Ok(())
-}
-
-/// Step 5: block on the scheduler's tasks and on the connections' events.
-fn task_loop(
-    engine: &mut Engine,
-    tasks: &Receiver<Task>,
-    continuous: bool,
-    exit_when_complete: bool,
-) {
-    let events = engine.events.clone();
-    loop {
-        select! {
-            recv(tasks) -> task => match task {
-                Ok(Task::Ping) => engine.ping(),
-                Ok(Task::Report) => engine.report(),
-                Ok(Task::Round) => engine.round(true),
-                Err(_) => return,
-            },
-            recv(events) -> event => {
-                let Ok(event) = event else { return };
-                if engine.handle(event) && continuous {
-                    engine.round(false);
-                }
-            }
-        }
-        if exit_when_complete && engine.is_complete() && engine.is_idle() {
-            engine.leave();
-            info!("complete; exiting as asked (--exit-when-complete)");
-            return;
-        }
-    }
 }
 
 enum Learn {
@@ -215,8 +203,8 @@ enum Learn {
     Peer(PeerError),
 }
 
-/// Step 1: the metainfo, from a file, from the file to seed, or from the tracker.
-fn learn_swarm(config: &PeerConfig) -> Result<Metainfo, Learn> {
+/// The metainfo, from a file, from the file to seed, or from the tracker.
+fn metainfo_from(config: &PeerConfig) -> Result<Metainfo, Learn> {
     let wait = config
         .ping_interval
         .clamp(Duration::from_millis(50), Duration::from_secs(5));

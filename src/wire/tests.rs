@@ -236,3 +236,50 @@ fn a_piece_header_is_the_frame_up_to_its_block() {
         ]
     );
 }
+
+#[test]
+fn every_message_id_is_its_byte_and_back() {
+    for (message, bytes) in golden() {
+        match message.id() {
+            Some(id) => {
+                assert_eq!(id as u8, bytes[4], "{message}");
+                assert_eq!(MessageId::from_byte(bytes[4]), Some(id));
+            }
+            None => assert_eq!(bytes, [0, 0, 0, 0]),
+        }
+    }
+    assert_eq!(MessageId::from_byte(9), None);
+}
+
+#[test]
+fn log_words_come_from_display_and_never_show_a_block() {
+    let words = [
+        (Message::Interested, "interested"),
+        (Message::NotInterested, "not interested"),
+        (Message::Have { index: 15 }, "have piece 15"),
+        (
+            Message::Request {
+                index: 0,
+                begin: 16384,
+                length: 16384,
+            },
+            "request piece 0 begin 16384 length 16384",
+        ),
+        (
+            Message::Piece {
+                index: 3,
+                begin: 0,
+                block: vec![0xAB; 16384],
+            },
+            "piece 3 begin 0 (16384 bytes)",
+        ),
+        (
+            Message::Bitfield(vec![0b1110_0000]),
+            "bitfield (1 bytes, 3 pieces)",
+        ),
+    ];
+    for (message, expected) in words {
+        assert_eq!(message.to_string(), expected);
+        assert_eq!(format!("{message:?}"), expected);
+    }
+}

@@ -1,18 +1,22 @@
 //! The fetching half of a connection: the pieces the engine assigned, which of their blocks
 //! are requested and received, and the assembly of each piece.
 //!
-//! [`Downloads`] is pure bookkeeping; the `impl Conn` block below sends the requests and
+//! [`Downloads`] is pure bookkeeping; the `impl Connection` block below sends the requests and
 //! files the blocks, verifying each completed piece before the engine hears of it.
+//!
+//! Its blocking calls, in order: 1. the requests are written into the connection's buffered
+//! writer (the loop's `flush` is the `write`); 2. a completed piece is hashed and written to
+//! the file (`pwrite`, `storage.rs`).
 
 use std::time::{Duration, Instant};
 
 use log::{debug, info};
 
-use super::{Conn, ConnError, Event, PieceFailure};
+use super::{ConnError, Connection, Event, PieceFailure};
 use crate::infohash::sha1;
 use crate::wire::{BLOCK_LEN, Message};
 
-impl Conn<'_> {
+impl Connection<'_> {
     /// Sends requests up to the pipeline depth, while unchoked.
     pub(super) fn send_requests(&mut self) -> Result<(), ConnError> {
         if !self.downloads.can_request(self.shared.pipeline) {

@@ -2,20 +2,20 @@
 //! do, else up to a tick), then every whole frame that arrived, each handled as BEP 3 says.
 //! A `piece` frame's block is lent straight from the frame buffer to its piece.
 //!
-//! No socket writes of its own: answers go through `Conn::send`.
+//! No socket writes of its own: answers go through `Connection::send`.
 
 use std::time::{Duration, Instant};
 
 use log::{debug, info};
 
-use super::{Conn, ConnError, Event, TICK, log_piece};
+use super::{ConnError, Connection, Event, TICK, log_piece};
 use crate::net::traced::Traced;
 use crate::peer::frames::Next;
 use crate::pieces::PieceSet;
 use crate::trace::{self, Dir};
 use crate::wire::{Frame, Message};
 
-impl Conn<'_> {
+impl Connection<'_> {
     /// Reads: without blocking while there is work to do now, else for up to one tick (less
     /// when a rate-limited block may go sooner). Handles every whole frame that arrived. While
     /// `--download-rate` pauses reading, waits instead (at most a tick, so commands, blocks
@@ -80,10 +80,10 @@ impl Conn<'_> {
     }
 
     /// Handles one frame other than a `piece` (those come lent from the frame buffer, see
-    /// [`Conn::read_and_handle`]; an owned one is filed the same way).
+    /// [`Connection::read_and_handle`]; an owned one is filed the same way).
     fn handle(&mut self, message: Message) -> Result<(), ConnError> {
         let remote = self.remote;
-        info!("{remote}: received {message:?}");
+        info!("{remote}: received {message}");
         trace::wire(Dir::Recv, self.local, remote, &message);
         match message {
             Message::KeepAlive => {}

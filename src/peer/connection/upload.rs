@@ -1,10 +1,14 @@
 //! The serving half of a connection: whether the remote is interested and unchoked, and its
 //! queue of block requests, served in order and bounded.
 //!
-//! [`Uploads`] is pure bookkeeping; the `impl Conn` block below checks each request against
+//! [`Uploads`] is pure bookkeeping; the `impl Connection` block below checks each request against
 //! the torrent and our pieces, and sends the blocks: positioned reads from the file into one
 //! reused buffer, then each block behind its frame header in one `writev`, so a block is
 //! copied only by the kernel (file to buffer, buffer to socket).
+//!
+//! Its blocking calls, in order: 1. `pread` the queued blocks from the file; 2. `writev` them,
+//! each behind its frame header; with `--upload-rate`, a block waits in the queue (no sleep)
+//! until the token bucket lets it go.
 
 use std::collections::VecDeque;
 use std::io::{IoSlice, Write};
@@ -13,7 +17,7 @@ use std::time::Instant;
 
 use log::debug;
 
-use super::{Conn, ConnError, log_piece};
+use super::{ConnError, Connection, log_piece};
 use crate::net::traced::{slow_motion, write_all_vectored};
 use crate::trace::Dir;
 use crate::wire::{BLOCK_LEN, PIECE_HEADER_LEN, piece_header};
@@ -24,7 +28,7 @@ const BURST: usize = 16;
 /// buffer, allocated when it first uploads).
 const BATCH: usize = 4;
 
-impl Conn<'_> {
+impl Connection<'_> {
     /// Checks a request and queues it. A request outside the torrent, for a piece we do not
     /// have, or over 16 KiB ends the connection; one made while choked is dropped (BEP 3).
     pub(super) fn queue_request(

@@ -1,0 +1,76 @@
+//! Step 2 of a connection (`connection.rs`), the handshake: `write_all` ours and `read_exact`
+//! theirs (the side that connected writes first), all of it within `--handshake-timeout`
+//! however slowly it trickles in. Garbage, another swarm's info-hash or our own peer id ends
+//! the connection here; an accepted connection takes its established slot (`admission.rs`)
+//! before it answers.
+//!
+//! Nothing after the handshake: the bitfield and the loop are `connection.rs`'s.
+
+use std::io::{BufWriter, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
+
+use log::info;
+
+use super::{ConnError, Side};
+use crate::net::{self, traced::Traced};
+use crate::peer::PeerState;
+use crate::trace::{self, Dir};
+use crate::wire::Handshake;
+
+/// Step 2: `write_all` our handshake and `read_exact` theirs, the side that connected
+/// first; an accepted connection takes its established slot before it answers.
+pub(super) fn exchange(
+    stream: &TcpStream,
+    remote: SocketAddr,
+    mut side: Side,
+    shared: &PeerState,
+    writer: &mut BufWriter<Traced<'_>>,
+) -> Result<(), ConnError> {
+    let metainfo = &shared.metainfo;
+    let local = stream.local_addr().ok();
+    let trace_handshake = |dir, peer_id: &[u8; 20]| {
+        let fields = [
+            ("info_hash", metainfo.info_hash.short().into()),
+            ("peer_id", printable(peer_id).into()),
+        ];
+        trace::record(dir, "bittorrent", local, remote, "handshake", &fields);
+    };
+    let ours = Handshake::new(metainfo.info_hash, shared.peer_id);
+    if let Side::Outgoing = side {
+        ours.write_to(writer)?;
+        writer.flush()?;
+        trace_handshake(Dir::Send, &shared.peer_id);
+    }
+    let theirs = Handshake::read_from(&mut net::ReadBefore {
+        inner: &mut Traced::new(stream, remote),
+        stream,
+        deadline: Instant::now() + shared.handshake_timeout,
+    })?;
+    trace_handshake(Dir::Recv, &theirs.peer_id);
+    if theirs.info_hash != metainfo.info_hash {
+        return Err(ConnError::WrongSwarm);
+    }
+    if theirs.peer_id == shared.peer_id {
+        return Err(ConnError::Myself);
+    }
+    if let Side::Incoming(ticket) = &mut side {
+        ticket.establish().map_err(ConnError::Refused)?;
+        ours.write_to(writer)?;
+        trace_handshake(Dir::Send, &shared.peer_id);
+    }
+    info!(
+        "{remote}: handshake done, peer id {}",
+        printable(&theirs.peer_id)
+    );
+    Ok(())
+}
+
+/// A peer id for logs: its printable prefix (`-lt2080-`, `-BS0100-`).
+fn printable(peer_id: &[u8; 20]) -> String {
+    peer_id
+        .iter()
+        .take(8)
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '.' })
+        .collect()
+}

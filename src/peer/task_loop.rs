@@ -1,0 +1,141 @@
+//! The peer's task loop, on its main thread (steps 6 to 8 of `peer.rs`): the one place that
+//! talks to the tracker and then tells the engine. The engine itself never touches a socket.
+//!
+//! The blocking calls, in order ([`run`]):
+//!
+//! 1. Start the scheduler thread (`scheduler.rs`), which sends ping, report and round ticks.
+//! 2. `select` on those ticks and on the connections' events.
+//! 3. A ping or report tick: one exchange with the tracker (`announcer.rs`: `connect`,
+//!    `write`, `read`, close); a tracker that forgot us is joined again.
+//! 4. A round tick: `LIST` (one exchange), handed to the engine ([`Engine::set_listed`]),
+//!    then the engine's round, which only hands pieces to connection threads (and spawns a
+//!    thread per peer it connects to).
+//! 5. A connection event: the engine's bookkeeping, no I/O. The last piece verified: `REPORT`
+//!    at once (announce `completed` to an HTTP tracker). In continuous mode
+//!    (`--round-interval 0`) a freed slot starts a round on the last list, without `LIST`.
+//! 6. With `--exit-when-complete`, once complete and idle: `LEAVE` (announce `stopped`), and
+//!    return.
+
+use std::io;
+use std::sync::Arc;
+
+use crossbeam_channel::{Receiver, select};
+use log::info;
+
+use super::announcer::Announcer;
+use super::engine::{Engine, Handled};
+use super::{PeerConfig, PeerState};
+use crate::scheduler;
+
+use crate::defaults::CONTINUOUS_RETRY;
+
+#[derive(Debug, Clone, Copy)]
+enum Task {
+    Ping,
+    Report,
+    Round,
+}
+
+/// What the task loop holds: the engine, and the tracker it talks to on the engine's behalf.
+struct TaskLoop {
+    engine: Engine,
+    announcer: Announcer,
+    state: Arc<PeerState>,
+    /// Our listening port, as the tracker knows us.
+    port: u16,
+    /// `--round-interval 0`: a round whenever a slot is freed.
+    continuous: bool,
+    exit_when_complete: bool,
+}
+
+/// Runs the task loop until the scheduler stops or, with `--exit-when-complete`, until the
+/// download is complete.
+pub(super) fn run(
+    engine: Engine,
+    announcer: Announcer,
+    state: Arc<PeerState>,
+    port: u16,
+    config: &PeerConfig,
+) -> io::Result<()> {
+    // 1. the scheduler
+    let continuous = config.round_interval.is_zero();
+    let round_timer = if continuous {
+        CONTINUOUS_RETRY
+    } else {
+        config.round_interval
+    };
+    let tasks = scheduler::start(
+        "scheduler",
+        vec![
+            (config.ping_interval, Task::Ping),
+            (config.report_interval, Task::Report),
+            (round_timer, Task::Round),
+        ],
+    )?;
+    let mut task_loop = TaskLoop {
+        engine,
+        announcer,
+        state,
+        port,
+        continuous,
+        exit_when_complete: config.exit_when_complete,
+    };
+    task_loop.engine.round(); // on the list the join returned
+    task_loop.serve(&tasks);
+    Ok(())
+}
+
+impl TaskLoop {
+    /// Step 2: block on the scheduler's tasks and on the connections' events.
+    fn serve(&mut self, tasks: &Receiver<Task>) {
+        let events = self.engine.events.clone();
+        loop {
+            select! {
+                recv(tasks) -> task => match task {
+                    Ok(task) => self.tick(task),
+                    Err(_) => return,
+                },
+                recv(events) -> event => {
+                    let Ok(event) = event else { return };
+                    let handled = self.engine.handle(event);
+                    self.after(handled);
+                }
+            }
+            if self.exit_when_complete && self.engine.is_complete() && self.engine.is_idle() {
+                // 6. leave
+                self.announcer.leave(&self.state, self.port);
+                info!("complete; exiting as asked (--exit-when-complete)");
+                return;
+            }
+        }
+    }
+
+    /// Steps 3 and 4: a timer task, the tracker first, then the engine.
+    fn tick(&mut self, task: Task) {
+        match task {
+            Task::Ping => self.announcer.ping(&self.state, self.port),
+            Task::Report => self.announcer.report(&self.state, self.port),
+            Task::Round => {
+                if self.engine.is_complete() {
+                    return; // rounds stop, and with them `LIST`
+                }
+                // A failed LIST (the tracker is busy or gone) keeps the last list: the peers
+                // we know still hold their pieces.
+                if let Some(list) = self.announcer.list(&self.state, self.port) {
+                    self.engine.set_listed(list);
+                }
+                self.engine.round();
+            }
+        }
+    }
+
+    /// Step 5: what a connection event calls for, once the engine has handled it.
+    fn after(&mut self, handled: Handled) {
+        match handled {
+            Handled::Nothing => {}
+            Handled::MayFetch if self.continuous => self.engine.round(),
+            Handled::MayFetch => {}
+            Handled::Completed => self.announcer.completed(&self.state, self.port),
+        }
+    }
+}
