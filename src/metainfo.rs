@@ -391,7 +391,12 @@ fn number(node: &Node<'_>, key: &str, max: u64) -> Result<u64, MetainfoError> {
     }
 }
 
-/// The torrent's name becomes a file name on disk: it must not climb out of the directory.
+/// The longest torrent name accepted, in bytes (a file name on most file systems).
+pub const MAX_NAME_LEN: usize = 255;
+
+/// The torrent's name becomes a file name on disk (it must not climb out of the directory),
+/// and is shown to others: in tracker replies and terminals (no control characters, which
+/// could break a protocol line or drive a terminal; not longer than [`MAX_NAME_LEN`]).
 fn check_name(name: &str) -> Result<(), MetainfoError> {
     let why = if name.is_empty() {
         "it is empty"
@@ -401,6 +406,10 @@ fn check_name(name: &str) -> Result<(), MetainfoError> {
         "it contains a path separator"
     } else if name.contains('\0') {
         "it contains a nul byte"
+    } else if name.chars().any(char::is_control) {
+        "it contains a control character"
+    } else if name.len() > MAX_NAME_LEN {
+        "it is longer than 255 bytes"
     } else {
         return Ok(());
     };

@@ -299,7 +299,7 @@ fn serve_connection(
             continue;
         }
         let quit = request == Request::Quit;
-        let reply = answer(request, remote, table);
+        let reply = table.answer(request, remote);
         send(conn, &reply)?;
         if quit {
             return Ok(());
@@ -330,66 +330,6 @@ pub(crate) fn idle_timeout(
         *switched = true;
     }
     Ok(())
-}
-
-/// Applies one request to the table and builds the reply. The table's lock is held only
-/// inside the table's methods, never while the reply is written.
-fn answer(request: Request, remote: SocketAddr, table: &PeerTable) -> Reply {
-    let listening = |port: u16| SocketAddr::new(remote.ip(), port);
-    let result = match request {
-        Request::Join {
-            info_hash,
-            port,
-            pieces,
-        } => table
-            .register(&info_hash, listening(port), &pieces)
-            .map(Reply::Peers),
-        Request::Ping { info_hash, port } => table
-            .ping(&info_hash, listening(port))
-            .map(|()| Reply::Pong),
-        Request::Report {
-            info_hash,
-            port,
-            pieces,
-        } => table
-            .report(&info_hash, listening(port), &pieces)
-            .map(|held| Reply::Ok(format!("{held} pieces recorded"))),
-        Request::List { info_hash, port } => table
-            .snapshot(&info_hash, listening(port))
-            .map(Reply::Peers),
-        Request::Leave { info_hash, port } => {
-            Ok(Reply::Ok(if table.leave(&info_hash, listening(port)) {
-                "left".to_string()
-            } else {
-                "was not in the swarm".to_string()
-            }))
-        }
-        Request::Swarms => Ok(Reply::Swarms(
-            table
-                .swarms()
-                .into_iter()
-                .take(proto::MAX_SWARMS_PER_REPLY)
-                .collect(),
-        )),
-        Request::Status => Ok(Reply::Status(table.status())),
-        Request::Metainfo { info_hash } => Ok(match table.metainfo(&info_hash) {
-            Some(metainfo) => Reply::Metainfo(metainfo.as_bytes().to_vec()),
-            None => Reply::error(
-                ErrorCode::NoMetainfo,
-                format!("no metainfo for swarm {info_hash}"),
-            ),
-        }),
-        Request::Help => Ok(Reply::Ok(proto::HELP.to_string())),
-        Request::Quit => Ok(Reply::Bye),
-        Request::Publish { .. } => Ok(Reply::error(
-            ErrorCode::BadRequest,
-            "PUBLISH is answered after its body",
-        )),
-    };
-    result.unwrap_or_else(|e| Reply::Err {
-        code: e.code,
-        message: e.message,
-    })
 }
 
 /// Reads a `PUBLISH` body, checks it is a torrent whose info-hash is the one announced, and

@@ -29,12 +29,16 @@ fn new_peers_and_swarms_beyond_the_caps_are_refused_listed_ones_refresh() {
     let hash = metainfo().info_hash;
     for port in [7001, 7002] {
         table
-            .register(&hash, at([127, 0, 0, 1], port), "-")
+            .register(&hash, at([127, 0, 0, 1], port), "-", None)
             .expect("fits");
     }
-    let full = table.register(&hash, at([127, 0, 0, 1], 7003), "-");
+    let full = table.register(&hash, at([127, 0, 0, 1], 7003), "-", None);
     assert_eq!(full.expect_err("full").code, ErrorCode::Full);
-    assert!(table.register(&hash, at([127, 0, 0, 1], 7001), "0").is_ok());
+    assert!(
+        table
+            .register(&hash, at([127, 0, 0, 1], 7001), "0", None)
+            .is_ok()
+    );
     let other = InfoHash([9; 20]);
     let refused = table.announce(&other, at([127, 0, 0, 1], 7004), None, false, 50);
     assert_eq!(refused.expect_err("full").code, ErrorCode::Full);
@@ -53,17 +57,17 @@ fn joining_an_unknown_swarm_is_refused_until_its_metainfo_is_published() {
     let m = metainfo();
     let hash = m.info_hash;
     let refused = table
-        .register(&hash, at([127, 0, 0, 1], 7001), "-")
+        .register(&hash, at([127, 0, 0, 1], 7001), "-", None)
         .expect_err("unknown");
     assert_eq!(refused.code, ErrorCode::UnknownSwarm);
     assert_eq!(table.publish(m.clone()), Ok(true));
     assert_eq!(table.publish(m), Ok(false));
     assert_eq!(
-        table.register(&hash, at([127, 0, 0, 1], 7001), "0-1"),
+        table.register(&hash, at([127, 0, 0, 1], 7001), "0-1", None),
         Ok(vec![])
     );
     let others = table
-        .register(&hash, at([127, 0, 0, 1], 7002), "-")
+        .register(&hash, at([127, 0, 0, 1], 7002), "-", None)
         .expect("joined");
     assert_eq!(
         others,
@@ -75,7 +79,7 @@ fn joining_an_unknown_swarm_is_refused_until_its_metainfo_is_published() {
     );
     assert_eq!(
         table
-            .report(&hash, at([127, 0, 0, 1], 7002), "9")
+            .report(&hash, at([127, 0, 0, 1], 7002), "9", None, None)
             .expect_err("bad")
             .code,
         ErrorCode::BadRequest
@@ -86,16 +90,18 @@ fn joining_an_unknown_swarm_is_refused_until_its_metainfo_is_published() {
 fn clean_up_drops_peers_silent_since_the_previous_clean_up() {
     let (table, hash) = published(Identity::Port);
     table
-        .register(&hash, at([127, 0, 0, 1], 7001), "-")
+        .register(&hash, at([127, 0, 0, 1], 7001), "-", None)
         .expect("join");
     table
-        .register(&hash, at([127, 0, 0, 1], 7002), "-")
+        .register(&hash, at([127, 0, 0, 1], 7002), "-", None)
         .expect("join");
     assert!(
         table.remove_stale().is_empty(),
         "both showed life since start"
     );
-    table.ping(&hash, at([127, 0, 0, 1], 7001)).expect("ping");
+    table
+        .ping(&hash, at([127, 0, 0, 1], 7001), None)
+        .expect("ping");
     let removed = table.remove_stale();
     assert_eq!(
         removed,
@@ -106,7 +112,7 @@ fn clean_up_drops_peers_silent_since_the_previous_clean_up() {
     );
     assert_eq!(
         table
-            .ping(&hash, at([127, 0, 0, 1], 7002))
+            .ping(&hash, at([127, 0, 0, 1], 7002), None)
             .expect_err("gone")
             .code,
         ErrorCode::UnknownPeer
@@ -118,10 +124,10 @@ fn identity_is_the_port_in_development_mode_and_ip_plus_port_in_remote_mode() {
     for (identity, expected) in [(Identity::Port, 1), (Identity::IpAndPort, 2)] {
         let (table, hash) = published(identity);
         table
-            .register(&hash, at([127, 0, 0, 2], 7001), "-")
+            .register(&hash, at([127, 0, 0, 2], 7001), "-", None)
             .expect("join");
         table
-            .register(&hash, at([127, 0, 0, 3], 7001), "0")
+            .register(&hash, at([127, 0, 0, 3], 7001), "0", None)
             .expect("join");
         let listed: usize = table
             .status()
@@ -143,14 +149,20 @@ fn the_seed_count_follows_every_change_to_the_swarm() {
             .expect("announce");
         (outcome.complete, outcome.incomplete)
     };
-    table.register(&hash, local(7001), "0-1").expect("join");
-    table.register(&hash, local(7002), "0").expect("join");
+    table
+        .register(&hash, local(7001), "0-1", None)
+        .expect("join");
+    table.register(&hash, local(7002), "0", None).expect("join");
     // 7001 is a seed; 7002 and the announcing 9000 are not.
     assert_eq!(seeds(&table), (1, 2));
-    table.report(&hash, local(7002), "0-1").expect("report");
+    table
+        .report(&hash, local(7002), "0-1", None, None)
+        .expect("report");
     assert_eq!(seeds(&table), (2, 1));
     // Re-joining with fewer pieces replaces the record.
-    table.register(&hash, local(7001), "1").expect("rejoin");
+    table
+        .register(&hash, local(7001), "1", None)
+        .expect("rejoin");
     assert_eq!(seeds(&table), (1, 2));
     // An HTTP seed (left=0), then it stops.
     table
@@ -161,10 +173,12 @@ fn the_seed_count_follows_every_change_to_the_swarm() {
         .announce(&hash, local(7003), Some(0), true, 50)
         .expect("seed stops");
     assert_eq!(seeds(&table), (1, 2));
-    assert!(table.leave(&hash, local(7002)));
+    assert_eq!(table.leave(&hash, local(7002), None), Ok(true));
     assert_eq!(seeds(&table), (0, 2));
     // The clean-up drops the ones that did not show life: all of them, after two rounds.
-    table.report(&hash, local(7001), "0-1").expect("report");
+    table
+        .report(&hash, local(7001), "0-1", None, None)
+        .expect("report");
     table.remove_stale();
     table.remove_stale();
     assert_eq!(seeds(&table), (0, 1));
