@@ -99,6 +99,10 @@ pub struct TrackerArgs {
     /// `ERR full`.
     #[arg(long, default_value_t = crate::tracker::table::MAX_SWARMS)]
     pub max_swarms: usize,
+    /// Bytes of metainfo (.torrent files) the tracker stores in all; a PUBLISH beyond gets
+    /// `ERR full`.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub metainfo_budget: u64,
     #[command(flatten)]
     pub observe: ObserveArgs,
 }

@@ -125,6 +125,7 @@ fn run_tracker(args: TrackerArgs) -> Result<(), Failure> {
         announce_interval: args.announce_interval,
         max_peers_per_swarm: args.max_peers_per_swarm,
         max_swarms: args.max_swarms,
+        metainfo_budget: usize::try_from(args.metainfo_budget).unwrap_or(usize::MAX),
     };
     tracker::run(config).map_err(Failure::Tracker)
 }

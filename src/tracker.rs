@@ -76,6 +76,8 @@ pub struct TrackerConfig {
     pub max_peers_per_swarm: usize,
     /// `--max-swarms`: a new swarm beyond it gets `ERR full`.
     pub max_swarms: usize,
+    /// `--metainfo-budget`: bytes of metainfo stored in all; a PUBLISH beyond gets `ERR full`.
+    pub metainfo_budget: usize,
 }
 
 /// Why the tracker could not start.
@@ -116,7 +118,8 @@ impl Tracker {
     pub fn bind(config: TrackerConfig) -> Result<Tracker, TrackerError> {
         let table = Arc::new(
             PeerTable::with_http_expiry(config.identity, config.announce_interval * 3)
-                .with_limits(config.max_peers_per_swarm, config.max_swarms),
+                .with_limits(config.max_peers_per_swarm, config.max_swarms)
+                .with_metainfo_budget(config.metainfo_budget),
         );
         for path in &config.torrents {
             let metainfo = Metainfo::from_file(path).map_err(TrackerError::Torrent)?;

@@ -304,11 +304,104 @@ impl TrackerClient {
     }
 }
 
+/// Which swarm a bare peer (no `--torrent`, `--seed` nor `--info-hash`) joins, from a `SWARMS`
+/// reply: swarms without metainfo (0 pieces) are skipped; of the others, the one with the
+/// most peers, when it has strictly more than every other (in a class, the swarm everyone
+/// joins). `Ok(None)`: no swarm yet. `Err`: a tie for the most peers, with the list and how
+/// to choose. The peer counts are whatever the tracker says: anyone can inflate them with
+/// fake `JOIN`s, so on a shared network name the swarm (`--info-hash` or `--torrent`).
+pub fn choose_swarm(swarms: &[SwarmEntry]) -> Result<Option<&SwarmEntry>, String> {
+    let mut usable: Vec<&SwarmEntry> = swarms.iter().filter(|s| s.pieces > 0).collect();
+    usable.sort_by(|a, b| b.peers.cmp(&a.peers).then(a.info_hash.cmp(&b.info_hash)));
+    match usable.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        [first, second, ..] if first.peers > second.peers => Ok(Some(first)),
+        several => {
+            let list: Vec<String> = several
+                .iter()
+                .map(|s| {
+                    format!(
+                        "  {} {} ({} peers)",
+                        s.info_hash,
+                        proto::printable(&s.name),
+                        s.peers
+                    )
+                })
+                .collect();
+            Err(format!(
+                "the tracker knows {} swarms and none has the most peers; choose one with --info-hash:\n{}",
+                several.len(),
+                list.join("\n")
+            ))
+        }
+    }
+}
+
 fn log_reply(tracker: SocketAddr, reply: &Reply) {
     info!("{tracker}: received {}", reply.summary());
     if let Reply::Peers(peers) = reply {
         for p in peers {
             debug!("{tracker}: PEER {} {} {}", p.ip, p.port, p.pieces);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn swarm(byte: u8, pieces: u32, peers: usize) -> SwarmEntry {
+        SwarmEntry {
+            info_hash: InfoHash([byte; 20]),
+            pieces,
+            peers,
+            name: format!("s{byte}"),
+        }
+    }
+
+    #[test]
+    fn a_bare_peer_joins_the_swarm_with_the_most_peers_and_refuses_a_tie() {
+        assert_eq!(choose_swarm(&[]), Ok(None));
+        // Swarms without metainfo (created by an HTTP announce) are never chosen.
+        assert_eq!(choose_swarm(&[swarm(1, 0, 9)]), Ok(None));
+        let one = [swarm(1, 0, 9), swarm(2, 10, 0)];
+        assert_eq!(
+            choose_swarm(&one).map(|s| s.map(|s| s.pieces)),
+            Ok(Some(10))
+        );
+        // Before: "the tracker knows 2 swarms; choose one with --info-hash", an exit.
+        let class = [swarm(3, 10, 1), swarm(4, 10, 5)];
+        let chosen = choose_swarm(&class).expect("the busiest wins");
+        assert_eq!(chosen.map(|s| s.info_hash), Some(InfoHash([4; 20])));
+        let tie = [swarm(5, 10, 2), swarm(6, 10, 2), swarm(7, 10, 1)];
+        let why = choose_swarm(&tie).expect_err("a tie");
+        assert!(why.starts_with("the tracker knows 3 swarms and none has the most peers"));
+        assert!(
+            why.contains("--info-hash") && why.contains(" s6 (2 peers)"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn the_key_drawn_at_join_is_remembered_for_that_peer_only() {
+        let client = TrackerClient {
+            tracker: "127.0.0.1:9".parse().expect("addr"),
+            local_ip: None,
+        };
+        let hash = InfoHash([42; 20]);
+        assert!(client.joined_secret(hash, 7001).is_none(), "no JOIN yet");
+        let first = client.secret(hash, 7001);
+        assert_eq!(client.joined_secret(hash, 7001), Some(first.clone()));
+        assert_eq!(client.secret(hash, 7001), first, "a rejoin keeps the key");
+        assert_ne!(
+            client.secret(hash, 7002),
+            first,
+            "another port draws its own"
+        );
+        assert!(
+            Secret::parse(first.as_str()).is_some(),
+            "the tracker accepts it"
+        );
     }
 }

@@ -7,6 +7,8 @@
 //! and the busiest swarms come first, so what is left out is what matters least. No I/O: the
 //! callers hold the table's lock only inside these functions.
 
+use std::fmt::Write as _;
+
 use super::{PeerKey, PeerRecord, PeerTable, Swarm};
 use crate::pieces::PieceSet;
 use crate::tracker::proto::{
@@ -22,20 +24,43 @@ fn entry(p: &PeerRecord) -> PeerEntry {
     let pieces = match &p.pieces {
         // `?`: a client that announced over HTTP; its pieces are learned from itself.
         None => "?".to_string(),
-        Some(set) => {
-            let ranges = set.to_ranges();
-            if ranges.len() > MAX_LISTED_PIECES_LEN {
-                "?".to_string()
-            } else {
-                ranges
-            }
-        }
+        Some(set) => bounded_ranges(set).unwrap_or_else(|| "?".to_string()),
     };
     PeerEntry {
         ip: p.addr.ip(),
         port: p.addr.port(),
         pieces,
     }
+}
+
+/// The set as a range list (`0-3,7`), or `None` once it grows past [`MAX_LISTED_PIECES_LEN`]:
+/// a scattered list costs no more than the cap to build, however many pieces there are.
+fn bounded_ranges(set: &PieceSet) -> Option<String> {
+    let mut out = String::new();
+    let mut index = 0;
+    while index < set.len() {
+        if !set.contains(index) {
+            index += 1;
+            continue;
+        }
+        let start = index;
+        while index + 1 < set.len() && set.contains(index + 1) {
+            index += 1;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        let _ = if start == index {
+            write!(out, "{start}")
+        } else {
+            write!(out, "{start}-{index}")
+        };
+        if out.len() > MAX_LISTED_PIECES_LEN {
+            return None;
+        }
+        index += 1;
+    }
+    Some(if out.is_empty() { "-".to_string() } else { out })
 }
 
 /// The swarm's peers other than `key`, the most complete first, at most
