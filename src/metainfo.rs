@@ -261,6 +261,11 @@ impl Metainfo {
         &self.raw
     }
 
+    /// The raw `.torrent` bytes, without a copy (the tracker keeps only these).
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.raw
+    }
+
     pub fn num_pieces(&self) -> u32 {
         self.piece_hashes.len() as u32
     }

@@ -351,6 +351,11 @@ fn receive_metainfo(
             format!("metainfo over {} bytes", proto::MAX_TORRENT_BYTES),
         ));
     }
+    if let Err(e) = table.room_for_metainfo(length) {
+        // Read and dropped in small steps, so the connection stays in step.
+        io::copy(&mut reader.by_ref().take(length as u64), &mut io::sink())?;
+        return Ok(Reply::error(e.code, e.message));
+    }
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body)?;
     let metainfo = match Metainfo::from_bytes(&body) {

@@ -80,7 +80,7 @@ struct PeerRecord {
 struct Published {
     name: String,
     num_pieces: u32,
-    bytes: Arc<[u8]>,
+    bytes: Arc<Vec<u8>>,
 }
 
 /// What an HTTP announce gets back.
@@ -253,25 +253,36 @@ impl PeerTable {
             .sum();
         let size = metainfo.as_bytes().len();
         if stored + size > self.metainfo_budget {
-            return Err(refuse(
-                ErrorCode::Full,
-                format!(
-                    "the tracker's metainfo budget is spent ({stored} of {} bytes stored; this one is {size})",
-                    self.metainfo_budget
-                ),
-            ));
+            return Err(budget_spent(stored, size, self.metainfo_budget));
         }
+        let info_hash = metainfo.info_hash;
         let published = Published {
             num_pieces: metainfo.num_pieces(),
-            bytes: Arc::from(metainfo.as_bytes()),
-            name: metainfo.name,
+            name: metainfo.name.clone(),
+            // The parsed hashes are dropped here; the bytes move without a copy.
+            bytes: Arc::new(metainfo.into_bytes()),
         };
-        swarms.entry(metainfo.info_hash).or_default().metainfo = Some(published);
+        swarms.entry(info_hash).or_default().metainfo = Some(published);
         Ok(true)
     }
 
+    /// Refuses, before its body is read, a metainfo of `length` bytes that the budget has no
+    /// room for (the check is made again at [`PeerTable::publish`]).
+    pub fn room_for_metainfo(&self, length: usize) -> Result<(), TableError> {
+        let swarms = self.lock();
+        let stored: usize = swarms
+            .values()
+            .filter_map(|s| s.metainfo.as_ref())
+            .map(|m| m.bytes.len())
+            .sum();
+        if stored + length > self.metainfo_budget {
+            return Err(budget_spent(stored, length, self.metainfo_budget));
+        }
+        Ok(())
+    }
+
     /// The swarm's `.torrent` bytes as published.
-    pub fn metainfo(&self, info_hash: &InfoHash) -> Option<Arc<[u8]>> {
+    pub fn metainfo(&self, info_hash: &InfoHash) -> Option<Arc<Vec<u8>>> {
         self.lock()
             .get(info_hash)
             .and_then(|s| s.metainfo.as_ref().map(|m| Arc::clone(&m.bytes)))
@@ -519,6 +530,15 @@ fn unknown_peer(addr: SocketAddr) -> TableError {
 fn parse_pieces(swarm: &Swarm, ranges: &str) -> Result<PieceSet, TableError> {
     let count = swarm.metainfo.as_ref().map_or(0, |m| m.num_pieces);
     PieceSet::from_ranges(ranges, count).map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))
+}
+
+fn budget_spent(stored: usize, size: usize, budget: usize) -> TableError {
+    refuse(
+        ErrorCode::Full,
+        format!(
+            "the tracker's metainfo budget is spent ({stored} of {budget} bytes stored; this one is {size})"
+        ),
+    )
 }
 
 /// Refuses a request for a peer that joined with a key, unless it carries that key.
