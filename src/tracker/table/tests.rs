@@ -1,6 +1,7 @@
 //! Unit tests of the peer table: swarms, identity, clean-up and caps.
 
 use super::*;
+use crate::metainfo::Metainfo;
 use crate::tracker::proto::{
     MAX_PEERS_PER_REPLY, MAX_REPLY_BYTES, MAX_STATUS_BYTES, Reply, Request, Unchoked,
 };
