@@ -37,14 +37,14 @@ def main():
             with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
                 s.sendall(b"PUBLISH %s %d\n" % (h.encode(), len(body)) + body + b"\n")
                 reply = s.makefile().readline().strip()
-            key = reply[:40]
+            key = "OK published" if reply.startswith("OK published") else reply[:60]
             answers[key] = answers.get(key, 0) + 1
         time.sleep(0.5)
         after = rss_kib(proc.pid)
         for reply, n in answers.items():
             print(f"{n:3} x {reply}")
         print(f"RSS before {before/1024:.1f} MiB, after 20 PUBLISH {after/1024:.1f} MiB "
-              f"({(after-before)/1024/max(1, answers.get('OK published', 0) or 20):.1f} MiB per torrent)")
+              f"({(after-before)/1024/max(1, answers.get('OK published', 0)):.1f} MiB per stored torrent)")
     finally:
         proc.kill()
         proc.wait()
