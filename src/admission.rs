@@ -30,8 +30,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use log::debug;
 
-/// Connections accepted but not yet through their handshake (or first request line).
-pub const MAX_PENDING: usize = 16;
+pub use crate::defaults::MAX_PENDING;
 
 #[derive(Default)]
 struct State {

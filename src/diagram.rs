@@ -1,7 +1,8 @@
 //! `bittorrent-sim diagram TRACE... -o OUT`: draws the messages of one or more `--trace` files
 //! as a sequence diagram, `OUT.md` (Mermaid, in a fence) and `OUT.svg` (self-contained).
 //!
-//! This file holds the command line, the error type and [`run`]; the work lives in:
+//! This file holds the configuration, the error type and [`run`] (the command line that fills
+//! the configuration is `cli/diagram.rs`); the work lives in:
 //!
 //! * [`json`]: a strict JSON parser for trace lines;
 //! * [`model`]: reading traces into lines, with file and line number in every error;
@@ -27,45 +28,27 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
-
 use resolve::Resolver;
 use select::{Selected, Selection};
 
-#[derive(Debug, Args)]
-pub struct DiagramArgs {
-    /// Trace files written with --trace, one per process (their order does not matter).
-    #[arg(value_name = "TRACE", required = true)]
+/// What `diagram` is told.
+#[derive(Debug, Clone, Default)]
+pub struct DiagramConfig {
+    /// Trace files written with `--trace`, one per process (their order does not matter).
     pub traces: Vec<PathBuf>,
-    /// Output base name: writes OUT.md and OUT.svg (a trailing .md or .svg is dropped).
-    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    /// Output base name: OUT.md and OUT.svg are written (a trailing .md or .svg is dropped).
     pub output: PathBuf,
-    /// Draw only these message types (comma-separated, any case), e.g. JOIN,PEERS,have.
-    #[arg(long, value_name = "T,T,...", value_delimiter = ',')]
+    /// Draw only these message types (any case; empty: all).
     pub types: Vec<String>,
-    /// Leave out these message types (comma-separated, any case), e.g. PING,PONG,keep-alive.
-    #[arg(long, value_name = "T,T,...", value_delimiter = ',')]
+    /// Leave out these message types (any case).
     pub exclude_types: Vec<String>,
-    /// Start at this many seconds after the first traced message.
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    /// Seconds after the first traced message to start and to end at.
     pub from: Option<f64>,
-    /// End at this many seconds after the first traced message.
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub to: Option<f64>,
-    /// Fold runs of repeated identical exchanges between two participants (PING/PONG,
-    /// keep-alives, the blocks of one piece) into one arrow labelled `PING x12`.
-    #[arg(long, alias = "fold")]
+    /// Fold runs of repeated identical exchanges into one arrow.
     pub fold_pings: bool,
-    /// Draw at most this many arrows (0: all); the rest is cut with a note.
-    #[arg(long, value_name = "N", default_value_t = 400)]
+    /// Draw at most this many arrows (0: all).
     pub max_messages: usize,
-}
-
-fn parse_secs(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs >= 0.0 => Ok(secs),
-        _ => Err(format!("`{text}` is not a number of seconds (e.g. 2.5)")),
-    }
 }
 
 /// Why no diagram was drawn.
@@ -83,18 +66,6 @@ pub enum DiagramError {
     Output { path: PathBuf, source: io::Error },
     /// The options contradict each other.
     Usage(String),
-}
-
-impl DiagramError {
-    /// The exit code: 66 no input, 65 bad data, 73 cannot create (sysexits.h), 2 usage (as clap).
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            DiagramError::Input { .. } => 66,
-            DiagramError::Parse { .. } => 65,
-            DiagramError::Output { .. } => 73,
-            DiagramError::Usage(_) => 2,
-        }
-    }
 }
 
 impl fmt::Display for DiagramError {
@@ -169,8 +140,8 @@ pub fn build(traces: &[PathBuf], selection: &Selection) -> Result<Diagram, Diagr
 }
 
 /// The subcommand: writes OUT.md and OUT.svg and says so.
-pub fn run(args: DiagramArgs) -> Result<(), DiagramError> {
-    if let (Some(from), Some(to)) = (args.from, args.to)
+pub fn run(config: DiagramConfig) -> Result<(), DiagramError> {
+    if let (Some(from), Some(to)) = (config.from, config.to)
         && from > to
     {
         return Err(DiagramError::Usage(format!(
@@ -185,15 +156,15 @@ pub fn run(args: DiagramArgs) -> Result<(), DiagramError> {
             .collect()
     };
     let selection = Selection {
-        types: lower(&args.types),
-        exclude: lower(&args.exclude_types),
-        from: args.from,
-        to: args.to,
-        fold: args.fold_pings,
-        max_messages: args.max_messages,
+        types: lower(&config.types),
+        exclude: lower(&config.exclude_types),
+        from: config.from,
+        to: config.to,
+        fold: config.fold_pings,
+        max_messages: config.max_messages,
     };
-    let diagram = build(&args.traces, &selection)?;
-    let (md, svg) = output_paths(&args.output);
+    let diagram = build(&config.traces, &selection)?;
+    let (md, svg) = output_paths(&config.output);
     write(&md, &diagram.mermaid())?;
     write(&svg, &diagram.svg())?;
     println!(
@@ -248,35 +219,5 @@ mod tests {
         assert_eq!(both("swarm.md"), ("swarm.md".into(), "swarm.svg".into()));
         assert_eq!(both("swarm.svg"), ("swarm.md".into(), "swarm.svg".into()));
         assert_eq!(both("run.v2"), ("run.v2.md".into(), "run.v2.svg".into()));
-    }
-
-    #[test]
-    fn exit_codes_follow_sysexits() {
-        let io = || io::Error::from(io::ErrorKind::NotFound);
-        assert_eq!(
-            DiagramError::Input {
-                path: "t".into(),
-                source: io()
-            }
-            .exit_code(),
-            66
-        );
-        assert_eq!(
-            DiagramError::Parse {
-                path: "t".into(),
-                line: 1,
-                reason: "x".into()
-            }
-            .exit_code(),
-            65
-        );
-        assert_eq!(
-            DiagramError::Output {
-                path: "o".into(),
-                source: io()
-            }
-            .exit_code(),
-            73
-        );
     }
 }

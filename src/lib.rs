@@ -6,18 +6,23 @@
 //!   video chunks.
 //!
 //! Everything is synchronous: blocking `std::net` sockets, one thread per connection, no async
-//! runtime. The binary (`src/main.rs`) only parses the command line and maps start-up errors to
-//! exit codes; all behaviour lives in this library so the integration tests can reach it.
+//! runtime. The command line lives in [`cli`] and nothing else knows clap: each subsystem takes a
+//! plain configuration (`run(Config)`), and every default duration and limit lives in
+//! [`defaults`]. The binary (`src/main.rs`) only dispatches and maps errors to exit codes; all
+//! behaviour lives in this library so the integration tests can reach it.
 
 pub mod admission;
 pub mod bencode;
 pub mod cli;
+pub mod create;
+pub mod defaults;
 pub mod diagram;
 pub mod flood;
 pub mod infohash;
 pub mod logging;
 pub mod metainfo;
 pub mod net;
+pub mod observe;
 pub mod peer;
 pub mod pieces;
 pub mod ratelimit;

@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 use log::debug;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
+pub use crate::defaults::ACCEPT_BACKOFF;
+use crate::defaults::LINGER;
+
 /// The timeouts one socket runs with.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
@@ -30,11 +33,7 @@ pub struct Timeouts {
 
 impl Timeouts {
     /// For short request/reply exchanges (a peer talking to its tracker).
-    pub const EXCHANGE: Timeouts = Timeouts {
-        connect: Duration::from_secs(5),
-        read: Duration::from_secs(10),
-        write: Duration::from_secs(10),
-    };
+    pub const EXCHANGE: Timeouts = crate::defaults::EXCHANGE_TIMEOUTS;
 }
 
 /// Sets the read and write timeouts (and `TCP_NODELAY`, since every protocol here is
@@ -86,10 +85,6 @@ pub fn connect(
     debug!("connect to {remote} took {:?}", started.elapsed());
     Ok(stream)
 }
-
-/// After a failed `accept` (out of file descriptors, say), an accept loop waits this long
-/// before the next.
-pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// The listen queue: connections the kernel completes before `accept` takes them. std's 128
 /// overflows under a burst of connections (the kernel then drops SYNs and clients retry after
@@ -165,8 +160,7 @@ impl<R: Read> Read for ReadBefore<'_, R> {
     }
 }
 
-/// How long, and how many bytes, a refused client's remaining input is read and thrown away.
-const LINGER: Duration = Duration::from_secs(1);
+/// How many bytes of a refused client's remaining input are read and thrown away, at most.
 const LINGER_MAX_BYTES: usize = 1 << 20;
 
 /// Closes a connection after a refusal (an HTTP `400`, an `ERR too-long`) without losing the `400`. The client may still be sending

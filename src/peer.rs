@@ -19,6 +19,7 @@
 //! 7. Once complete, rounds stop; pings, reports and uploads go on.
 
 pub mod announcer;
+pub mod choker;
 pub mod connection;
 pub mod engine;
 pub mod frames;

@@ -173,8 +173,17 @@ fn paint_rarest(row: &str) -> String {
         .collect()
 }
 
+/// What `status` is told.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusConfig {
+    pub tracker: SocketAddr,
+    /// Redraw in place this often; `None`: print once.
+    pub watch: Option<Duration>,
+}
+
 /// `bittorrent-sim status`: asks the tracker and prints; with `watch`, redraws in place.
-pub fn run(tracker: SocketAddr, watch: Option<Duration>) -> Result<(), ClientError> {
+pub fn run(config: StatusConfig) -> Result<(), ClientError> {
+    let StatusConfig { tracker, watch } = config;
     let client = TrackerClient {
         tracker,
         local_ip: None,

@@ -56,10 +56,7 @@ use proto::{ErrorCode, ProtoError, Reply, Request};
 use table::{Identity, PeerTable};
 use workers::Standby;
 
-/// How long a connection may stay silent before the tracker closes it.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long a new connection may take to send its first request.
-pub const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::defaults::{FIRST_REQUEST_TIMEOUT, TRACKER_IDLE_TIMEOUT as IDLE_TIMEOUT};
 
 /// Everything `bittorrent-sim tracker` is told on its command line.
 #[derive(Debug, Clone)]

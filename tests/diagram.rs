@@ -10,6 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use bittorrent_sim::cli::ExitStatus;
 use bittorrent_sim::diagram::select::Selection;
 use bittorrent_sim::diagram::{self, Diagram};
 

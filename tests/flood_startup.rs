@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use bittorrent_sim::cli::ExitStatus;
 use bittorrent_sim::flood::keyvalues;
 use flood_support::{BIN, Proc, free_udp_ports};
 

@@ -77,17 +77,6 @@ pub enum KeyValuesError {
     ChunkTooLarge { path: PathBuf, id: u16, size: u64 },
 }
 
-impl KeyValuesError {
-    /// Exit status in the sysexits tradition: 66 missing input, 65 bad data, 74 I/O.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::Missing { .. } => 66,
-            Self::Syntax { .. } | Self::ChunkTooLarge { .. } => 65,
-            Self::Io { .. } => 74,
-        }
-    }
-}
-
 impl fmt::Display for KeyValuesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

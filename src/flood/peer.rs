@@ -24,21 +24,18 @@
 use std::io;
 use std::net::SocketAddrV4;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use log::{debug, info, warn};
 
 use super::keyvalues::ChunkStore;
 use super::message::{IdList, Message};
 use super::udp::{FloodSocket, Loss};
+use crate::defaults::FLOOD_POLL as POLL;
 
-/// The TTL the contact peer writes into a new QUERY.
-pub const DEFAULT_TTL: u16 = 3;
+pub use crate::defaults::TTL as DEFAULT_TTL;
 /// A received QUERY's TTL is cut to this, so a hostile or buggy sender cannot make the overlay
 /// relay one query without end.
 pub const MAX_TTL: u16 = 16;
-/// How often the receive loop wakes to check for a stop request.
-const POLL: Duration = Duration::from_millis(500);
 
 /// What a peer is started with, apart from its chunks.
 #[derive(Debug, Clone)]

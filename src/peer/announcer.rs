@@ -13,6 +13,7 @@ use log::{info, warn};
 use super::Shared;
 use super::http_tracker::{AnnounceParams, HttpTracker};
 use super::tracker_client::{ClientError, TrackerClient};
+use crate::defaults::HTTP_RETRY;
 use crate::pieces::PieceSet;
 
 /// A peer named by the tracker.
@@ -22,9 +23,6 @@ pub struct Candidate {
     /// Its pieces, when the tracker knows them (our line protocol); `None` from HTTP trackers.
     pub pieces: Option<PieceSet>,
 }
-
-/// An HTTP tracker is asked again when the last list is empty and this old.
-const HTTP_RETRY: Duration = Duration::from_secs(1);
 
 pub enum Announcer {
     Text(TrackerClient),
@@ -40,7 +38,7 @@ impl Announcer {
     pub fn http(tracker: HttpTracker) -> Announcer {
         Announcer::Http {
             tracker,
-            interval: Duration::from_secs(1800),
+            interval: crate::defaults::HTTP_ANNOUNCE_INTERVAL,
             last: None,
             peers: Vec::new(),
         }

@@ -65,13 +65,7 @@ use download::Downloads;
 pub use error::{ConnError, PieceFailure};
 use upload::Uploads;
 
-/// How long one blocking read waits before the loop looks at its commands and timers again.
-pub const TICK: Duration = Duration::from_millis(25);
-/// A connection that received nothing for this long is closed (BEP 3: two minutes).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// A fetch that received no block for this long is given up, and the connection closed
-/// (the default of `--stall-timeout`).
-pub const STALL_TIMEOUT: Duration = Duration::from_secs(20);
+pub use crate::defaults::{PEER_IDLE_TIMEOUT as IDLE_TIMEOUT, TICK};
 
 /// Which side opened the connection.
 pub enum Side {

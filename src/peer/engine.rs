@@ -21,21 +21,13 @@ use super::Shared;
 use super::announcer::{Announcer, Candidate};
 use super::connection::{self, Command, ConnId, Event, PieceFailure};
 use super::picker::{self, Avoid, Holder};
-use crate::net::{self, Timeouts};
+use crate::defaults::{CONNECT_TIMEOUTS, RETRY_AFTER};
+use crate::net;
 use crate::pieces::PieceSet;
 use crate::threads;
 
 /// A holder whose data fails its hash this many times is never used again.
 pub const STRIKES_TO_BAN: u32 = 2;
-/// A peer whose connection ended before its handshake (refused, unreachable, full) is not
-/// connected to again for this long.
-const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
-/// Timeouts of an outgoing connection until its handshake is done.
-const CONNECT_TIMEOUTS: Timeouts = Timeouts {
-    connect: std::time::Duration::from_secs(5),
-    read: std::time::Duration::from_secs(10),
-    write: std::time::Duration::from_secs(30),
-};
 
 /// What the engine knows of one connection.
 struct ConnInfo {

@@ -26,10 +26,6 @@ use crate::admission::{Gate, MAX_PENDING};
 use crate::net::{self, Timeouts};
 use crate::threads::{self, ThreadCap};
 
-/// The default `--handshake-timeout`: an accepted connection must send its whole handshake
-/// within this long.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Starts the accept thread.
 pub fn start(
     listener: TcpListener,

@@ -15,16 +15,13 @@ use super::http_tracker::HttpTracker;
 use super::storage::Storage;
 use super::tracker_client::{ClientError, TrackerClient, choose_swarm};
 use super::{PeerConfig, PeerError, Shared, Source, TrackerAddr, new_peer_id};
+use crate::defaults::CONTINUOUS_RETRY;
 use crate::infohash::InfoHash;
 use crate::metainfo::{Metainfo, announce_url};
 use crate::pieces::PieceSet;
 use crate::ratelimit::Limiter;
 use crate::scheduler;
 use crate::tracker::proto::ErrorCode;
-
-/// In continuous mode (`--round-interval 0`) a new round starts whenever a fetch ends; this
-/// timer only retries when nothing could be fetched.
-const CONTINUOUS_RETRY: Duration = Duration::from_millis(200);
 
 #[derive(Debug, Clone, Copy)]
 enum Task {

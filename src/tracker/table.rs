@@ -34,10 +34,7 @@ use crate::pieces::PieceSet;
 use crate::tracker::proto::MAX_UNCHOKED;
 use crate::tracker::proto::{ErrorCode, PeerEntry, Secret, Unchoked};
 
-/// The default cap on the peers of one swarm.
-pub const MAX_PEERS_PER_SWARM: usize = 5000;
-/// The default cap on the number of swarms.
-pub const MAX_SWARMS: usize = 1000;
+pub use crate::defaults::{MAX_PEERS_PER_SWARM, MAX_SWARMS};
 /// The default budget, in bytes, of all the metainfo the tracker stores (`--metainfo-budget`).
 pub const METAINFO_BUDGET: usize = 64 * 1024 * 1024;
 
@@ -148,7 +145,7 @@ pub struct PeerTable {
 
 impl PeerTable {
     pub fn new(identity: Identity) -> PeerTable {
-        PeerTable::with_http_expiry(identity, Duration::from_secs(180))
+        PeerTable::with_http_expiry(identity, crate::defaults::HTTP_EXPIRY)
     }
 
     pub fn with_http_expiry(identity: Identity, http_expiry: Duration) -> PeerTable {

@@ -1,0 +1,182 @@
+//! `bittorrent-sim peer`: its options, and their check and copy into [`PeerConfig`].
+//!
+//! The check: which tracker, and in which protocol (`HOST:PORT` is our line protocol,
+//! `http://...` an HTTP announce URL), from `--tracker` or from the `--torrent`'s announce URL.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{Failure, ObserveArgs};
+use crate::defaults;
+use crate::infohash::InfoHash;
+use crate::metainfo::Metainfo;
+use crate::net;
+use crate::peer::http_tracker::AnnounceUrl;
+use crate::peer::{PeerConfig, Source, TrackerAddr};
+use crate::units::{parse_duration, parse_rate, parse_size};
+
+#[derive(Debug, Args)]
+pub struct PeerArgs {
+    /// TCP port this peer listens on for uploads; also its name in development mode.
+    #[arg(long)]
+    pub port: u16,
+    /// The tracker, as HOST:PORT. May be left out when --torrent names an announce URL.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub tracker: Option<String>,
+    /// The .torrent of the swarm to join. Without it (and without --seed) the peer fetches the
+    /// metainfo from the tracker.
+    #[arg(long, value_name = "FILE", conflicts_with = "seed")]
+    pub torrent: Option<PathBuf>,
+    /// Which of the tracker's swarms to join, when it knows several.
+    #[arg(long, value_name = "HEX")]
+    pub info_hash: Option<InfoHash>,
+    /// Seed FILE in place: build its metainfo in memory and publish it to the tracker.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Directory that holds the downloaded file (default ./peer-PORT).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Address to listen on and to connect from.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<IpAddr>,
+    /// Piece length used by --seed.
+    #[arg(long, default_value = defaults::PIECE_LENGTH_TEXT, value_parser = parse_size)]
+    pub piece_length: u64,
+    /// Ping the tracker this often (proof of life).
+    #[arg(long, default_value = defaults::PING_INTERVAL_TEXT, env = "BTSIM_PING_INTERVAL", value_parser = parse_duration)]
+    pub ping_interval: Duration,
+    /// Report the list of pieces held this often.
+    #[arg(long, default_value = defaults::REPORT_INTERVAL_TEXT, env = "BTSIM_REPORT_INTERVAL", value_parser = parse_duration)]
+    pub report_interval: Duration,
+    /// Start a download round this often; 0 downloads continuously.
+    #[arg(long, default_value = defaults::ROUND_INTERVAL_TEXT, env = "BTSIM_ROUND_INTERVAL", value_parser = parse_duration)]
+    pub round_interval: Duration,
+    /// No round starts until the tracker's list names at least this many other peers.
+    #[arg(long, default_value_t = defaults::MIN_PEERS, env = "BTSIM_MIN_PEERS")]
+    pub min_peers: usize,
+    /// Pieces fetched at once, each from its own holder.
+    #[arg(long, default_value_t = defaults::PARALLEL, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: u16,
+    /// At most this many of those pieces from any one peer, so requests spread over every
+    /// holder instead of queueing at one (0: no limit besides --parallel).
+    #[arg(long, default_value_t = defaults::PER_PEER, env = "BTSIM_PER_PEER")]
+    pub per_peer: usize,
+    /// Cap on what this peer uploads, over all its connections: bytes per second, e.g.
+    /// 500KiB/s, 2MiB/s, 1MB/s or 65536 (0: unlimited).
+    #[arg(long, value_name = "RATE", default_value = "0", env = "BTSIM_UPLOAD_RATE", value_parser = parse_rate)]
+    pub upload_rate: u64,
+    /// Cap on what this peer downloads, over all its connections (same units; 0: unlimited).
+    #[arg(long, value_name = "RATE", default_value = "0", env = "BTSIM_DOWNLOAD_RATE", value_parser = parse_rate)]
+    pub download_rate: u64,
+    /// At most this many upload connections are served at once (plus a few still in their
+    /// handshake: the oldest of those is dropped when more arrive).
+    #[arg(long, default_value_t = defaults::PEER_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Open connections to more peers only while fewer than this many are connected (in either
+    /// direction, so a peer few others chose opens more itself). Every connection is a thread
+    /// on each side: a large swarm on one machine needs a smaller number than a full mesh.
+    #[arg(long, default_value_t = defaults::MAX_PEERS, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_peers: u16,
+    /// Connect to every peer the tracker lists (up to --max-peers, in random order) instead of
+    /// only to holders of a piece we want, so their `have`s arrive as soon as they complete a
+    /// piece.
+    #[arg(long)]
+    pub connect_to_all: bool,
+    /// Block requests kept in flight on one connection.
+    #[arg(long, default_value_t = defaults::PIPELINE, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub pipeline: u16,
+    /// Send a keep-alive on a connection that sent nothing for this long.
+    #[arg(long, default_value = defaults::KEEPALIVE_TEXT, value_parser = parse_duration)]
+    pub keepalive: Duration,
+    /// Give a fetch up (and close its connection) when no block came for this long.
+    #[arg(long, default_value = defaults::STALL_TIMEOUT_TEXT, value_parser = parse_duration)]
+    pub stall_timeout: Duration,
+    /// Close an accepted connection that has not sent its handshake within this long.
+    #[arg(long, default_value = defaults::HANDSHAKE_TIMEOUT_TEXT, value_parser = parse_duration)]
+    pub handshake_timeout: Duration,
+    #[command(flatten)]
+    pub observe: ObserveArgs,
+    /// Exit once the file is complete instead of seeding on.
+    #[arg(long)]
+    pub exit_when_complete: bool,
+}
+
+impl TryFrom<PeerArgs> for PeerConfig {
+    type Error = Failure;
+
+    /// Fails when no tracker is named, or it is not a reachable address, or the `--torrent`
+    /// that should name it cannot be read.
+    fn try_from(args: PeerArgs) -> Result<PeerConfig, Failure> {
+        let tracker_text = match (&args.tracker, &args.torrent) {
+            (Some(tracker), _) => tracker.clone(),
+            (None, Some(path)) => Metainfo::from_file(path)?.announce.ok_or_else(|| {
+                Failure::Usage(format!(
+                    "{} names no tracker; give --tracker HOST:PORT",
+                    path.display()
+                ))
+            })?,
+            (None, None) => {
+                return Err(Failure::Usage(
+                    "--tracker HOST:PORT is required (or --torrent with an announce URL)".into(),
+                ));
+            }
+        };
+        let tracker = tracker_addr(&tracker_text)?;
+        let source = match (args.torrent, args.seed) {
+            (Some(torrent), _) => Source::Torrent(torrent),
+            (None, Some(file)) => Source::Seed {
+                file,
+                piece_length: args.piece_length,
+            },
+            (None, None) => Source::Tracker(args.info_hash),
+        };
+        Ok(PeerConfig {
+            port: args.port,
+            tracker,
+            bind: args.bind,
+            source,
+            dir: args.dir,
+            ping_interval: args.ping_interval,
+            report_interval: args.report_interval,
+            round_interval: args.round_interval,
+            min_peers: args.min_peers,
+            parallel: usize::from(args.parallel),
+            per_peer: args.per_peer,
+            upload_rate: args.upload_rate,
+            download_rate: args.download_rate,
+            pipeline: usize::from(args.pipeline),
+            max_connections: args.max_connections,
+            max_peers: usize::from(args.max_peers),
+            connect_to_all: args.connect_to_all,
+            keepalive: args.keepalive,
+            stall_timeout: args.stall_timeout,
+            handshake_timeout: args.handshake_timeout,
+            trace: args.observe.trace,
+            exit_when_complete: args.exit_when_complete,
+        })
+    }
+}
+
+/// `HOST:PORT` is our line protocol; `http://HOST:PORT/PATH` an HTTP announce URL.
+fn tracker_addr(text: &str) -> Result<TrackerAddr, Failure> {
+    let resolve = |host_port: &str| {
+        net::resolve(host_port).map_err(|e| {
+            Failure::Usage(format!(
+                "tracker `{text}` is not a reachable HOST:PORT address: {e}"
+            ))
+        })
+    };
+    if let Some(url) = AnnounceUrl::parse(text) {
+        let addr = resolve(&url.host_port)?;
+        return Ok(TrackerAddr::Http { url, addr });
+    }
+    if text.contains("://") {
+        return Err(Failure::Usage(format!(
+            "tracker `{text}`: only HOST:PORT (our protocol) and http:// announce URLs are spoken"
+        )));
+    }
+    Ok(TrackerAddr::Text(resolve(text)?))
+}
