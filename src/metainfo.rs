@@ -266,6 +266,11 @@ impl Metainfo {
         &self.raw
     }
 
+    /// The raw `.torrent` bytes, without a copy (the tracker keeps only these).
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.raw
+    }
+
     pub fn num_pieces(&self) -> u32 {
         self.piece_hashes.len() as u32
     }
@@ -409,7 +414,12 @@ fn number(node: &Node<'_>, key: &str, max: u64) -> Result<u64, MetainfoError> {
     }
 }
 
-/// The torrent's name becomes a file name on disk: it must not climb out of the directory.
+/// The longest torrent name accepted, in bytes (a file name on most file systems).
+pub const MAX_NAME_LEN: usize = 255;
+
+/// The torrent's name becomes a file name on disk (it must not climb out of the directory),
+/// and is shown to others: in tracker replies and terminals (no control characters, which
+/// could break a protocol line or drive a terminal; not longer than [`MAX_NAME_LEN`]).
 fn check_name(name: &str) -> Result<(), MetainfoError> {
     let why = if name.is_empty() {
         "it is empty"
@@ -419,6 +429,10 @@ fn check_name(name: &str) -> Result<(), MetainfoError> {
         "it contains a path separator"
     } else if name.contains('\0') {
         "it contains a nul byte"
+    } else if name.chars().any(char::is_control) {
+        "it contains a control character"
+    } else if name.len() > MAX_NAME_LEN {
+        "it is longer than 255 bytes"
     } else {
         return Ok(());
     };

@@ -14,7 +14,7 @@ use std::time::Duration;
 use crate::infohash::InfoHash;
 use crate::peer::tracker_client::{ClientError, TrackerClient};
 use crate::pieces::PieceSet;
-use crate::tracker::proto::SwarmStatus;
+use crate::tracker::proto::{SwarmStatus, Unchoked, format_unchoked, printable};
 
 /// Cells of a piece map in the terminal.
 pub const MAP_WIDTH: usize = 64;
@@ -27,6 +27,8 @@ pub struct PeerView {
     pub seen_ms: u64,
     /// `None`: not known to the tracker (a client that announced over HTTP).
     pub pieces: Option<PieceSet>,
+    /// Whom it said it unchokes; `None`: it never said (an older peer, or an HTTP client).
+    pub unchoked: Option<Vec<Unchoked>>,
 }
 
 /// One swarm as the status shows it.
@@ -48,10 +50,11 @@ impl SwarmView {
             peers: status
                 .peers
                 .iter()
-                .map(|(entry, seen_ms)| PeerView {
-                    addr: SocketAddr::new(entry.ip, entry.port),
-                    seen_ms: *seen_ms,
-                    pieces: PieceSet::from_ranges(&entry.pieces, count).ok(),
+                .map(|p| PeerView {
+                    addr: SocketAddr::new(p.peer.ip, p.peer.port),
+                    seen_ms: p.seen_ms,
+                    pieces: PieceSet::from_ranges(&p.peer.pieces, count).ok(),
+                    unchoked: p.unchoked.clone(),
                 })
                 .collect(),
         }
@@ -106,7 +109,8 @@ pub fn render_text(swarms: &[SwarmView], tracker: &str, color: bool) -> String {
             out,
             "\nswarm {} {}: {} pieces, {} peers",
             swarm.info_hash.short(),
-            swarm.name,
+            // The name comes from whoever published: never raw to a terminal.
+            printable(&swarm.name),
             swarm.pieces,
             swarm.peers.len()
         );
@@ -120,9 +124,12 @@ pub fn render_text(swarms: &[SwarmView], tracker: &str, color: bool) -> String {
                 ),
             };
             let seen = format!("{:.1}s", peer.seen_ms as f64 / 1000.0);
+            let unchokes = peer.unchoked.as_deref().map_or_else(String::new, |set| {
+                format!("  unchokes {}", format_unchoked(set))
+            });
             let _ = writeln!(
                 out,
-                "  {:<22} {seen:>7} {done:>5}  {map}",
+                "  {:<22} {seen:>7} {done:>5}  {map}{unchokes}",
                 peer.addr.to_string()
             );
         }
@@ -205,7 +212,7 @@ pub fn run(config: StatusConfig) -> Result<(), ClientError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tracker::proto::{PeerEntry, SwarmEntry};
+    use crate::tracker::proto::{PeerEntry, PeerStatus, SwarmEntry};
 
     fn view() -> SwarmView {
         let hash: InfoHash = "0123456789abcdef0123456789abcdef01234567"
@@ -219,30 +226,33 @@ mod tests {
                 name: "f.bin".into(),
             },
             peers: vec![
-                (
-                    PeerEntry {
+                PeerStatus {
+                    peer: PeerEntry {
                         ip: [127, 0, 0, 1].into(),
                         port: 7001,
                         pieces: "0-5".into(),
                     },
-                    400,
-                ),
-                (
-                    PeerEntry {
+                    seen_ms: 400,
+                    unchoked: Some(vec![Unchoked::Port(7002), Unchoked::Port(6881)]),
+                },
+                PeerStatus {
+                    peer: PeerEntry {
                         ip: [127, 0, 0, 1].into(),
                         port: 7002,
                         pieces: "0-3,6".into(),
                     },
-                    1200,
-                ),
-                (
-                    PeerEntry {
+                    seen_ms: 1200,
+                    unchoked: None,
+                },
+                PeerStatus {
+                    peer: PeerEntry {
                         ip: [127, 0, 0, 1].into(),
                         port: 6881,
                         pieces: "?".into(),
                     },
-                    50,
-                ),
+                    seen_ms: 50,
+                    unchoked: None,
+                },
             ],
         };
         SwarmView::from_status(&status)
@@ -266,12 +276,24 @@ tracker 127.0.0.1:6000: 1 swarm(s)
 
 swarm 01234567 f.bin: 8 pieces, 3 peers
   peer                      seen  done  pieces
-  127.0.0.1:7001            0.4s   75%  ######..
+  127.0.0.1:7001            0.4s   75%  ######..  unchokes 7002,6881
   127.0.0.1:7002            1.2s   62%  ####..#.
   127.0.0.1:6881            0.1s     ?  ? (pieces learned from the peer itself)
   holders per piece                     22221110
   rarest: piece(s) 4-6 held by 1 peer(s)
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn a_name_with_control_characters_reaches_the_terminal_escaped() {
+        let mut v = view();
+        v.name = "evil\x1b]0;pwned\x07\x1b[2J\nPEER".into();
+        let text = render_text(&[v], "127.0.0.1:6000", false);
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+        assert!(
+            text.contains("swarm 01234567 evil\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{a}PEER: 8 pieces"),
+            "{text:?}"
+        );
     }
 }

@@ -26,15 +26,16 @@
 //! 4. Meanwhile the scheduler thread fires a clean-up every `cleanup_interval`, which drops
 //!    the peers that did not ping since the previous one.
 //!
-//! What each request does to the table is in `tracker/answer.rs`; the request lines in
+//! What each request does to the table is in `tracker/table/answer.rs` (a `PUBLISH` body is
+//! read in `tracker/publish.rs`); the request lines in
 //! `tracker/proto.rs` and `PROTOCOL.md`; the table in `tracker/table.rs`. What this costs
 //! against a tuned server is measured in BENCHMARKS.md.
 
 pub mod announce;
-mod answer;
 pub mod http;
 pub mod page;
 pub mod proto;
+mod publish;
 pub mod table;
 
 use std::fmt;
@@ -73,6 +74,8 @@ pub struct TrackerConfig {
     pub max_peers_per_swarm: usize,
     /// `--max-swarms`: a new swarm beyond it gets `ERR full`.
     pub max_swarms: usize,
+    /// `--metainfo-budget`: bytes of metainfo stored in all; a PUBLISH beyond gets `ERR full`.
+    pub metainfo_budget: usize,
 }
 
 /// Why the tracker could not start.
@@ -113,7 +116,8 @@ impl Tracker {
     pub fn bind(config: TrackerConfig) -> Result<Tracker, TrackerError> {
         let table = Arc::new(
             PeerTable::with_http_expiry(config.identity, config.announce_interval * 3)
-                .with_limits(config.max_peers_per_swarm, config.max_swarms),
+                .with_limits(config.max_peers_per_swarm, config.max_swarms)
+                .with_metainfo_budget(config.metainfo_budget),
         );
         for path in &config.torrents {
             let metainfo = Metainfo::from_file(path).map_err(TrackerError::Torrent)?;
@@ -276,9 +280,9 @@ fn serve_connection(
         let quit = request == Request::Quit;
         let reply = match request {
             Request::Publish { info_hash, length } => {
-                answer::receive_metainfo(&mut reader, remote, table, info_hash, length)?
+                publish::receive_metainfo(&mut reader, remote, table, info_hash, length)?
             }
-            request => answer::answer(request, remote, table),
+            request => table.answer(request, remote),
         };
         send(stream, remote, &reply)?;
         // A refused PUBLISH left its body unread: the stream is out of step.

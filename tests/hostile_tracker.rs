@@ -254,3 +254,122 @@ fn a_client_trickling_its_first_request_does_not_keep_others_from_the_tracker() 
     assert!(reply.starts_with("SWARMS 1"), "{reply}");
     assert!(sent < 400, "answered only once the trickler stopped");
 }
+
+/// A one-file torrent named `name` with `pieces` pieces of 16 bytes, and its info-hash. Built
+/// by hand so that names our own `create` refuses can be sent.
+fn raw_torrent(name: &[u8], pieces: usize) -> (Vec<u8>, InfoHash) {
+    let mut info = format!("d6:lengthi{}e4:name{}:", pieces * 16, name.len()).into_bytes();
+    info.extend_from_slice(name);
+    info.extend_from_slice(format!("12:piece lengthi16e6:pieces{}:", pieces * 20).as_bytes());
+    info.extend(std::iter::repeat_n(7u8, pieces * 20));
+    info.push(b'e');
+    let hash = InfoHash(bittorrent_sim::infohash::sha1(&info));
+    let mut torrent = b"d4:info".to_vec();
+    torrent.extend_from_slice(&info);
+    torrent.push(b'e');
+    (torrent, hash)
+}
+
+fn publish(conn: &mut Line, torrent: &[u8], hash: InfoHash) -> String {
+    conn.send(format!("PUBLISH {hash} {}\n", torrent.len()).as_bytes());
+    conn.send(torrent);
+    conn.send(b"\n");
+    conn.reply()
+}
+
+#[test]
+fn another_socket_cannot_report_or_leave_for_a_peer_that_joined_with_a_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_tracker, addr, hash) = tracker_with_swarm(dir.path(), &[]);
+    let mut seed = Line::connect(addr);
+    assert!(
+        seed.ask(&format!("JOIN {hash} 7001 0-9 key=seedSecret42"))
+            .starts_with("PEERS 0")
+    );
+    // The attacker, on its own connection, names the seed's port.
+    let mut attacker = Line::connect(addr);
+    for request in [
+        format!("REPORT {hash} 7001 -"),
+        format!("LEAVE {hash} 7001"),
+        format!("PING {hash} 7001 key=guessedKey1"),
+        format!("JOIN {hash} 7001 - key=attackerKey"),
+    ] {
+        let reply = attacker.ask(&request);
+        assert!(reply.starts_with("ERR wrong-key "), "{request}: {reply}");
+    }
+    let mut list = Line::connect(addr);
+    list.send(format!("LIST {hash} 7002\n").as_bytes());
+    let mut lines = String::new();
+    for _ in 0..2 {
+        list.reader.read_line(&mut lines).expect("list");
+    }
+    assert_eq!(
+        lines, "PEERS 1\nPEER 127.0.0.1 7001 0-9\n",
+        "the seed is intact"
+    );
+    // The owner, with its key, still does everything.
+    assert_eq!(
+        seed.ask(&format!(
+            "REPORT {hash} 7001 0-9 key=seedSecret42 unchoked=7002"
+        )),
+        "OK 10 pieces recorded"
+    );
+    assert_eq!(
+        seed.ask(&format!("LEAVE {hash} 7001 key=seedSecret42")),
+        "OK left"
+    );
+    // A peer that joined without a key keeps the old form.
+    assert!(
+        attacker
+            .ask(&format!("JOIN {hash} 7003 -"))
+            .starts_with("PEERS ")
+    );
+    assert_eq!(attacker.ask(&format!("LEAVE {hash} 7003")), "OK left");
+}
+
+#[test]
+fn names_with_control_characters_are_refused_and_never_break_a_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_tracker, addr, _) = tracker_with_swarm(dir.path(), &[]);
+    let mut conn = Line::connect(addr);
+    for name in [
+        &b"x\nSWARM 0000000000000000000000000000000000000000 1 99 forged"[..],
+        b"\x1b]0;pwned\x07\x1b[2Jclass.bin",
+        b"tab\there",
+    ] {
+        let (torrent, hash) = raw_torrent(name, 1);
+        let reply = publish(&mut conn, &torrent, hash);
+        assert!(
+            reply.starts_with("ERR bad-metainfo ") && reply.contains("control character"),
+            "{reply}"
+        );
+    }
+    let mut swarms = Line::connect(addr);
+    swarms.send(b"SWARMS\n");
+    let mut text = String::new();
+    for _ in 0..2 {
+        swarms.reader.read_line(&mut text).expect("swarms");
+    }
+    assert!(text.starts_with("SWARMS 1\nSWARM "), "{text}");
+    assert!(text.ends_with(" sample.bin\n"), "{text}");
+}
+
+#[test]
+fn publish_beyond_the_metainfo_budget_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The served torrent is ~300 bytes; the budget leaves room for one 20-piece torrent more.
+    let (_tracker, addr, _) = tracker_with_swarm(dir.path(), &["--metainfo-budget", "1KiB"]);
+    let mut conn = Line::connect(addr);
+    let (first, first_hash) = raw_torrent(b"a.bin", 20);
+    assert_eq!(publish(&mut conn, &first, first_hash), "OK published a.bin");
+    let (second, second_hash) = raw_torrent(b"b.bin", 20);
+    let reply = publish(&mut conn, &second, second_hash);
+    assert!(
+        reply.starts_with("ERR full the tracker's metainfo budget is spent"),
+        "{reply}"
+    );
+    assert!(
+        conn.ask("SWARMS").starts_with("SWARMS 2"),
+        "the connection serves on"
+    );
+}

@@ -139,3 +139,53 @@ fn headless_chromium_renders_the_status_page() {
         png.len()
     );
 }
+
+#[test]
+fn the_unchoke_set_of_a_report_shows_in_status_and_on_the_page() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = write_file(
+        &dir.path().join("seed"),
+        "u.bin",
+        &sample_bytes(4 * 16384, 3),
+    );
+    let torrent = create_torrent(&file, 16384, &dir.path().join("u.torrent"));
+    let hash = bittorrent_sim::metainfo::Metainfo::from_file(&torrent)
+        .expect("torrent")
+        .info_hash;
+    let (_tracker, addr) = tracker(dir.path(), &["--torrent", torrent.to_str().expect("utf-8")]);
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    let mut reader = BufReader::new(stream);
+    let mut ask = |line: String| {
+        reader
+            .get_mut()
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("send");
+        let mut reply = String::new();
+        reader.read_line(&mut reply).expect("reply");
+        reply
+    };
+    assert!(ask(format!("JOIN {hash} 7101 0-3 key=unchokeTest1")).starts_with("PEERS 0"));
+    assert_eq!(
+        ask(format!(
+            "REPORT {hash} 7101 0-3 key=unchokeTest1 unchoked=7102,7103"
+        )),
+        "OK 4 pieces recorded\n"
+    );
+    let out = Command::new(BIN)
+        .args(["status", "--tracker", &addr.to_string()])
+        .output()
+        .expect("status");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains(":7101") && l.ends_with("unchokes 7102,7103")),
+        "{text}"
+    );
+    let mut page = TcpStream::connect(addr).expect("connect");
+    page.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("send");
+    let mut html = String::new();
+    page.read_to_string(&mut html).expect("read");
+    assert!(html.contains(":7101 &rarr; 7102, 7103</li>"), "{html}");
+}

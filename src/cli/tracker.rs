@@ -10,7 +10,7 @@ use super::ObserveArgs;
 use crate::defaults;
 use crate::tracker::TrackerConfig;
 use crate::tracker::table::Identity;
-use crate::units::parse_duration;
+use crate::units::{parse_duration, parse_size};
 
 #[derive(Debug, Args)]
 pub struct TrackerArgs {
@@ -45,6 +45,10 @@ pub struct TrackerArgs {
     /// `ERR full`.
     #[arg(long, default_value_t = defaults::MAX_SWARMS)]
     pub max_swarms: usize,
+    /// Bytes of metainfo (.torrent files) the tracker stores in all; a PUBLISH beyond gets
+    /// `ERR full`.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub metainfo_budget: u64,
     #[command(flatten)]
     pub observe: ObserveArgs,
 }
@@ -64,6 +68,7 @@ impl From<TrackerArgs> for TrackerConfig {
             announce_interval: args.announce_interval,
             max_peers_per_swarm: args.max_peers_per_swarm,
             max_swarms: args.max_swarms,
+            metainfo_budget: usize::try_from(args.metainfo_budget).unwrap_or(usize::MAX),
         }
     }
 }

@@ -15,7 +15,7 @@ use super::engine::{Engine, Settings};
 use super::http_tracker::HttpTracker;
 use super::storage::Storage;
 use super::task_loop;
-use super::tracker_client::{ClientError, TrackerClient};
+use super::tracker_client::{ClientError, TrackerClient, choose_swarm};
 use super::{PeerConfig, PeerError, PeerState, Source, TrackerAddr, new_peer_id};
 use crate::infohash::InfoHash;
 use crate::metainfo::{Metainfo, announce_url};
@@ -258,27 +258,18 @@ fn metainfo_from(config: &PeerConfig) -> Result<Metainfo, Learn> {
     }
 }
 
-/// The tracker's only swarm with metainfo; an error listing them if there are several.
+/// The swarm a bare peer joins ([`choose_swarm`]: the one with the most peers); an error
+/// listing them on a tie.
 fn only_swarm(client: &TrackerClient) -> Result<Option<InfoHash>, Learn> {
-    let swarms: Vec<_> = client
-        .swarms()
-        .map_err(Learn::Tracker)?
-        .into_iter()
-        .filter(|s| s.pieces > 0)
-        .collect();
-    match swarms.as_slice() {
-        [] => Ok(None),
-        [one] => Ok(Some(one.info_hash)),
-        several => {
-            let list: Vec<String> = several
-                .iter()
-                .map(|s| format!("  {} {} ({} peers)", s.info_hash, s.name, s.peers))
-                .collect();
-            Err(Learn::Peer(PeerError::WhichSwarm(format!(
-                "the tracker knows {} swarms; choose one with --info-hash:\n{}",
-                several.len(),
-                list.join("\n")
-            ))))
-        }
+    let swarms = client.swarms().map_err(Learn::Tracker)?;
+    let chosen = choose_swarm(&swarms).map_err(|list| Learn::Peer(PeerError::WhichSwarm(list)))?;
+    if let Some(swarm) = chosen.filter(|_| swarms.iter().filter(|s| s.pieces > 0).count() > 1) {
+        info!(
+            "the tracker knows several swarms; joining {} ({}, {} peers), the one with the most peers (choose another with --info-hash)",
+            swarm.info_hash,
+            crate::tracker::proto::printable(&swarm.name),
+            swarm.peers
+        );
     }
+    Ok(chosen.map(|s| s.info_hash))
 }

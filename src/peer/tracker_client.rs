@@ -3,10 +3,17 @@
 //! Each call is the same four blocking steps: `connect` (from the peer's own address), write
 //! the request line, read the reply, close. A fresh connection each time keeps the flow easy
 //! to follow in a capture and survives a tracker restart without any reconnect logic.
+//!
+//! Identity (PROTOCOL.md 1.3): the first `JOIN` of a (tracker, swarm, port) draws a random
+//! secret and sends it as `key=`; this process remembers it (a small process-wide map, so
+//! every `TrackerClient` value of the peer shares it) and sends it with every later `JOIN`,
+//! `PING`, `REPORT` and `LEAVE` for that peer, so no other socket can speak for it.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use log::{debug, info};
 
@@ -16,8 +23,20 @@ use crate::net::traced::{Traced, slow_motion};
 use crate::net::{self, Timeouts};
 use crate::trace::{self, Dir};
 use crate::tracker::proto::{
-    self, ErrorCode, PeerEntry, ProtoError, Reply, Request, SwarmEntry, SwarmStatus,
+    self, ErrorCode, PeerEntry, ProtoError, Reply, Request, Secret, SwarmEntry, SwarmStatus,
+    Unchoked,
 };
+
+/// Which peer of which swarm at which tracker.
+type Who = (SocketAddr, InfoHash, u16);
+
+fn secrets() -> std::sync::MutexGuard<'static, HashMap<Who, Secret>> {
+    static SECRETS: OnceLock<Mutex<HashMap<Who, Secret>>> = OnceLock::new();
+    SECRETS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Why an exchange with the tracker failed.
 #[derive(Debug)]
@@ -89,6 +108,7 @@ impl TrackerClient {
     fn exchange(&self, request: &Request, body: Option<&[u8]>) -> Result<Reply, ClientError> {
         let stream = net::connect(self.tracker, self.local_ip, Timeouts::EXCHANGE)?;
         let line = request.to_line();
+        let log_line = request.to_log_line();
         slow_motion(self.tracker, request.name());
         // Traced before it is written, so no trace can show its answer first.
         let local = stream.local_addr().ok();
@@ -108,7 +128,7 @@ impl TrackerClient {
         }
         out.flush()?;
         drop(out);
-        info!("{}: sent {}", self.tracker, proto::truncate(&line));
+        info!("{}: sent {log_line}", self.tracker);
         let reply = Reply::read_from(&mut BufReader::new(Traced::new(&stream, self.tracker)))?;
         log_reply(self.tracker, &reply);
         trace::record(
@@ -132,7 +152,20 @@ impl TrackerClient {
         }
     }
 
-    /// `JOIN`: enter the swarm with the pieces held; returns the other peers.
+    /// The secret this process joined with as `port` in that swarm, drawn on first use.
+    fn secret(&self, info_hash: InfoHash, port: u16) -> Secret {
+        secrets()
+            .entry((self.tracker, info_hash, port))
+            .or_insert_with(Secret::random)
+            .clone()
+    }
+
+    /// The secret of an earlier `JOIN`, if this process made one.
+    fn joined_secret(&self, info_hash: InfoHash, port: u16) -> Option<Secret> {
+        secrets().get(&(self.tracker, info_hash, port)).cloned()
+    }
+
+    /// `JOIN`: enter the swarm with the pieces held, and a secret key; returns the other peers.
     pub fn join(
         &self,
         info_hash: InfoHash,
@@ -143,27 +176,70 @@ impl TrackerClient {
             info_hash,
             port,
             pieces: ranges.to_string(),
+            key: Some(self.secret(info_hash, port)),
+            numwant: None,
         })
     }
 
     /// `LIST`: the other peers and their pieces.
     pub fn list(&self, info_hash: InfoHash, port: u16) -> Result<Vec<PeerEntry>, ClientError> {
-        self.peers(Request::List { info_hash, port })
+        self.peers(Request::List {
+            info_hash,
+            port,
+            numwant: None,
+        })
     }
 
     /// `PING`: proof of life.
     pub fn ping(&self, info_hash: InfoHash, port: u16) -> Result<(), ClientError> {
-        self.exchange(&Request::Ping { info_hash, port }, None)
-            .map(drop)
+        let key = self.joined_secret(info_hash, port);
+        self.exchange(
+            &Request::Ping {
+                info_hash,
+                port,
+                key,
+            },
+            None,
+        )
+        .map(drop)
     }
 
     /// `REPORT`: the pieces held now.
     pub fn report(&self, info_hash: InfoHash, port: u16, ranges: &str) -> Result<(), ClientError> {
+        self.send_report(info_hash, port, ranges, None)
+    }
+
+    /// `REPORT` with `unchoked=`: the pieces held now and the remotes this peer unchokes now
+    /// (at most [`proto::MAX_UNCHOKED`]; more are left out), for `status` and the status page.
+    pub fn report_unchoked(
+        &self,
+        info_hash: InfoHash,
+        port: u16,
+        ranges: &str,
+        unchoked: &[Unchoked],
+    ) -> Result<(), ClientError> {
+        let mut set = unchoked.to_vec();
+        set.sort_unstable();
+        set.dedup();
+        set.truncate(proto::MAX_UNCHOKED);
+        self.send_report(info_hash, port, ranges, Some(set))
+    }
+
+    fn send_report(
+        &self,
+        info_hash: InfoHash,
+        port: u16,
+        ranges: &str,
+        unchoked: Option<Vec<Unchoked>>,
+    ) -> Result<(), ClientError> {
+        let key = self.joined_secret(info_hash, port);
         self.exchange(
             &Request::Report {
                 info_hash,
                 port,
                 pieces: ranges.to_string(),
+                key,
+                unchoked,
             },
             None,
         )
@@ -172,8 +248,16 @@ impl TrackerClient {
 
     /// `LEAVE`: leave the swarm at once.
     pub fn leave(&self, info_hash: InfoHash, port: u16) -> Result<(), ClientError> {
-        self.exchange(&Request::Leave { info_hash, port }, None)
-            .map(drop)
+        let key = self.joined_secret(info_hash, port);
+        self.exchange(
+            &Request::Leave {
+                info_hash,
+                port,
+                key,
+            },
+            None,
+        )
+        .map(drop)
     }
 
     /// `PUBLISH`: hands the swarm's metainfo to the tracker.
@@ -220,11 +304,104 @@ impl TrackerClient {
     }
 }
 
+/// Which swarm a bare peer (no `--torrent`, `--seed` nor `--info-hash`) joins, from a `SWARMS`
+/// reply: swarms without metainfo (0 pieces) are skipped; of the others, the one with the
+/// most peers, when it has strictly more than every other (in a class, the swarm everyone
+/// joins). `Ok(None)`: no swarm yet. `Err`: a tie for the most peers, with the list and how
+/// to choose. The peer counts are whatever the tracker says: anyone can inflate them with
+/// fake `JOIN`s, so on a shared network name the swarm (`--info-hash` or `--torrent`).
+pub fn choose_swarm(swarms: &[SwarmEntry]) -> Result<Option<&SwarmEntry>, String> {
+    let mut usable: Vec<&SwarmEntry> = swarms.iter().filter(|s| s.pieces > 0).collect();
+    usable.sort_by(|a, b| b.peers.cmp(&a.peers).then(a.info_hash.cmp(&b.info_hash)));
+    match usable.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one)),
+        [first, second, ..] if first.peers > second.peers => Ok(Some(first)),
+        several => {
+            let list: Vec<String> = several
+                .iter()
+                .map(|s| {
+                    format!(
+                        "  {} {} ({} peers)",
+                        s.info_hash,
+                        proto::printable(&s.name),
+                        s.peers
+                    )
+                })
+                .collect();
+            Err(format!(
+                "the tracker knows {} swarms and none has the most peers; choose one with --info-hash:\n{}",
+                several.len(),
+                list.join("\n")
+            ))
+        }
+    }
+}
+
 fn log_reply(tracker: SocketAddr, reply: &Reply) {
     info!("{tracker}: received {}", reply.summary());
     if let Reply::Peers(peers) = reply {
         for p in peers {
             debug!("{tracker}: PEER {} {} {}", p.ip, p.port, p.pieces);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn swarm(byte: u8, pieces: u32, peers: usize) -> SwarmEntry {
+        SwarmEntry {
+            info_hash: InfoHash([byte; 20]),
+            pieces,
+            peers,
+            name: format!("s{byte}"),
+        }
+    }
+
+    #[test]
+    fn a_bare_peer_joins_the_swarm_with_the_most_peers_and_refuses_a_tie() {
+        assert_eq!(choose_swarm(&[]), Ok(None));
+        // Swarms without metainfo (created by an HTTP announce) are never chosen.
+        assert_eq!(choose_swarm(&[swarm(1, 0, 9)]), Ok(None));
+        let one = [swarm(1, 0, 9), swarm(2, 10, 0)];
+        assert_eq!(
+            choose_swarm(&one).map(|s| s.map(|s| s.pieces)),
+            Ok(Some(10))
+        );
+        // Before: "the tracker knows 2 swarms; choose one with --info-hash", an exit.
+        let class = [swarm(3, 10, 1), swarm(4, 10, 5)];
+        let chosen = choose_swarm(&class).expect("the busiest wins");
+        assert_eq!(chosen.map(|s| s.info_hash), Some(InfoHash([4; 20])));
+        let tie = [swarm(5, 10, 2), swarm(6, 10, 2), swarm(7, 10, 1)];
+        let why = choose_swarm(&tie).expect_err("a tie");
+        assert!(why.starts_with("the tracker knows 3 swarms and none has the most peers"));
+        assert!(
+            why.contains("--info-hash") && why.contains(" s6 (2 peers)"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn the_key_drawn_at_join_is_remembered_for_that_peer_only() {
+        let client = TrackerClient {
+            tracker: "127.0.0.1:9".parse().expect("addr"),
+            local_ip: None,
+        };
+        let hash = InfoHash([42; 20]);
+        assert!(client.joined_secret(hash, 7001).is_none(), "no JOIN yet");
+        let first = client.secret(hash, 7001);
+        assert_eq!(client.joined_secret(hash, 7001), Some(first.clone()));
+        assert_eq!(client.secret(hash, 7001), first, "a rejoin keeps the key");
+        assert_ne!(
+            client.secret(hash, 7002),
+            first,
+            "another port draws its own"
+        );
+        assert!(
+            Secret::parse(first.as_str()).is_some(),
+            "the tracker accepts it"
+        );
     }
 }

@@ -87,6 +87,31 @@ fn render_swarm(out: &mut String, swarm: &SwarmView) {
             escape(&set.to_ranges())
         );
     }
+    unchoke_list(out, swarm);
+}
+
+/// Under the piece map, who unchokes whom, one arrow line per peer that said so (`REPORT
+/// ... unchoked=`): `127.0.0.1:7001 → 7002, 7004`.
+fn unchoke_list(out: &mut String, swarm: &SwarmView) {
+    let told: Vec<_> = swarm
+        .peers
+        .iter()
+        .filter_map(|p| p.unchoked.as_ref().map(|set| (p.addr, set)))
+        .collect();
+    if told.is_empty() {
+        return;
+    }
+    out.push_str("<p>Unchokes (whom each peer uploads to now):</p><ul class=\"unchokes\">");
+    for (addr, set) in told {
+        let targets: Vec<String> = set.iter().map(|u| escape(&u.to_string())).collect();
+        let targets = if targets.is_empty() {
+            "nobody".to_string()
+        } else {
+            targets.join(", ")
+        };
+        let _ = write!(out, "<li>{addr} &rarr; {targets}</li>");
+    }
+    out.push_str("</ul>");
 }
 
 /// Cells `(first piece, last piece)` of a map of `len` pieces.
@@ -168,11 +193,13 @@ mod tests {
                     addr: "127.0.0.1:7001".parse().expect("addr"),
                     seen_ms: 300,
                     pieces: PieceSet::from_ranges("0-3", 4).ok(),
+                    unchoked: Some(vec![crate::tracker::proto::Unchoked::Port(7002)]),
                 },
                 PeerView {
                     addr: "127.0.0.1:7002".parse().expect("addr"),
                     seen_ms: 900,
                     pieces: PieceSet::from_ranges("0-1", 4).ok(),
+                    unchoked: None,
                 },
             ],
         };
@@ -180,6 +207,10 @@ mod tests {
         assert!(page.starts_with("<!DOCTYPE html>"));
         assert!(page.contains("<meta http-equiv=\"refresh\" content=\"1\">"));
         assert!(page.contains("&lt;sample&gt;.bin"), "names are escaped");
+        assert!(
+            page.contains("<li>127.0.0.1:7001 &rarr; 7002</li>"),
+            "the unchoke set is drawn under the map"
+        );
         assert!(
             page.contains("<td>127.0.0.1:7001</td>") && page.contains("<td>127.0.0.1:7002</td>")
         );

@@ -23,28 +23,54 @@ pub const MAX_LINE_LEN: usize = 64 * 1024;
 pub const MAX_PEERS_PER_REPLY: usize = 200;
 /// Most swarms listed in one reply.
 pub const MAX_SWARMS_PER_REPLY: usize = 200;
+/// Most bytes of a `PEERS` or `SWARMS` reply, header included: peers or swarms past it are
+/// left out (the most complete or busiest come first).
+pub const MAX_REPLY_BYTES: usize = 64 * 1024;
+/// Most bytes of a `STATUS` reply (and so of the status page's data).
+pub const MAX_STATUS_BYTES: usize = 1024 * 1024;
+/// Longest piece list written in a `PEER` line: a longer one (a scattered list) is written
+/// `?`, and a client learns that peer's pieces from the peer itself (its bitfield).
+pub const MAX_LISTED_PIECES_LEN: usize = 1024;
 
 /// One request line (plus, for `PUBLISH`, the metainfo bytes after it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// `JOIN <info-hash> <port> <pieces>`: enter a swarm; the reply lists the other peers.
+    /// `JOIN <info-hash> <port> <pieces> [key=S] [numwant=N]`: enter a swarm; the reply lists
+    /// the other peers. `key` protects the peer's later requests (1.3).
     Join {
         info_hash: InfoHash,
         port: u16,
         pieces: String,
+        key: Option<Secret>,
+        numwant: Option<usize>,
     },
-    /// `PING <info-hash> <port>`: proof of life.
-    Ping { info_hash: InfoHash, port: u16 },
-    /// `REPORT <info-hash> <port> <pieces>`: the pieces held now.
+    /// `PING <info-hash> <port> [key=S]`: proof of life.
+    Ping {
+        info_hash: InfoHash,
+        port: u16,
+        key: Option<Secret>,
+    },
+    /// `REPORT <info-hash> <port> <pieces> [key=S] [unchoked=LIST]`: the pieces held now, and
+    /// optionally whom the peer unchokes now.
     Report {
         info_hash: InfoHash,
         port: u16,
         pieces: String,
+        key: Option<Secret>,
+        unchoked: Option<Vec<Unchoked>>,
     },
-    /// `LIST <info-hash> <port>`: the other peers and their pieces.
-    List { info_hash: InfoHash, port: u16 },
-    /// `LEAVE <info-hash> <port>`: leave the swarm now rather than at the next clean-up.
-    Leave { info_hash: InfoHash, port: u16 },
+    /// `LIST <info-hash> <port> [numwant=N]`: the other peers and their pieces.
+    List {
+        info_hash: InfoHash,
+        port: u16,
+        numwant: Option<usize>,
+    },
+    /// `LEAVE <info-hash> <port> [key=S]`: leave the swarm now rather than at the next clean-up.
+    Leave {
+        info_hash: InfoHash,
+        port: u16,
+        key: Option<Secret>,
+    },
     /// `SWARMS`: the swarms this tracker knows.
     Swarms,
     /// `STATUS`: every swarm with every peer, its pieces and when it was last heard of.
@@ -77,12 +103,57 @@ pub struct SwarmEntry {
     pub name: String,
 }
 
+impl PeerEntry {
+    /// The `PEER <ip> <port> <pieces>` line's length, newline included.
+    pub fn line_len(&self) -> usize {
+        format!("PEER {} {} {}\n", self.ip, self.port, self.pieces).len()
+    }
+}
+
+/// One peer of a `STATUS` reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerStatus {
+    pub peer: PeerEntry,
+    /// Milliseconds since the tracker last heard of it.
+    pub seen_ms: u64,
+    /// Whom it said it unchokes (`unchoked=` of its last `REPORT`); `None`: never said.
+    pub unchoked: Option<Vec<Unchoked>>,
+}
+
+impl PeerStatus {
+    /// The line as written in a `STATUS` reply, without its newline.
+    pub fn to_line(&self) -> String {
+        let p = &self.peer;
+        let mut line = format!("PEER {} {} {} {}", p.ip, p.port, p.pieces, self.seen_ms);
+        let unchoked = self.unchoked.as_deref().map(format_unchoked);
+        write_options(&mut line, &[("unchoked", unchoked)]);
+        line
+    }
+}
+
 /// One swarm of a `STATUS` reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SwarmStatus {
     pub swarm: SwarmEntry,
-    /// Each peer, and milliseconds since the tracker last heard of it.
-    pub peers: Vec<(PeerEntry, u64)>,
+    pub peers: Vec<PeerStatus>,
+}
+
+/// A torrent name made safe for one protocol line or a terminal: control characters (a
+/// newline, ESC, ...) are written as `\u{..}` escapes. Names the tracker accepts have none
+/// (`metainfo.rs` refuses them); this guards what it writes anyway.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Machine-readable reason of an `ERR` reply; the rest of the line is for people.
@@ -94,8 +165,10 @@ pub enum ErrorCode {
     UnknownPeer,
     NoMetainfo,
     BadMetainfo,
-    /// A cap is reached: the swarm's peers, or the tracker's swarms.
+    /// A cap is reached: the swarm's peers, the tracker's swarms or its metainfo budget.
     Full,
+    /// A request for a peer that joined with `key=`, without that key.
+    WrongKey,
 }
 
 impl ErrorCode {
@@ -108,6 +181,7 @@ impl ErrorCode {
             ErrorCode::NoMetainfo => "no-metainfo",
             ErrorCode::BadMetainfo => "bad-metainfo",
             ErrorCode::Full => "full",
+            ErrorCode::WrongKey => "wrong-key",
         }
     }
 
@@ -120,6 +194,7 @@ impl ErrorCode {
             ErrorCode::NoMetainfo,
             ErrorCode::BadMetainfo,
             ErrorCode::Full,
+            ErrorCode::WrongKey,
         ]
         .into_iter()
         .find(|code| code.as_str() == text)
@@ -215,194 +290,21 @@ pub fn read_line(input: &mut impl BufRead) -> Result<String, ProtoError> {
     String::from_utf8(line).map_err(|_| ProtoError::NotText)
 }
 
-impl Request {
-    /// Parses one request line. Commands are case-insensitive (students type `join`).
-    pub fn parse(line: &str) -> Result<Request, ProtoError> {
-        let words: Vec<&str> = line.split_ascii_whitespace().collect();
-        let Some((command, args)) = words.split_first() else {
-            return Err(bad("empty line"));
-        };
-        let command = command.to_ascii_uppercase();
-        let want = |n: usize, usage: &str| -> Result<(), ProtoError> {
-            if args.len() == n {
-                Ok(())
-            } else {
-                Err(bad(format!("usage: {usage}")))
-            }
-        };
-        let hash = |i: usize| -> Result<InfoHash, ProtoError> {
-            args[i]
-                .parse()
-                .map_err(|e: crate::infohash::BadInfoHash| bad(e.to_string()))
-        };
-        let port = |i: usize| -> Result<u16, ProtoError> {
-            args[i]
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| bad(format!("`{}` is not a port (1-65535)", args[i])))
-        };
-        Ok(match command.as_str() {
-            "JOIN" => {
-                want(3, "JOIN <info-hash> <port> <pieces>")?;
-                Request::Join {
-                    info_hash: hash(0)?,
-                    port: port(1)?,
-                    pieces: args[2].to_string(),
-                }
-            }
-            "PING" => {
-                want(2, "PING <info-hash> <port>")?;
-                Request::Ping {
-                    info_hash: hash(0)?,
-                    port: port(1)?,
-                }
-            }
-            "REPORT" => {
-                want(3, "REPORT <info-hash> <port> <pieces>")?;
-                Request::Report {
-                    info_hash: hash(0)?,
-                    port: port(1)?,
-                    pieces: args[2].to_string(),
-                }
-            }
-            "LIST" => {
-                want(2, "LIST <info-hash> <port>")?;
-                Request::List {
-                    info_hash: hash(0)?,
-                    port: port(1)?,
-                }
-            }
-            "LEAVE" => {
-                want(2, "LEAVE <info-hash> <port>")?;
-                Request::Leave {
-                    info_hash: hash(0)?,
-                    port: port(1)?,
-                }
-            }
-            "SWARMS" => {
-                want(0, "SWARMS")?;
-                Request::Swarms
-            }
-            "STATUS" => {
-                want(0, "STATUS")?;
-                Request::Status
-            }
-            "METAINFO" => {
-                want(1, "METAINFO <info-hash>")?;
-                Request::Metainfo {
-                    info_hash: hash(0)?,
-                }
-            }
-            "PUBLISH" => {
-                want(2, "PUBLISH <info-hash> <length>, then the .torrent bytes")?;
-                let length = args[1]
-                    .parse::<usize>()
-                    .map_err(|_| bad(format!("`{}` is not a length", args[1])))?;
-                Request::Publish {
-                    info_hash: hash(0)?,
-                    length,
-                }
-            }
-            "HELP" => Request::Help,
-            "QUIT" => Request::Quit,
-            _ => {
-                return Err(bad(format!(
-                    "unknown request `{}` (try HELP)",
-                    truncate(words[0])
-                )));
-            }
-        })
-    }
-
-    /// The request line, without its newline.
-    pub fn to_line(&self) -> String {
-        match self {
-            Request::Join {
-                info_hash,
-                port,
-                pieces,
-            } => format!("JOIN {info_hash} {port} {pieces}"),
-            Request::Ping { info_hash, port } => format!("PING {info_hash} {port}"),
-            Request::Report {
-                info_hash,
-                port,
-                pieces,
-            } => {
-                format!("REPORT {info_hash} {port} {pieces}")
-            }
-            Request::List { info_hash, port } => format!("LIST {info_hash} {port}"),
-            Request::Leave { info_hash, port } => format!("LEAVE {info_hash} {port}"),
-            Request::Swarms => "SWARMS".to_string(),
-            Request::Status => "STATUS".to_string(),
-            Request::Metainfo { info_hash } => format!("METAINFO {info_hash}"),
-            Request::Publish { info_hash, length } => format!("PUBLISH {info_hash} {length}"),
-            Request::Help => "HELP".to_string(),
-            Request::Quit => "QUIT".to_string(),
-        }
-    }
-
-    /// The request's first word, for logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Request::Join { .. } => "JOIN",
-            Request::Ping { .. } => "PING",
-            Request::Report { .. } => "REPORT",
-            Request::List { .. } => "LIST",
-            Request::Leave { .. } => "LEAVE",
-            Request::Swarms => "SWARMS",
-            Request::Status => "STATUS",
-            Request::Metainfo { .. } => "METAINFO",
-            Request::Publish { .. } => "PUBLISH",
-            Request::Help => "HELP",
-            Request::Quit => "QUIT",
-        }
-    }
-}
-
-impl Request {
-    /// Key fields for `--trace` (the info-hash shortened, as in logs).
-    pub fn trace_fields(&self) -> Vec<(&'static str, TraceValue)> {
-        let hash = |h: &InfoHash| ("info_hash", TraceValue::from(h.short()));
-        match self {
-            Request::Join {
-                info_hash,
-                port,
-                pieces,
-            }
-            | Request::Report {
-                info_hash,
-                port,
-                pieces,
-            } => {
-                vec![
-                    hash(info_hash),
-                    ("port", (*port).into()),
-                    ("pieces", pieces.as_str().into()),
-                ]
-            }
-            Request::Ping { info_hash, port }
-            | Request::List { info_hash, port }
-            | Request::Leave { info_hash, port } => {
-                vec![hash(info_hash), ("port", (*port).into())]
-            }
-            Request::Metainfo { info_hash } => vec![hash(info_hash)],
-            Request::Publish { info_hash, length } => {
-                vec![hash(info_hash), ("length", (*length).into())]
-            }
-            Request::Swarms | Request::Status | Request::Help | Request::Quit => Vec::new(),
-        }
-    }
-}
-
 /// The text `HELP` answers with (as `OK` lines would be ambiguous, it is one `OK` line).
-pub const HELP: &str = "requests: JOIN <info-hash> <port> <pieces> | PING <info-hash> <port> | REPORT <info-hash> <port> <pieces> | LIST <info-hash> <port> | LEAVE <info-hash> <port> | SWARMS | STATUS | METAINFO <info-hash> | PUBLISH <info-hash> <length> | QUIT; pieces are ranges like 0-3,7 or -";
+pub const HELP: &str = "requests: JOIN <info-hash> <port> <pieces> | PING <info-hash> <port> | REPORT <info-hash> <port> <pieces> | LIST <info-hash> <port> | LEAVE <info-hash> <port> | SWARMS | STATUS | METAINFO <info-hash> | PUBLISH <info-hash> <length> | QUIT; pieces are ranges like 0-3,7 or -; optional key=value words may follow (key=SECRET, numwant=N, unchoked=PORT,...)";
 
 /// At most 60 characters of untrusted text, for error messages.
 pub fn truncate(text: &str) -> String {
     text.chars().take(60).collect()
 }
 
+mod options;
 mod reply;
+mod request;
+use options::write_options;
+pub use options::{
+    MAX_OPTION_KEY_LEN, MAX_OPTION_VALUE_LEN, MAX_OPTIONS, MAX_UNCHOKED, Options, Secret, Unchoked,
+    format_unchoked, parse_unchoked,
+};
 #[cfg(test)]
 mod tests;

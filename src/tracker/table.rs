@@ -8,6 +8,16 @@
 //! keep refreshing. The clean-up frees room: it drops silent peers, then swarms left with
 //! neither peers nor metainfo.
 //!
+//! Bounded in memory too: stored metainfo counts against a tracker-wide byte budget
+//! (`--metainfo-budget`, [`METAINFO_BUDGET`]); a swarm keeps only the `.torrent` bytes, its
+//! name and its piece count (the hashes are not parsed and kept a second time); a peer keeps a
+//! bitset of its pieces (bounded by the torrent's piece count), an optional secret
+//! ([`Secret`], at most 64 bytes) and an optional unchoke set (at most [`MAX_UNCHOKED`]).
+//! Replies are bounded in bytes (`table/listing.rs`).
+//!
+//! Identity (PROTOCOL.md 1.3): a peer that joined with `key=` must give the same key with its
+//! `PING`, `REPORT`, `LEAVE` and `JOIN` again, or is refused with `ERR wrong-key`.
+//!
 //! One `Mutex<HashMap>` behind intention-revealing methods. Every method takes the lock,
 //! changes or copies what it needs and lets go before returning: callers write to sockets
 //! with a snapshot, never under the lock. No I/O here.
@@ -15,17 +25,18 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::infohash::InfoHash;
-use crate::metainfo::Metainfo;
 use crate::pieces::PieceSet;
-use crate::tracker::proto::{
-    ErrorCode, MAX_PEERS_PER_REPLY, MAX_SWARMS_PER_REPLY, PeerEntry, SwarmEntry, SwarmStatus,
-};
+#[cfg(doc)]
+use crate::tracker::proto::MAX_UNCHOKED;
+use crate::tracker::proto::{ErrorCode, PeerEntry, Secret, Unchoked};
 
 pub use crate::defaults::{MAX_PEERS_PER_SWARM, MAX_SWARMS};
+/// The default budget, in bytes, of all the metainfo the tracker stores (`--metainfo-budget`).
+pub const METAINFO_BUDGET: usize = 64 * 1024 * 1024;
 
 /// How peers are told apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +63,10 @@ struct PeerRecord {
     alive_since_cleanup: bool,
     /// Announced over HTTP: it re-announces every `interval`, it does not ping.
     via_http: bool,
+    /// The secret given at `JOIN`: later requests for this peer must carry it.
+    key: Option<Secret>,
+    /// Whom it said it unchokes, in its last `REPORT` that said so.
+    unchoked: Option<Vec<Unchoked>>,
 }
 
 /// What an HTTP announce gets back.
@@ -65,7 +80,7 @@ pub struct AnnounceOutcome {
 
 #[derive(Default)]
 struct Swarm {
-    metainfo: Option<Arc<Metainfo>>,
+    metainfo: Option<Published>,
     peers: HashMap<PeerKey, PeerRecord>,
     /// How many of `peers` are seeds, kept up to date by every change to `peers` (so an
     /// announce does not count them one by one under the lock).
@@ -124,6 +139,7 @@ pub struct PeerTable {
     http_expiry: Duration,
     max_peers: usize,
     max_swarms: usize,
+    metainfo_budget: usize,
     swarms: Mutex<HashMap<InfoHash, Swarm>>,
 }
 
@@ -138,6 +154,7 @@ impl PeerTable {
             http_expiry,
             max_peers: MAX_PEERS_PER_SWARM,
             max_swarms: MAX_SWARMS,
+            metainfo_budget: METAINFO_BUDGET,
             swarms: Mutex::new(HashMap::new()),
         }
     }
@@ -147,6 +164,14 @@ impl PeerTable {
         PeerTable {
             max_peers: max_peers.max(1),
             max_swarms: max_swarms.max(1),
+            ..self
+        }
+    }
+
+    /// The same table with another budget for stored metainfo, in bytes.
+    pub fn with_metainfo_budget(self, bytes: usize) -> PeerTable {
+        PeerTable {
+            metainfo_budget: bytes,
             ..self
         }
     }
@@ -196,46 +221,37 @@ impl PeerTable {
         }
     }
 
-    /// Learns a swarm's metainfo. Returns false when it was already known.
-    pub fn publish(&self, metainfo: Metainfo) -> Result<bool, TableError> {
-        let mut swarms = self.lock();
-        self.room_for_swarm(&swarms, &metainfo.info_hash)?;
-        let swarm = swarms.entry(metainfo.info_hash).or_default();
-        if swarm.metainfo.is_some() {
-            return Ok(false);
-        }
-        swarm.metainfo = Some(Arc::new(metainfo));
-        Ok(true)
-    }
-
-    pub fn metainfo(&self, info_hash: &InfoHash) -> Option<Arc<Metainfo>> {
-        self.lock().get(info_hash).and_then(|s| s.metainfo.clone())
-    }
-
     /// Adds (or refreshes) the peer listening at `addr` with the pieces in `ranges`, and returns
-    /// the other peers of the swarm.
+    /// the other peers of the swarm. A peer listed with a key is refreshed only with that key;
+    /// `key` becomes the peer's key.
     pub fn register(
         &self,
         info_hash: &InfoHash,
         addr: SocketAddr,
         ranges: &str,
+        key: Option<&Secret>,
     ) -> Result<Vec<PeerEntry>, TableError> {
-        let key = self.key(addr);
+        let key_of = self.key(addr);
         let mut swarms = self.lock();
         let swarm = known_swarm(&mut swarms, info_hash)?;
         let pieces = parse_pieces(swarm, ranges)?;
-        self.room_for_peer(swarm, key)?;
+        if let Some(old) = swarm.peers.get(&key_of) {
+            check_key(old, key, addr)?;
+        }
+        self.room_for_peer(swarm, key_of)?;
         swarm.insert(
-            key,
+            key_of,
             PeerRecord {
                 addr,
                 pieces: Some(pieces),
                 last_seen: Instant::now(),
                 alive_since_cleanup: true,
                 via_http: false,
+                key: key.cloned(),
+                unchoked: None,
             },
         );
-        Ok(others(swarm, key))
+        Ok(listing::others(swarm, key_of))
     }
 
     /// An HTTP announce: adds, refreshes or (on `stopped`) removes the client, and returns up to
@@ -260,12 +276,16 @@ impl PeerTable {
         }
         self.room_for_swarm(&swarms, info_hash)?;
         let swarm = swarms.entry(*info_hash).or_default();
+        if let Some(old) = swarm.peers.get(&key).filter(|p| p.key.is_some()) {
+            // An HTTP client cannot give our key: it may not replace nor remove a keyed peer.
+            check_key(old, None, addr)?;
+        }
         if stopped {
             swarm.remove(&key);
         } else {
             self.room_for_peer(swarm, key)?;
             let pieces = match (&swarm.metainfo, left) {
-                (Some(m), Some(0)) => Some(PieceSet::full(m.num_pieces())),
+                (Some(m), Some(0)) => Some(PieceSet::full(m.num_pieces)),
                 _ => None,
             };
             let record = PeerRecord {
@@ -274,6 +294,8 @@ impl PeerTable {
                 last_seen: Instant::now(),
                 alive_since_cleanup: true,
                 via_http: true,
+                key: None,
+                unchoked: None,
             };
             swarm.insert(key, record);
         }
@@ -293,34 +315,47 @@ impl PeerTable {
     }
 
     /// Records a ping.
-    pub fn ping(&self, info_hash: &InfoHash, addr: SocketAddr) -> Result<(), TableError> {
-        let key = self.key(addr);
+    pub fn ping(
+        &self,
+        info_hash: &InfoHash,
+        addr: SocketAddr,
+        key: Option<&Secret>,
+    ) -> Result<(), TableError> {
+        let key_of = self.key(addr);
         let mut swarms = self.lock();
-        let peer = known_peer(&mut swarms, info_hash, key)?;
+        let peer = known_peer(&mut swarms, info_hash, key_of)?;
+        check_key(peer, key, addr)?;
         peer.addr = addr;
         peer.last_seen = Instant::now();
         peer.alive_since_cleanup = true;
         Ok(())
     }
 
-    /// Replaces the peer's piece list with a new report. Returns how many pieces it holds.
+    /// Replaces the peer's piece list with a new report, and its unchoke set when given.
+    /// Returns how many pieces it holds.
     pub fn report(
         &self,
         info_hash: &InfoHash,
         addr: SocketAddr,
         ranges: &str,
+        key: Option<&Secret>,
+        unchoked: Option<Vec<Unchoked>>,
     ) -> Result<u32, TableError> {
-        let key = self.key(addr);
+        let key_of = self.key(addr);
         let mut swarms = self.lock();
         let swarm = known_swarm(&mut swarms, info_hash)?;
         let pieces = parse_pieces(swarm, ranges)?;
         let Swarm { peers, seeds, .. } = swarm;
-        let peer = peers.get_mut(&key).ok_or_else(|| unknown_peer(addr))?;
+        let peer = peers.get_mut(&key_of).ok_or_else(|| unknown_peer(addr))?;
+        check_key(peer, key, addr)?;
         peer.addr = addr;
         let held = pieces.count();
         *seeds -= usize::from(is_seed(peer));
         peer.pieces = Some(pieces);
         *seeds += usize::from(is_seed(peer));
+        if unchoked.is_some() {
+            peer.unchoked = unchoked;
+        }
         peer.last_seen = Instant::now();
         peer.alive_since_cleanup = true;
         Ok(held)
@@ -335,15 +370,26 @@ impl PeerTable {
         let key = self.key(addr);
         let mut swarms = self.lock();
         let swarm = known_swarm(&mut swarms, info_hash)?;
-        Ok(others(swarm, key))
+        Ok(listing::others(swarm, key))
     }
 
-    /// Removes the peer at `addr`. Returns whether it was there.
-    pub fn leave(&self, info_hash: &InfoHash, addr: SocketAddr) -> bool {
-        let key = self.key(addr);
-        self.lock()
-            .get_mut(info_hash)
-            .is_some_and(|s| s.remove(&key))
+    /// Removes the peer at `addr`. Returns whether it was there; refused when it joined with
+    /// a key and `key` is not that key.
+    pub fn leave(
+        &self,
+        info_hash: &InfoHash,
+        addr: SocketAddr,
+        key: Option<&Secret>,
+    ) -> Result<bool, TableError> {
+        let key_of = self.key(addr);
+        let mut swarms = self.lock();
+        let Some(swarm) = swarms.get_mut(info_hash) else {
+            return Ok(false);
+        };
+        if let Some(peer) = swarm.peers.get(&key_of) {
+            check_key(peer, key, addr)?;
+        }
+        Ok(swarm.remove(&key_of))
     }
 
     /// Drops every peer that showed no life since the previous call, and clears the flag of
@@ -374,61 +420,6 @@ impl PeerTable {
         // Swarms an HTTP announce created, now empty, free their place.
         swarms.retain(|_, s| s.metainfo.is_some() || !s.peers.is_empty());
         removed
-    }
-
-    /// The swarms known, busiest first.
-    pub fn swarms(&self) -> Vec<SwarmEntry> {
-        let mut list: Vec<SwarmEntry> = self
-            .lock()
-            .iter()
-            .map(|(hash, swarm)| SwarmEntry {
-                info_hash: *hash,
-                pieces: swarm.metainfo.as_ref().map_or(0, |m| m.num_pieces()),
-                peers: swarm.peers.len(),
-                name: swarm
-                    .metainfo
-                    .as_ref()
-                    .map_or_else(|| "-".to_string(), |m| m.name.clone()),
-            })
-            .collect();
-        list.sort_by(|a, b| b.peers.cmp(&a.peers).then(a.info_hash.cmp(&b.info_hash)));
-        list
-    }
-
-    /// Every swarm with every peer (capped), its pieces and milliseconds since it was last
-    /// heard of: the `STATUS` reply and the status page.
-    pub fn status(&self) -> Vec<SwarmStatus> {
-        let swarms = self.lock();
-        let mut list: Vec<SwarmStatus> = swarms
-            .iter()
-            .take(MAX_SWARMS_PER_REPLY)
-            .map(|(hash, swarm)| {
-                let mut peers: Vec<&PeerRecord> = swarm.peers.values().collect();
-                peers.sort_by_key(|p| p.addr);
-                let peers: Vec<(PeerEntry, u64)> = peers
-                    .into_iter()
-                    .take(MAX_PEERS_PER_REPLY)
-                    .map(|p| (entry(p), p.last_seen.elapsed().as_millis() as u64))
-                    .collect();
-                let swarm = SwarmEntry {
-                    info_hash: *hash,
-                    pieces: swarm.metainfo.as_ref().map_or(0, |m| m.num_pieces()),
-                    peers: peers.len(),
-                    name: swarm
-                        .metainfo
-                        .as_ref()
-                        .map_or_else(|| "-".to_string(), |m| m.name.clone()),
-                };
-                SwarmStatus { swarm, peers }
-            })
-            .collect();
-        list.sort_by(|a, b| {
-            b.swarm
-                .peers
-                .cmp(&a.swarm.peers)
-                .then(a.swarm.info_hash.cmp(&b.swarm.info_hash))
-        });
-        list
     }
 }
 
@@ -470,38 +461,30 @@ fn unknown_peer(addr: SocketAddr) -> TableError {
 }
 
 fn parse_pieces(swarm: &Swarm, ranges: &str) -> Result<PieceSet, TableError> {
-    let count = swarm.metainfo.as_ref().map_or(0, |m| m.num_pieces());
+    let count = swarm.metainfo.as_ref().map_or(0, |m| m.num_pieces);
     PieceSet::from_ranges(ranges, count).map_err(|e| refuse(ErrorCode::BadRequest, e.to_string()))
 }
 
-/// A peer as replies list it.
-fn entry(p: &PeerRecord) -> PeerEntry {
-    PeerEntry {
-        ip: p.addr.ip(),
-        port: p.addr.port(),
-        // `?`: a client that announced over HTTP; its pieces are learned from itself.
-        pieces: p
-            .pieces
-            .as_ref()
-            .map_or_else(|| "?".to_string(), PieceSet::to_ranges),
+/// Refuses a request for a peer that joined with a key, unless it carries that key.
+fn check_key(
+    peer: &PeerRecord,
+    given: Option<&Secret>,
+    addr: SocketAddr,
+) -> Result<(), TableError> {
+    match &peer.key {
+        Some(key) if Some(key) != given => Err(refuse(
+            ErrorCode::WrongKey,
+            format!(
+                "peer {addr} joined with a key: this request must carry the same key= (a missing or different key is refused)"
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 
-/// The swarm's peers other than `key`, capped, the most complete first.
-fn others(swarm: &Swarm, key: PeerKey) -> Vec<PeerEntry> {
-    let mut list: Vec<&PeerRecord> = swarm
-        .peers
-        .iter()
-        .filter(|(k, _)| **k != key)
-        .map(|(_, p)| p)
-        .collect();
-    let held = |p: &PeerRecord| p.pieces.as_ref().map_or(0, PieceSet::count);
-    list.sort_by(|a, b| held(b).cmp(&held(a)).then(a.addr.cmp(&b.addr)));
-    list.into_iter()
-        .take(MAX_PEERS_PER_REPLY)
-        .map(entry)
-        .collect()
-}
-
+mod answer;
+mod listing;
+mod published;
+use published::Published;
 #[cfg(test)]
 mod tests;

@@ -4,8 +4,9 @@
 use std::io::{self, BufRead, Write};
 
 use super::{
-    ErrorCode, MAX_PEERS_PER_REPLY, MAX_SWARMS_PER_REPLY, MAX_TORRENT_BYTES, PeerEntry, ProtoError,
-    Reply, SwarmEntry, SwarmStatus, bad, read_line, truncate,
+    ErrorCode, MAX_PEERS_PER_REPLY, MAX_REPLY_BYTES, MAX_STATUS_BYTES, MAX_SWARMS_PER_REPLY,
+    MAX_TORRENT_BYTES, Options, PeerEntry, PeerStatus, ProtoError, Reply, SwarmEntry, SwarmStatus,
+    bad, parse_unchoked, printable, read_line, truncate,
 };
 use crate::trace::Value as TraceValue;
 
@@ -78,7 +79,10 @@ impl Reply {
                     writeln!(
                         out,
                         "SWARM {} {} {} {}",
-                        s.info_hash, s.pieces, s.peers, s.name
+                        s.info_hash,
+                        s.pieces,
+                        s.peers,
+                        printable(&s.name)
                     )?;
                 }
                 Ok(())
@@ -93,10 +97,10 @@ impl Reply {
                         s.info_hash,
                         s.pieces,
                         status.peers.len(),
-                        s.name
+                        printable(&s.name)
                     )?;
-                    for (peer, ms) in &status.peers {
-                        writeln!(out, "PEER {} {} {} {ms}", peer.ip, peer.port, peer.pieces)?;
+                    for peer in &status.peers {
+                        writeln!(out, "{}", peer.to_line())?;
                     }
                 }
                 Ok(())
@@ -112,6 +116,15 @@ impl Reply {
     /// Reads one whole reply.
     pub fn read_from(input: &mut impl BufRead) -> Result<Reply, ProtoError> {
         let line = read_line(input)?;
+        let mut budget = Budget(line.len() + 1, MAX_REPLY_BYTES);
+        if line.starts_with("STATUS") {
+            budget.1 = MAX_STATUS_BYTES;
+        }
+        let mut next_line = || -> Result<String, ProtoError> {
+            let line = read_line(input)?;
+            budget.take(line.len() + 1)?;
+            Ok(line)
+        };
         let (head, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
         match head {
             "OK" => Ok(Reply::Ok(rest.to_string())),
@@ -129,14 +142,14 @@ impl Reply {
             "PEERS" => {
                 let count = parse_count(rest, MAX_PEERS_PER_REPLY)?;
                 let peers = (0..count)
-                    .map(|_| parse_peer(&read_line(input)?))
+                    .map(|_| parse_peer(&next_line()?))
                     .collect::<Result<_, _>>()?;
                 Ok(Reply::Peers(peers))
             }
             "SWARMS" => {
                 let count = parse_count(rest, MAX_SWARMS_PER_REPLY)?;
                 let swarms = (0..count)
-                    .map(|_| parse_swarm(&read_line(input)?))
+                    .map(|_| parse_swarm(&next_line()?))
                     .collect::<Result<_, _>>()?;
                 Ok(Reply::Swarms(swarms))
             }
@@ -144,7 +157,7 @@ impl Reply {
                 let count = parse_count(rest, MAX_SWARMS_PER_REPLY)?;
                 let mut swarms = Vec::with_capacity(count);
                 for _ in 0..count {
-                    let swarm = parse_swarm(&read_line(input)?)?;
+                    let swarm = parse_swarm(&next_line()?)?;
                     if swarm.peers > MAX_PEERS_PER_REPLY {
                         return Err(bad(format!(
                             "{} peers in one swarm is over the cap",
@@ -152,7 +165,7 @@ impl Reply {
                         )));
                     }
                     let peers = (0..swarm.peers)
-                        .map(|_| parse_peer_status(&read_line(input)?))
+                        .map(|_| parse_peer_status(&next_line()?))
                         .collect::<Result<_, _>>()?;
                     swarms.push(SwarmStatus { swarm, peers });
                 }
@@ -170,6 +183,19 @@ impl Reply {
             }
             _ => Err(bad(format!("unexpected reply `{}`", truncate(&line)))),
         }
+    }
+}
+
+/// Bytes read of a reply so far, and the most it may take.
+struct Budget(usize, usize);
+
+impl Budget {
+    fn take(&mut self, bytes: usize) -> Result<(), ProtoError> {
+        self.0 += bytes;
+        if self.0 > self.1 {
+            return Err(bad(format!("reply longer than {} bytes", self.1)));
+        }
+        Ok(())
     }
 }
 
@@ -202,21 +228,28 @@ fn parse_peer(line: &str) -> Result<PeerEntry, ProtoError> {
     }
 }
 
-/// `PEER <ip> <port> <pieces> <ms>` of a `STATUS` reply.
-fn parse_peer_status(line: &str) -> Result<(PeerEntry, u64), ProtoError> {
-    let (head, ms) = line.rsplit_once(' ').ok_or_else(|| {
-        bad(format!(
+/// `PEER <ip> <port> <pieces> <ms> [unchoked=LIST]` of a `STATUS` reply; other options are
+/// ignored.
+fn parse_peer_status(line: &str) -> Result<PeerStatus, ProtoError> {
+    let words: Vec<&str> = line.split(' ').collect();
+    if words.len() < 5 {
+        return Err(bad(format!(
             "expected `PEER <ip> <port> <pieces> <ms>`, got `{}`",
             truncate(line)
-        ))
-    })?;
-    let ms = ms.parse().map_err(|_| {
+        )));
+    }
+    let options = Options::parse(&words[5..])?;
+    let seen_ms = words[4].parse().map_err(|_| {
         bad(format!(
             "`{}` is not a number of milliseconds",
-            truncate(ms)
+            truncate(words[4])
         ))
     })?;
-    Ok((parse_peer(head)?, ms))
+    Ok(PeerStatus {
+        peer: parse_peer(&words[..4].join(" "))?,
+        seen_ms,
+        unchoked: options.typed("unchoked", parse_unchoked, "a list of ports or addresses")?,
+    })
 }
 
 fn parse_swarm(line: &str) -> Result<SwarmEntry, ProtoError> {
@@ -243,6 +276,9 @@ fn parse_swarm(line: &str) -> Result<SwarmEntry, ProtoError> {
         .and_then(|w| w.parse().ok())
         .ok_or_else(expected)?;
     let name = words.next().ok_or_else(expected)?.to_string();
+    if name.chars().any(char::is_control) {
+        return Err(bad("a swarm name with control characters"));
+    }
     Ok(SwarmEntry {
         info_hash,
         pieces,

@@ -1,6 +1,10 @@
 //! Unit tests of the peer table: swarms, identity, clean-up and caps.
 
 use super::*;
+use crate::metainfo::Metainfo;
+use crate::tracker::proto::{
+    MAX_PEERS_PER_REPLY, MAX_REPLY_BYTES, MAX_STATUS_BYTES, Reply, Request, Unchoked,
+};
 
 /// A two-piece torrent: `d4:infod6:lengthi20e4:name1:x12:piece lengthi16e6:pieces40:...ee`.
 fn metainfo() -> Metainfo {
@@ -29,12 +33,16 @@ fn new_peers_and_swarms_beyond_the_caps_are_refused_listed_ones_refresh() {
     let hash = metainfo().info_hash;
     for port in [7001, 7002] {
         table
-            .register(&hash, at([127, 0, 0, 1], port), "-")
+            .register(&hash, at([127, 0, 0, 1], port), "-", None)
             .expect("fits");
     }
-    let full = table.register(&hash, at([127, 0, 0, 1], 7003), "-");
+    let full = table.register(&hash, at([127, 0, 0, 1], 7003), "-", None);
     assert_eq!(full.expect_err("full").code, ErrorCode::Full);
-    assert!(table.register(&hash, at([127, 0, 0, 1], 7001), "0").is_ok());
+    assert!(
+        table
+            .register(&hash, at([127, 0, 0, 1], 7001), "0", None)
+            .is_ok()
+    );
     let other = InfoHash([9; 20]);
     let refused = table.announce(&other, at([127, 0, 0, 1], 7004), None, false, 50);
     assert_eq!(refused.expect_err("full").code, ErrorCode::Full);
@@ -53,17 +61,17 @@ fn joining_an_unknown_swarm_is_refused_until_its_metainfo_is_published() {
     let m = metainfo();
     let hash = m.info_hash;
     let refused = table
-        .register(&hash, at([127, 0, 0, 1], 7001), "-")
+        .register(&hash, at([127, 0, 0, 1], 7001), "-", None)
         .expect_err("unknown");
     assert_eq!(refused.code, ErrorCode::UnknownSwarm);
     assert_eq!(table.publish(m.clone()), Ok(true));
     assert_eq!(table.publish(m), Ok(false));
     assert_eq!(
-        table.register(&hash, at([127, 0, 0, 1], 7001), "0-1"),
+        table.register(&hash, at([127, 0, 0, 1], 7001), "0-1", None),
         Ok(vec![])
     );
     let others = table
-        .register(&hash, at([127, 0, 0, 1], 7002), "-")
+        .register(&hash, at([127, 0, 0, 1], 7002), "-", None)
         .expect("joined");
     assert_eq!(
         others,
@@ -75,7 +83,7 @@ fn joining_an_unknown_swarm_is_refused_until_its_metainfo_is_published() {
     );
     assert_eq!(
         table
-            .report(&hash, at([127, 0, 0, 1], 7002), "9")
+            .report(&hash, at([127, 0, 0, 1], 7002), "9", None, None)
             .expect_err("bad")
             .code,
         ErrorCode::BadRequest
@@ -86,16 +94,18 @@ fn joining_an_unknown_swarm_is_refused_until_its_metainfo_is_published() {
 fn clean_up_drops_peers_silent_since_the_previous_clean_up() {
     let (table, hash) = published(Identity::Port);
     table
-        .register(&hash, at([127, 0, 0, 1], 7001), "-")
+        .register(&hash, at([127, 0, 0, 1], 7001), "-", None)
         .expect("join");
     table
-        .register(&hash, at([127, 0, 0, 1], 7002), "-")
+        .register(&hash, at([127, 0, 0, 1], 7002), "-", None)
         .expect("join");
     assert!(
         table.remove_stale().is_empty(),
         "both showed life since start"
     );
-    table.ping(&hash, at([127, 0, 0, 1], 7001)).expect("ping");
+    table
+        .ping(&hash, at([127, 0, 0, 1], 7001), None)
+        .expect("ping");
     let removed = table.remove_stale();
     assert_eq!(
         removed,
@@ -106,7 +116,7 @@ fn clean_up_drops_peers_silent_since_the_previous_clean_up() {
     );
     assert_eq!(
         table
-            .ping(&hash, at([127, 0, 0, 1], 7002))
+            .ping(&hash, at([127, 0, 0, 1], 7002), None)
             .expect_err("gone")
             .code,
         ErrorCode::UnknownPeer
@@ -118,10 +128,10 @@ fn identity_is_the_port_in_development_mode_and_ip_plus_port_in_remote_mode() {
     for (identity, expected) in [(Identity::Port, 1), (Identity::IpAndPort, 2)] {
         let (table, hash) = published(identity);
         table
-            .register(&hash, at([127, 0, 0, 2], 7001), "-")
+            .register(&hash, at([127, 0, 0, 2], 7001), "-", None)
             .expect("join");
         table
-            .register(&hash, at([127, 0, 0, 3], 7001), "0")
+            .register(&hash, at([127, 0, 0, 3], 7001), "0", None)
             .expect("join");
         let listed: usize = table
             .status()
@@ -143,14 +153,20 @@ fn the_seed_count_follows_every_change_to_the_swarm() {
             .expect("announce");
         (outcome.complete, outcome.incomplete)
     };
-    table.register(&hash, local(7001), "0-1").expect("join");
-    table.register(&hash, local(7002), "0").expect("join");
+    table
+        .register(&hash, local(7001), "0-1", None)
+        .expect("join");
+    table.register(&hash, local(7002), "0", None).expect("join");
     // 7001 is a seed; 7002 and the announcing 9000 are not.
     assert_eq!(seeds(&table), (1, 2));
-    table.report(&hash, local(7002), "0-1").expect("report");
+    table
+        .report(&hash, local(7002), "0-1", None, None)
+        .expect("report");
     assert_eq!(seeds(&table), (2, 1));
     // Re-joining with fewer pieces replaces the record.
-    table.register(&hash, local(7001), "1").expect("rejoin");
+    table
+        .register(&hash, local(7001), "1", None)
+        .expect("rejoin");
     assert_eq!(seeds(&table), (1, 2));
     // An HTTP seed (left=0), then it stops.
     table
@@ -161,11 +177,173 @@ fn the_seed_count_follows_every_change_to_the_swarm() {
         .announce(&hash, local(7003), Some(0), true, 50)
         .expect("seed stops");
     assert_eq!(seeds(&table), (1, 2));
-    assert!(table.leave(&hash, local(7002)));
+    assert_eq!(table.leave(&hash, local(7002), None), Ok(true));
     assert_eq!(seeds(&table), (0, 2));
     // The clean-up drops the ones that did not show life: all of them, after two rounds.
-    table.report(&hash, local(7001), "0-1").expect("report");
+    table
+        .report(&hash, local(7001), "0-1", None, None)
+        .expect("report");
     table.remove_stale();
     table.remove_stale();
     assert_eq!(seeds(&table), (0, 1));
+}
+
+fn secret(text: &str) -> Secret {
+    Secret::parse(text).expect("valid secret")
+}
+
+#[test]
+fn a_peer_that_joined_with_a_key_is_spoken_for_only_with_that_key() {
+    let (table, hash) = published(Identity::Port);
+    let seed = at([127, 0, 0, 1], 7001);
+    let mine = secret("seedSecret1");
+    let other = secret("attacker99");
+    table
+        .register(&hash, seed, "0-1", Some(&mine))
+        .expect("join");
+    // Another socket naming the seed's port, without the key or with another one.
+    for key in [None, Some(&other)] {
+        let refused = table
+            .report(&hash, seed, "-", key, None)
+            .expect_err("report");
+        assert_eq!(refused.code, ErrorCode::WrongKey);
+        assert_eq!(
+            table.leave(&hash, seed, key).expect_err("leave").code,
+            ErrorCode::WrongKey
+        );
+        assert_eq!(
+            table.ping(&hash, seed, key).expect_err("ping").code,
+            ErrorCode::WrongKey
+        );
+        assert_eq!(
+            table
+                .register(&hash, seed, "-", key)
+                .expect_err("join")
+                .code,
+            ErrorCode::WrongKey
+        );
+        // Nor over HTTP, which cannot carry our key.
+        let announce = table.announce(&hash, seed, Some(0), true, 50);
+        assert_eq!(announce.expect_err("stopped").code, ErrorCode::WrongKey);
+    }
+    assert_eq!(table.swarms()[0].peers, 1, "the seed is still listed");
+    let listed = table
+        .snapshot(&hash, at([127, 0, 0, 1], 7009))
+        .expect("list");
+    assert_eq!(listed[0].pieces, "0-1", "with all its pieces");
+    // With the key, everything works.
+    table.ping(&hash, seed, Some(&mine)).expect("ping");
+    assert_eq!(table.report(&hash, seed, "1", Some(&mine), None), Ok(1));
+    assert_eq!(table.leave(&hash, seed, Some(&mine)), Ok(true));
+    // A peer that joined without a key keeps the old, open form.
+    let old = at([127, 0, 0, 1], 7002);
+    table.register(&hash, old, "-", None).expect("join");
+    assert_eq!(table.report(&hash, old, "0", None, None), Ok(1));
+    assert_eq!(table.leave(&hash, old, None), Ok(true));
+}
+
+#[test]
+fn stored_metainfo_counts_against_the_budget() {
+    let m = metainfo();
+    let size = m.as_bytes().len();
+    let table = PeerTable::new(Identity::Port).with_metainfo_budget(size + size / 2);
+    assert_eq!(table.publish(m.clone()), Ok(true));
+    assert_eq!(
+        table.publish(m),
+        Ok(false),
+        "the same swarm again costs nothing"
+    );
+    let mut bytes = b"d4:infod6:lengthi20e4:name1:y12:piece lengthi16e6:pieces40:".to_vec();
+    bytes.extend_from_slice(&[8u8; 40]);
+    bytes.extend_from_slice(b"ee");
+    let second = Metainfo::from_bytes(&bytes).expect("valid torrent");
+    let refused = table.publish(second).expect_err("over the budget");
+    assert_eq!(refused.code, ErrorCode::Full);
+    assert!(refused.message.contains("metainfo budget"), "{refused}");
+    assert_eq!(table.swarms().len(), 1);
+}
+
+#[test]
+fn two_hundred_fifty_scattered_fake_joins_do_not_make_a_huge_list() {
+    // A 10 000-piece torrent: every fake peer claims every other piece (the longest range
+    // list there is, ~24 KiB each). Before the byte bounds a LIST was 200 such lines (~5 MB).
+    let pieces = 10_000;
+    let mut info = format!(
+        "d6:lengthi{pieces}e4:name3:big12:piece lengthi1e6:pieces{}:",
+        pieces * 20
+    )
+    .into_bytes();
+    info.extend(std::iter::repeat_n(3u8, pieces * 20));
+    info.extend_from_slice(b"e");
+    let mut bytes = b"d4:info".to_vec();
+    bytes.extend_from_slice(&info);
+    bytes.extend_from_slice(b"e");
+    let m = Metainfo::from_bytes(&bytes).expect("valid torrent");
+    let hash = m.info_hash;
+    let table = PeerTable::new(Identity::Port);
+    table.publish(m).expect("publish");
+    let scattered: Vec<String> = (0..pieces).step_by(2).map(|i| i.to_string()).collect();
+    let scattered = scattered.join(",");
+    for port in 0..250u16 {
+        table
+            .register(&hash, at([127, 0, 0, 1], 20_000 + port), &scattered, None)
+            .expect("join");
+    }
+    table
+        .register(&hash, at([127, 0, 0, 1], 7001), "0-9999", None)
+        .expect("seed");
+    let mut written = Vec::new();
+    let list = table.answer(
+        Request::parse(&format!("LIST {hash} 7000")).expect("list"),
+        at([127, 0, 0, 1], 50_000),
+    );
+    list.write_to(&mut written).expect("write");
+    assert!(written.len() <= MAX_REPLY_BYTES, "{} bytes", written.len());
+    let Reply::Peers(peers) = list else {
+        panic!("{list:?}")
+    };
+    assert_eq!(peers[0].pieces, "0-9999", "the seed comes first");
+    assert_eq!(
+        peers[1].pieces, "?",
+        "scattered lists are left to the bitfield"
+    );
+    assert_eq!(peers.len(), MAX_PEERS_PER_REPLY);
+    // numwant= asks for fewer.
+    let few = table.answer(
+        Request::parse(&format!("LIST {hash} 7000 numwant=3")).expect("list"),
+        at([127, 0, 0, 1], 50_000),
+    );
+    assert!(
+        matches!(few, Reply::Peers(ref p) if p.len() == 3),
+        "{few:?}"
+    );
+    // STATUS stays under its own bound too.
+    let mut written = Vec::new();
+    Reply::Status(table.status())
+        .write_to(&mut written)
+        .expect("write");
+    assert!(written.len() <= MAX_STATUS_BYTES, "{} bytes", written.len());
+}
+
+#[test]
+fn a_report_with_an_unchoke_set_shows_in_status_and_a_plain_report_keeps_it() {
+    let (table, hash) = published(Identity::Port);
+    let peer = at([127, 0, 0, 1], 7001);
+    table.register(&hash, peer, "0", None).expect("join");
+    let set = vec![Unchoked::Port(7002), Unchoked::Port(7004)];
+    table
+        .report(&hash, peer, "0-1", None, Some(set.clone()))
+        .expect("report");
+    table
+        .report(&hash, peer, "0-1", None, None)
+        .expect("report");
+    let status = table.status();
+    assert_eq!(status[0].peers[0].unchoked, Some(set));
+    assert!(
+        status[0].peers[0]
+            .to_line()
+            .ends_with(" unchoked=7002,7004"),
+        "{}",
+        status[0].peers[0].to_line()
+    );
 }
