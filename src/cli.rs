@@ -32,9 +32,14 @@ pub use exit::{ExitStatus, Failure};
     version,
     args_override_self = true,
     about = "Run and watch BitTorrent: a tracker swarm over the real peer wire protocol, and a UDP flooding chunk network",
-    after_help = "Log detail is chosen with RUST_LOG (error, warn, info, debug); info traces every message.\nTimers and limits may also come from the environment (BTSIM_PING_INTERVAL,\nBTSIM_REPORT_INTERVAL, BTSIM_ROUND_INTERVAL, BTSIM_CLEANUP_INTERVAL, BTSIM_MIN_PEERS,\nBTSIM_PER_PEER, BTSIM_UPLOAD_RATE, BTSIM_DOWNLOAD_RATE), so a demo can shorten them\nwhile keeping the design card's command line."
+    after_help = "Log detail is chosen with RUST_LOG (error, warn, info, debug); info traces every message.\nTimers and limits may also come from the environment (BTSIM_PING_INTERVAL,\nBTSIM_REPORT_INTERVAL, BTSIM_ROUND_INTERVAL, BTSIM_CLEANUP_INTERVAL, BTSIM_MIN_PEERS,\nBTSIM_PER_PEER, BTSIM_UPLOAD_RATE, BTSIM_DOWNLOAD_RATE, BTSIM_LOG_FORMAT), so a demo can shorten them\nwhile keeping the design card's command line."
 )]
 pub struct Cli {
+    /// Log line format: `full` (date, level, thread; for files) or `compact` (time of day,
+    /// one-letter level, short thread name; for narrow tmux panes). Default: BTSIM_LOG_FORMAT,
+    /// else full.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<crate::logging::Format>,
     #[command(subcommand)]
     pub command: Command,
 }
