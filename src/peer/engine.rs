@@ -63,6 +63,8 @@ pub struct Settings {
     pub max_peers: usize,
     /// `--connect-to-all`: connect to every listed peer, not only to holders of wanted pieces.
     pub connect_to_all: bool,
+    /// `--picker`: rarest first or random.
+    pub picker: super::picker::Strategy,
 }
 
 pub struct Engine {
