@@ -7,6 +7,7 @@
 //! * `plan.rs`: groups into named peers, starting pieces and timed steps (pure);
 //! * `run.rs`: the processes, the clock, the verdict (I/O);
 //! * `prepare.rs`: the run directory, the shared file, the torrent, the starting copies (I/O);
+//! * `summary.rs`: the per-peer table and the verdict on the terminal;
 //! * `timeline.rs`: events.csv and the charts' data, rebuilt from the traces (pure);
 //! * `chart.rs`: a tiny SVG line-chart writer (pure).
 //!
@@ -17,6 +18,7 @@ pub mod parse;
 pub mod plan;
 pub mod prepare;
 pub mod run;
+pub mod summary;
 pub mod timeline;
 
 use std::fmt;

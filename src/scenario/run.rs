@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::parse::{self, Scenario};
 use super::plan::{self, Action, PlannedPeer};
-use super::{ScenarioConfig, ScenarioError, io_context, prepare, timeline};
+use super::{ScenarioConfig, ScenarioError, io_context, prepare, summary, timeline};
 use crate::diagram::{self, model, select::Selection};
 
 const TICK: Duration = Duration::from_millis(50);
@@ -42,6 +42,8 @@ struct Running {
     runs: usize,
     log_offset: u64,
     complete: bool,
+    /// It ended without being told to.
+    exited: bool,
 }
 
 fn now_secs() -> f64 {
@@ -100,6 +102,7 @@ pub fn run(config: ScenarioConfig) -> Result<(), ScenarioError> {
             runs: 0,
             log_offset: 0,
             complete: peer.start.is_complete(),
+            exited: false,
         });
     }
     println!(
@@ -171,6 +174,7 @@ pub fn run(config: ScenarioConfig) -> Result<(), ScenarioError> {
                     );
                     let log = dir.join(format!("logs/{}.log", peers[step.peer].name));
                     r.child = Some(spawn(cmd, &log)?);
+                    r.exited = false;
                 }
                 Action::Leave => {
                     if let Some(child) = &r.child {
@@ -210,6 +214,28 @@ pub fn run(config: ScenarioConfig) -> Result<(), ScenarioError> {
                     peers[i].name
                 );
             }
+            // A peer that ended on its own (a refused option, a crash) will not complete.
+            if let Some(child) = &mut r.child
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                r.child = None;
+                r.exited = true;
+                println!(
+                    "{:>7.2}s  {} exited on its own ({status}): see logs/{}.log",
+                    start.elapsed().as_secs_f64(),
+                    peers[i].name,
+                    peers[i].name
+                );
+            }
+        }
+        let pending = |peer: usize| steps[next..].iter().any(|s| s.peer == peer);
+        if peers
+            .iter()
+            .zip(&running)
+            .enumerate()
+            .any(|(i, (p, r))| p.stays && !r.complete && r.exited && !pending(i))
+        {
+            break "a peer that should finish exited";
         }
         let all_done = next == steps.len()
             && peers
@@ -294,7 +320,7 @@ pub fn run(config: ScenarioConfig) -> Result<(), ScenarioError> {
     }
 
     // Step 7.
-    summary(&scenario, &peers, &verdicts, &timeline, outcome, &dir)
+    summary::print(&scenario, &peers, &verdicts, &timeline, outcome, &dir)
 }
 
 /// `peer` with the scenario's timers and the group's options, tracing to its own file.
@@ -389,53 +415,4 @@ fn write(path: &Path, text: &str) -> Result<(), ScenarioError> {
     io_context(fs::write(path, text), || {
         format!("cannot write {}", path.display())
     })
-}
-
-/// Prints one line per peer and the verdict.
-fn summary(
-    scenario: &Scenario,
-    peers: &[PlannedPeer],
-    verdicts: &[Option<bool>],
-    timeline: &timeline::Timeline,
-    outcome: &str,
-    dir: &Path,
-) -> Result<(), ScenarioError> {
-    println!(
-        "\n{:<16} {:<10} {:>6} {:>12}  copy",
-        "peer", "group", "start", "complete at"
-    );
-    for (i, p) in peers.iter().enumerate() {
-        let at = match timeline.completed(i) {
-            Some(t) => format!("{t:.2}s"),
-            None if p.start.is_complete() => "at start".into(),
-            None => "-".into(),
-        };
-        let copy = match verdicts[i] {
-            Some(true) => "identical",
-            Some(false) => "MISSING OR DIFFERENT",
-            None => "(left; not expected)",
-        };
-        println!(
-            "{:<16} {:<10} {:>6} {:>12}  {copy}",
-            p.name,
-            scenario.groups[p.group].name,
-            p.start.count(),
-            at
-        );
-    }
-    let bad = verdicts.iter().filter(|v| **v == Some(false)).count();
-    println!(
-        "\n{outcome} after {:.1}s; wrote events.csv, pieces-over-time.svg, availability.svg, completion.svg, diagram.svg in {}",
-        timeline.end,
-        dir.display()
-    );
-    if bad == 0 {
-        println!("PASS: every staying peer holds an identical copy");
-        Ok(())
-    } else {
-        println!("FAIL: {bad} staying peers lack an identical copy");
-        Err(ScenarioError::Failed(format!(
-            "{bad} staying peers lack an identical copy ({outcome})"
-        )))
-    }
 }

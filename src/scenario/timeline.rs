@@ -199,11 +199,14 @@ impl Timeline {
                 })
                 .collect();
             copies.sort_unstable();
-            rarest.push((e.t, copies.first().copied().unwrap_or(0) as f64));
-            median.push((
-                e.t,
-                copies.get(copies.len() / 2).copied().unwrap_or(0) as f64,
-            ));
+            let low = copies.first().copied().unwrap_or(0) as f64;
+            let mid = copies.get(copies.len() / 2).copied().unwrap_or(0) as f64;
+            // A point only where a value changes: the chart is drawn in steps.
+            for (line, y) in [(&mut rarest, low), (&mut median, mid)] {
+                if line.last().is_none_or(|&(_, last): &(f64, f64)| last != y) {
+                    line.push((e.t, y));
+                }
+            }
         }
         for line in [&mut rarest, &mut median] {
             if let Some(&(_, y)) = line.last() {
