@@ -62,7 +62,7 @@ fn render_swarm(out: &mut String, swarm: &SwarmView) {
     for peer in &swarm.peers {
         let (done, map) = match &peer.pieces {
             // A seed (`left=0`) of a swarm the tracker has no metainfo for: no map to draw.
-            Some(pieces) if pieces.len() == 0 => (
+            Some(_) if swarm.pieces == 0 => (
                 "100%".to_string(),
                 "<span class=\"legend\">seed: every piece (no metainfo here to count them)</span>"
                     .to_string(),

@@ -183,7 +183,7 @@ fn the_seed_count_follows_every_change_to_the_swarm() {
     let local = |port| at([127, 0, 0, 1], port);
     let seeds = |table: &PeerTable| {
         let outcome =
-            http_announce(&table, &hash, local(9000), Some(1), Event::Update).expect("announce");
+            http_announce(table, &hash, local(9000), Some(1), Event::Update).expect("announce");
         (outcome.complete, outcome.incomplete)
     };
     table
