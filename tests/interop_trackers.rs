@@ -499,6 +499,38 @@ fn libtorrent_seeder(
     (seeder, port)
 }
 
+/// A swarm in `dir` started by HTTP announces alone: our tracker without metainfo, the
+/// sample's torrent announcing to it, and a libtorrent seeder (scraping too with `scrape`).
+struct HttpSwarm {
+    tracker: Proc,
+    addr: SocketAddr,
+    url: String,
+    torrent: PathBuf,
+    metainfo: Metainfo,
+    data: Vec<u8>,
+    libtorrent: Tool,
+    lt_port: u16,
+}
+
+fn libtorrent_http_swarm(dir: &Path, scrape: bool) -> HttpSwarm {
+    let (file, data) = sample(dir);
+    let (tracker, addr) = tracker(dir, &[]);
+    let url = format!("http://{addr}/announce");
+    let torrent = dir.join("sample.torrent");
+    let metainfo = create_for(&file, &url, &torrent);
+    let (libtorrent, lt_port) = libtorrent_seeder(dir, &torrent, &data, &tracker, scrape);
+    HttpSwarm {
+        tracker,
+        addr,
+        url,
+        torrent,
+        metainfo,
+        data,
+        libtorrent,
+        lt_port,
+    }
+}
+
 #[test]
 fn our_leecher_completes_from_a_libtorrent_seeder() {
     if !have_tool(PYTHON, &["-c", "import libtorrent"], "python3-libtorrent") {
@@ -507,15 +539,12 @@ fn our_leecher_completes_from_a_libtorrent_seeder() {
     let started = Instant::now();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let (file, data) = sample(dir);
-    let (tracker, addr) = tracker(dir, &[]);
-    let url = format!("http://{addr}/announce");
-    let torrent = dir.join("sample.torrent");
-    create_for(&file, &url, &torrent);
-    let (_libtorrent, lt_port) = libtorrent_seeder(dir, &torrent, &data, &tracker, false);
+    // Bound whole: the tracker and libtorrent live as long as `swarm`.
+    let swarm = libtorrent_http_swarm(dir, false);
+    let (url, torrent, data, lt_port) = (&swarm.url, &swarm.torrent, &swarm.data, swarm.lt_port);
 
     // Our leecher asks the same HTTP endpoint, and learns libtorrent's pieces from its bitfield.
-    let leecher = leech_and_check(dir, &url, &torrent, &data, lt_port);
+    let leecher = leech_and_check(dir, url, torrent, data, lt_port);
     assert!(leecher.count("handshake done, peer id -LT") > 0);
     eprintln!(
         "our leecher (http announce) completed from libtorrent in {:.2?}",
@@ -570,13 +599,17 @@ fn libtorrent_scrapes_our_tracker_and_sees_http_seeds_complete() {
     let started = Instant::now();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let (file, data) = sample(dir);
     // No metainfo at the tracker: the swarm is started by HTTP announces alone.
-    let (tracker, addr) = tracker(dir, &[]);
-    let url = format!("http://{addr}/announce");
-    let torrent = dir.join("sample.torrent");
-    let metainfo = create_for(&file, &url, &torrent);
-    let (mut libtorrent, lt_port) = libtorrent_seeder(dir, &torrent, &data, &tracker, true);
+    let HttpSwarm {
+        tracker,
+        addr,
+        url,
+        torrent,
+        metainfo,
+        data,
+        mut libtorrent,
+        lt_port,
+    } = libtorrent_http_swarm(dir, true);
     let scraped = |tool: &mut Tool, complete: u32| {
         let line = format!("scrape complete={complete} incomplete=0");
         tool.wait_for(&format!("`{line}`"), |l| (l == line).then_some(()));
