@@ -4,8 +4,8 @@
 //! - our peers find each other through opentracker (Debian's build, in whitelist mode);
 //! - our leecher downloads from a libtorrent seeder (`python3-libtorrent`), having found it
 //!   through our tracker, over HTTP announce and over our line protocol;
-//! - libtorrent scrapes our tracker (BEP 48) and sees HTTP seeds counted complete in a swarm
-//!   the tracker has no metainfo for;
+//! - libtorrent and Transmission's daemon scrape our tracker (BEP 48) and see HTTP seeds counted
+//!   complete in a swarm the tracker has no metainfo for;
 //! - our tracker's HTTP side refuses a head that is not HTTP with a `400` and closes, refuses a
 //!   bad announce or scrape with a bencoded `failure reason`, and goes on serving both
 //!   protocols.
@@ -646,6 +646,75 @@ fn libtorrent_scrapes_our_tracker_and_sees_http_seeds_complete() {
     assert!(!page.contains(">?<"), "{page}");
     eprintln!(
         "libtorrent scraped 1 then 2 seeds in {:.2?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn transmission_scrapes_our_tracker_and_counts_its_own_seed() {
+    if !have_tool("transmission-daemon", &["--version"], "transmission-daemon") {
+        return;
+    }
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (file, _) = sample(dir);
+    let (tracker, addr) = tracker(dir, &[]);
+    let torrent = dir.join("sample.torrent");
+    create_for(&file, &format!("http://{addr}/announce"), &torrent);
+    // The daemon in the foreground, its settings in `dir/transmission`, the data in `orig` (so
+    // it verifies the file and seeds), no DHT, LPD or port mapping, RPC without a password.
+    let (rpc, peer_port) = (free_port().to_string(), free_port().to_string());
+    let config = dir.join("transmission");
+    let _daemon = Tool::start(
+        "transmission",
+        "transmission-daemon",
+        &[
+            "--foreground",
+            "--config-dir",
+            utf8(&config),
+            "--download-dir",
+            utf8(&dir.join("orig")),
+            "--rpc-bind-address",
+            "127.0.0.1",
+            "--port",
+            &rpc,
+            "--no-auth",
+            "--peerport",
+            &peer_port,
+            "--no-portmap",
+            "--no-dht",
+            "--no-lpd",
+            "--log-info",
+        ],
+        dir,
+    );
+    // One `transmission-remote` a tenth of a second at most, however fast the polls.
+    let remote = |args: &[&str]| -> String {
+        thread::sleep(Duration::from_millis(100));
+        let output = Command::new("transmission-remote")
+            .arg(format!("127.0.0.1:{rpc}"))
+            .args(args)
+            .output()
+            .expect("run transmission-remote");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    // Its RPC port opens a moment after start: add the torrent once it answers.
+    eventually("transmission-daemon taking the torrent", || {
+        remote(&["--add", utf8(&torrent)]).contains("success")
+    });
+    // Transmission announces `left=0` once it has checked the file, then scrapes: one seed,
+    // though our tracker has no metainfo to count its pieces by.
+    eventually("transmission showing the scrape", || {
+        remote(&["-t", "1", "--info-trackers"]).contains("Tracker had 1 seeders and 0 leechers")
+    });
+    tracker.wait_for("received scrape for 1 swarm(s), sent 1 known");
+    assert_eq!(
+        tracker.count("bad scrape") + tracker.count("bad announce"),
+        0
+    );
+    eprintln!(
+        "transmission scraped its own seed in {:.2?}",
         started.elapsed()
     );
 }
