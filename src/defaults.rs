@@ -99,6 +99,11 @@ pub const ANNOUNCE_INTERVAL: Duration = duration(ANNOUNCE_INTERVAL_TEXT);
 pub const HTTP_EXPIRY: Duration = ANNOUNCE_INTERVAL.saturating_mul(3);
 /// `--max-connections` of the tracker: connections served at once.
 pub const TRACKER_MAX_CONNECTIONS: usize = 128;
+/// `--port` of the tracker: the line protocol and HTTP announces (the design card's port).
+pub const TRACKER_PORT: u16 = 6000;
+/// `--page-port`: the status page's own port. Browsers refuse 6000 (X11, on their list of
+/// unsafe ports), so the page gets a port of its own that Chromium and Firefox open.
+pub const PAGE_PORT: u16 = 8080;
 /// `--max-peers-per-swarm`: a new peer joining a swarm this full gets `ERR full`.
 pub const MAX_PEERS_PER_SWARM: usize = 5000;
 /// `--max-swarms`: a new swarm beyond this many gets `ERR full`.

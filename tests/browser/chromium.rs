@@ -65,8 +65,9 @@ pub fn mermaid_page() -> Option<PathBuf> {
         .then(|| dir.join("mermaid.html"))
 }
 
-/// Loads `url` in headless Chromium, lets its scripts run for up to `budget` of virtual time,
-/// and returns the serialized DOM. `Err` says what went wrong (Chromium missing, hung, failed).
+/// Loads `url` in headless Chromium, lets its scripts run for up to `budget` of virtual time
+/// (zero: returns once the page loaded, for a page that reloads itself, which would use up
+/// any budget), and returns the serialized DOM. `Err` says what went wrong (Chromium missing, hung, failed).
 pub fn dump_dom(url: &str, budget: Duration) -> Result<String, String> {
     let binary = chromium().ok_or("no chromium on PATH (scripts/setup.sh installs it)")?;
     let profile = tempfile::tempdir().map_err(|e| format!("temp profile: {e}"))?;
@@ -83,7 +84,7 @@ pub fn dump_dom(url: &str, budget: Duration) -> Result<String, String> {
             "--disable-extensions",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--virtual-time-budget={}", budget.as_millis()))
+        .args((!budget.is_zero()).then(|| format!("--virtual-time-budget={}", budget.as_millis())))
         .arg("--dump-dom")
         .arg(url)
         .stdin(Stdio::null())
@@ -141,6 +142,16 @@ pub fn load_page(test: &str, url: &str) -> Option<Result<String, String>> {
         return None;
     }
     Some(dump_dom(url, Duration::from_secs(5)))
+}
+
+/// Like [`load_page`], for a page that reloads itself (`<meta http-equiv="refresh">`, the
+/// tracker's status page): the DOM as soon as it loaded.
+pub fn load_reloading_page(test: &str, url: &str) -> Option<Result<String, String>> {
+    if chromium().is_none() {
+        skipped(test, "no chromium on PATH (scripts/setup.sh installs it)");
+        return None;
+    }
+    Some(dump_dom(url, Duration::ZERO))
 }
 
 /// Percent-encodes `text` for a URL fragment (everything but ASCII letters and digits).
