@@ -37,6 +37,7 @@ pub mod storage;
 pub mod tracker_client;
 
 mod run;
+mod shutdown;
 mod task_loop;
 
 use std::fmt;
