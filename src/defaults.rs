@@ -35,6 +35,12 @@ pub const STALL_TIMEOUT: Duration = duration(STALL_TIMEOUT_TEXT);
 /// `--handshake-timeout`: an accepted connection must send its whole handshake within this.
 pub const HANDSHAKE_TIMEOUT_TEXT: &str = "10s";
 pub const HANDSHAKE_TIMEOUT: Duration = duration(HANDSHAKE_TIMEOUT_TEXT);
+/// `--tracker-wait`: a peer whose tracker refuses the connection at start-up retries for this
+/// long (students start processes in any order); 0: fail at once, as scripts expect.
+pub const TRACKER_WAIT_TEXT: &str = "30s";
+pub const TRACKER_WAIT: Duration = duration(TRACKER_WAIT_TEXT);
+/// Between two of those tries.
+pub const TRACKER_RETRY: Duration = Duration::from_secs(2);
 /// `--piece-length` of `peer --seed` and `create`.
 pub const PIECE_LENGTH_TEXT: &str = "256KiB";
 /// `--min-peers`: no round starts until the tracker lists this many other peers.
