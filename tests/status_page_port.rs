@@ -2,7 +2,9 @@
 //! 6000 (`ERR_UNSAFE_PORT`), so the tracker serves the page on a port of its own,
 //! `--page-port` (8080), printed at start as `status page: http://HOST:PORT/`. Loaded in
 //! headless Chromium with no flags that relax its rules, at the defaults when ports 6000 and
-//! 8080 are free (SKIPPED loudly otherwise), and on free ports always.
+//! 8080 are free (SKIPPED loudly otherwise), and on free ports always. On a projector-sized
+//! window (1920 x 1080) its piece cells and text are big enough to read from the back of a
+//! room (item 5).
 
 #[path = "browser/chromium.rs"]
 mod chromium;
@@ -11,7 +13,9 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
-use common::Proc;
+use std::time::Duration;
+
+use common::{FAST, Proc, sample};
 
 /// The URL of the `status page: ` line.
 fn page_url(tracker: &Proc) -> String {
@@ -130,4 +134,68 @@ fn a_taken_page_port_is_a_warning_not_a_failure() {
     tracker.wait_for("status page: cannot listen on");
     let line = tracker.wait_for("status page: http://");
     assert!(line.contains("for curl"), "{line}");
+}
+
+#[test]
+fn on_a_projector_the_piece_cells_and_text_are_big() {
+    let test = "on_a_projector_the_piece_cells_and_text_are_big";
+    if chromium::chromium().is_none() {
+        chromium::skipped(test, "no chromium on PATH (scripts/setup.sh installs it)");
+        return;
+    }
+    // The demo's shape: 32 pieces, one seed.
+    let s = sample(32 * common::PIECE, 5, common::PIECE, "seed", "s.torrent");
+    let args = [
+        "tracker",
+        "--port",
+        "0",
+        "--page-port",
+        "0",
+        "--bind",
+        "127.0.0.1",
+    ];
+    let tracker = Proc::start("tracker", s.dir.path(), &args, &[]);
+    let line = tracker.wait_for("tracker listening on ");
+    let addr = format!(
+        "127.0.0.1:{}",
+        common::port_after(&line, "tracker listening on ")
+    );
+    let url = page_url(&tracker);
+    let (_seed, _) = s.seed("seed", addr.parse().expect("addr"), &FAST);
+    tracker.wait_for("received REPORT");
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = TcpStream::connect(host).expect("connect to the page port");
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("send");
+    let mut page = String::new();
+    stream.read_to_string(&mut page).expect("read");
+    let html = &page[page.find("<!DOCTYPE").expect("html body")..];
+    assert!(html.contains("class=\"c h\""), "the seed's map: {html}");
+    // The same page with a measuring script, and without its reload (a file has no server).
+    let measure = "<script>const c=document.querySelector('.c.h').getBoundingClientRect();\
+        const l=getComputedStyle(document.querySelector('.legend')).fontSize;\
+        document.body.insertAdjacentHTML('beforeend','<pre id=\"m\">'+c.width+' '+c.height+' '+parseFloat(l)+'</pre>');</script></body>";
+    let html = html
+        .replace("<meta http-equiv=\"refresh\" content=\"1\">", "")
+        .replace("</body>", measure);
+    let file = s.dir.path().join("page.html");
+    std::fs::write(&file, html).expect("write the page");
+    let dom = chromium::dump_dom_sized(
+        &format!("file://{}", file.display()),
+        Duration::from_secs(2),
+        1920,
+        1080,
+    )
+    .unwrap_or_else(|e| panic!("Chromium: {e}"));
+    let start = dom.rfind("<pre id=\"m\">").expect("the measure") + "<pre id=\"m\">".len();
+    let numbers: Vec<f64> = dom[start..dom[start..].find("</pre>").expect("end") + start]
+        .split(' ')
+        .map(|n| {
+            n.parse()
+                .unwrap_or_else(|_| panic!("a number: {n:?} in {dom}"))
+        })
+        .collect();
+    let (width, height, legend) = (numbers[0], numbers[1], numbers[2]);
+    assert!(width >= 20.0, "piece cells {width} px wide at 1920x1080");
+    assert!(height >= 20.0, "piece cells {height} px high at 1920x1080");
+    assert!(legend >= 18.0, "legend text {legend} px at 1920x1080");
 }

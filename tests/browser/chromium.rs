@@ -69,6 +69,21 @@ pub fn mermaid_page() -> Option<PathBuf> {
 /// (zero: returns once the page loaded, for a page that reloads itself, which would use up
 /// any budget), and returns the serialized DOM. `Err` says what went wrong (Chromium missing, hung, failed).
 pub fn dump_dom(url: &str, budget: Duration) -> Result<String, String> {
+    dump_dom_with(url, budget, &[])
+}
+
+/// [`dump_dom`] in a window of `width` x `height` pixels (headless Chromium's default is
+/// 800 x 600), for a page whose layout follows the window.
+pub fn dump_dom_sized(
+    url: &str,
+    budget: Duration,
+    width: u32,
+    height: u32,
+) -> Result<String, String> {
+    dump_dom_with(url, budget, &[format!("--window-size={width},{height}")])
+}
+
+fn dump_dom_with(url: &str, budget: Duration, extra: &[String]) -> Result<String, String> {
     let binary = chromium().ok_or("no chromium on PATH (scripts/setup.sh installs it)")?;
     let profile = tempfile::tempdir().map_err(|e| format!("temp profile: {e}"))?;
     let mut child = Command::new(&binary)
@@ -85,6 +100,7 @@ pub fn dump_dom(url: &str, budget: Duration) -> Result<String, String> {
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args((!budget.is_zero()).then(|| format!("--virtual-time-budget={}", budget.as_millis())))
+        .args(extra)
         .arg("--dump-dom")
         .arg(url)
         .stdin(Stdio::null())
