@@ -17,6 +17,17 @@ use std::time::Duration;
 
 use common::{FAST, Proc, sample};
 
+/// A tracker on loopback with both ports chosen by the system.
+const FREE_PORTS: [&str; 7] = [
+    "tracker",
+    "--port",
+    "0",
+    "--page-port",
+    "0",
+    "--bind",
+    "127.0.0.1",
+];
+
 /// The URL of the `status page: ` line.
 fn page_url(tracker: &Proc) -> String {
     let line = tracker.wait_for("status page: ");
@@ -72,16 +83,7 @@ fn the_status_page_opens_in_chromium_at_the_default_ports() {
 fn a_free_page_port_is_printed_and_opens_in_chromium() {
     let test = "a_free_page_port_is_printed_and_opens_in_chromium";
     let dir = tempfile::tempdir().expect("tempdir");
-    let args = [
-        "tracker",
-        "--port",
-        "0",
-        "--page-port",
-        "0",
-        "--bind",
-        "127.0.0.1",
-    ];
-    let tracker = Proc::start("tracker", dir.path(), &args, &[]);
+    let tracker = Proc::start("tracker", dir.path(), &FREE_PORTS, &[]);
     let url = page_url(&tracker);
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
@@ -145,16 +147,7 @@ fn on_a_projector_the_piece_cells_and_text_are_big() {
     }
     // The demo's shape: 32 pieces, one seed.
     let s = sample(32 * common::PIECE, 5, common::PIECE, "seed", "s.torrent");
-    let args = [
-        "tracker",
-        "--port",
-        "0",
-        "--page-port",
-        "0",
-        "--bind",
-        "127.0.0.1",
-    ];
-    let tracker = Proc::start("tracker", s.dir.path(), &args, &[]);
+    let tracker = Proc::start("tracker", s.dir.path(), &FREE_PORTS, &[]);
     let line = tracker.wait_for("tracker listening on ");
     let addr = format!(
         "127.0.0.1:{}",
