@@ -82,19 +82,24 @@ if [[ "$mode" = tmux ]]; then
   mkdir -p panes
   pane() {
     # shellcheck disable=SC2016 # ${PIPESTATUS[0]} is for the pane's shell
-    printf '#!/usr/bin/env bash\ncd %q\nexport RUST_LOG=%q\n%s 2>&1 | tee logs/%s.log\necho "${PIPESTATUS[0]}" > logs/%s.done\necho "[%s finished]"\n' \
-      "$run" "$RUST_LOG" "$1" "$2" "$2" "$2" > "panes/$2.sh"
+    printf '#!/usr/bin/env bash\ncd %q\nexport RUST_LOG=%q BTSIM_LOG_FORMAT=%q\n%s 2>&1 | tee logs/%s.log\necho "${PIPESTATUS[0]}" > logs/%s.done\necho "[%s finished]"\n' \
+      "$run" "$RUST_LOG" "${BTSIM_LOG_FORMAT:-compact}" "$1" "$2" "$2" "$2" > "panes/$2.sh"
     echo "bash '$run/panes/$2.sh'"
   }
-  tmux new-session -d -s "$session" -n flood -x 220 -y 60 "$(pane "$(peer_cmd 1)" peer1)"
+  # title PANE TEXT: the pane's title, shown in its top border.
+  title() { tmux select-pane -t "$1" -T "$2"; }
+  first=$(tmux new-session -d -P -F '#{pane_id}' -s "$session" -n flood -x 220 -y 60 "$(pane "$(peer_cmd 1)" peer1)")
   tmux set-option -t "$session" remain-on-exit on >/dev/null
+  tmux set-option -w -t "$session:flood" pane-border-status top >/dev/null
+  tmux set-option -w -t "$session:flood" pane-border-format ' #{pane_title} ' >/dev/null
+  title "$first" "peer 1 $ip:5001"
   for n in 2 3 4 5; do
-    tmux split-window -t "$session:flood" "$(pane "$(peer_cmd "$n")" "peer$n")"
+    title "$(tmux split-window -P -F '#{pane_id}' -t "$session:flood" "$(pane "$(peer_cmd "$n")" "peer$n")")" "peer $n $ip:500$n"
     tmux select-layout -t "$session:flood" tiled >/dev/null
   done
   for n in 1 2 3 4 5; do wait_for "logs/peer$n.log" "listening on"; done
-  tmux split-window -t "$session:flood" "$(pane "$client1_cmd" client1)"
-  tmux split-window -t "$session:flood" "$(pane "$client2_cmd" client2)"
+  title "$(tmux split-window -P -F '#{pane_id}' -t "$session:flood" "$(pane "$client1_cmd" client1)")" "client 1 (asks $ip:5001)"
+  title "$(tmux split-window -P -F '#{pane_id}' -t "$session:flood" "$(pane "$client2_cmd" client2)")" "client 2 (asks $ip:5004)"
   tmux select-layout -t "$session:flood" tiled >/dev/null
   echo "== running in tmux session $session (attach: tmux attach -t $session)"
   if [[ -z "${TMUX:-}" && -t 0 && -t 1 ]]; then

@@ -5,7 +5,7 @@
 #
 #   scripts/screenshots.sh            writes docs/img/*.png
 #
-# Needs chromium (scripts/setup.sh installs it). Uses ports 16900-16904 on 127.0.0.1.
+# Needs chromium (scripts/setup.sh installs it). Uses ports 16900-16905 on 127.0.0.1 (16905: the status page, as browsers refuse 6000).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -46,7 +46,7 @@ mkdir -p p1 p2 p3 p4
 cp demo.bin p1/
 head -c $((40 * 32768)) demo.bin > p2/demo.bin
 dd if=demo.bin of=p3/demo.bin bs=32768 skip=30 seek=30 count=20 conv=notrunc status=none
-"$bin" tracker --port 16900 --bind 127.0.0.1 --torrent demo.torrent 2>tracker.log &
+"$bin" tracker --port 16900 --page-port 16905 --bind 127.0.0.1 --torrent demo.torrent 2>tracker.log &
 pids+=($!)
 wait_for tracker.log "tracker listening"
 for i in 1 2 3 4; do
@@ -55,7 +55,7 @@ for i in 1 2 3 4; do
   pids+=($!)
   wait_for "peer$i.log" "joined swarm"
 done
-shoot "http://127.0.0.1:16900/" "$out/status-page.png" 1100 480
+shoot "http://127.0.0.1:16905/" "$out/status-page.png" 1100 480
 
 # 2. The same swarm in the terminal, drawn as a terminal would show it.
 "$bin" status --tracker 127.0.0.1:16900 > status.txt

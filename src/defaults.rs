@@ -47,6 +47,12 @@ pub const SNUB_TIMEOUT: Duration = duration(SNUB_TIMEOUT_TEXT);
 /// `--handshake-timeout`: an accepted connection must send its whole handshake within this.
 pub const HANDSHAKE_TIMEOUT_TEXT: &str = "10s";
 pub const HANDSHAKE_TIMEOUT: Duration = duration(HANDSHAKE_TIMEOUT_TEXT);
+/// `--tracker-wait`: a peer whose tracker refuses the connection at start-up retries for this
+/// long (students start processes in any order); 0: fail at once, as scripts expect.
+pub const TRACKER_WAIT_TEXT: &str = "30s";
+pub const TRACKER_WAIT: Duration = duration(TRACKER_WAIT_TEXT);
+/// Between two of those tries.
+pub const TRACKER_RETRY: Duration = Duration::from_secs(2);
 /// `--piece-length` of `peer --seed` and `create`.
 pub const PIECE_LENGTH_TEXT: &str = "256KiB";
 /// `--min-peers`: no round starts until the tracker lists this many other peers.
@@ -111,6 +117,11 @@ pub const ANNOUNCE_INTERVAL: Duration = duration(ANNOUNCE_INTERVAL_TEXT);
 pub const HTTP_EXPIRY: Duration = ANNOUNCE_INTERVAL.saturating_mul(3);
 /// `--max-connections` of the tracker: connections served at once.
 pub const TRACKER_MAX_CONNECTIONS: usize = 128;
+/// `--port` of the tracker: the line protocol and HTTP announces (the design card's port).
+pub const TRACKER_PORT: u16 = 6000;
+/// `--page-port`: the status page's own port. Browsers refuse 6000 (X11, on their list of
+/// unsafe ports), so the page gets a port of its own that Chromium and Firefox open.
+pub const PAGE_PORT: u16 = 8080;
 /// `--max-peers-per-swarm`: a new peer joining a swarm this full gets `ERR full`.
 pub const MAX_PEERS_PER_SWARM: usize = 5000;
 /// `--max-swarms`: a new swarm beyond this many gets `ERR full`.

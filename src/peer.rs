@@ -37,6 +37,7 @@ pub mod storage;
 pub mod tracker_client;
 
 mod run;
+mod shutdown;
 mod task_loop;
 
 use std::fmt;
@@ -96,6 +97,8 @@ pub struct PeerConfig {
     /// `--trace FILE`.
     pub trace: Option<PathBuf>,
     pub exit_when_complete: bool,
+    /// `--tracker-wait`: how long a refusing tracker is retried at start-up.
+    pub tracker_wait: Duration,
 }
 
 /// The tracker and the protocol it is spoken to in.
@@ -153,7 +156,14 @@ pub enum PeerError {
 impl fmt::Display for PeerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PeerError::Tracker { addr, source } => write!(f, "tracker {addr}: {source}"),
+            PeerError::Tracker { addr, source } => {
+                write!(f, "tracker {addr}: {source}")?;
+                if matches!(source, ClientError::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused)
+                {
+                    write!(f, "; is the tracker running at {addr}?")?;
+                }
+                Ok(())
+            }
             PeerError::WhichSwarm(list) => write!(f, "{list}"),
             PeerError::NeedTorrent => f.write_str(
                 "an http tracker does not hand out metainfo: give --torrent FILE or --seed FILE",

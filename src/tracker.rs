@@ -23,6 +23,9 @@
 //!    [`IDLE_TIMEOUT`] between requests.
 //!    A connection whose first bytes are `GET ` speaks HTTP instead: BEP 3 announces from
 //!    real clients (`tracker/announce.rs`), answered in bencode on the same port.
+//!    The status page has a port of its own as well (`--page-port`, 8080), because browsers
+//!    refuse port 6000: a second accept thread, `tracker-page-accept`, runs the same loop on
+//!    it, sharing the budgets and the thread cap; its connection threads are `tracker-page-N`.
 //! 4. Meanwhile the scheduler thread fires a clean-up every `cleanup_interval`, which drops
 //!    the peers that did not ping since the previous one.
 //!
@@ -31,6 +34,7 @@
 //! `tracker/proto.rs` and `PROTOCOL.md`; the table in `tracker/table.rs`. What this costs
 //! against a tuned server is measured in BENCHMARKS.md.
 
+mod accept;
 pub mod announce;
 pub mod http;
 pub mod page;
@@ -40,7 +44,7 @@ pub mod table;
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,6 +58,7 @@ use crate::net::{self, Timeouts};
 use crate::scheduler;
 use crate::threads::{self, ThreadCap};
 use crate::trace::{self, Dir};
+use accept::Server;
 use proto::{ErrorCode, ProtoError, Reply, Request};
 use table::{Identity, PeerTable};
 
@@ -63,6 +68,8 @@ pub use crate::defaults::{FIRST_REQUEST_TIMEOUT, TRACKER_IDLE_TIMEOUT as IDLE_TI
 #[derive(Debug, Clone)]
 pub struct TrackerConfig {
     pub addr: SocketAddr,
+    /// `--page-port`: where the status page is served for browsers too (None: only on `addr`).
+    pub page_addr: Option<SocketAddr>,
     pub identity: Identity,
     pub cleanup_interval: Duration,
     pub torrents: Vec<PathBuf>,
@@ -107,6 +114,8 @@ impl From<io::Error> for TrackerError {
 /// A bound tracker, ready to serve.
 pub struct Tracker {
     listener: TcpListener,
+    /// The status page's own listener; None when disabled or its port was taken.
+    page: Option<TcpListener>,
     table: Arc<PeerTable>,
     config: TrackerConfig,
 }
@@ -136,8 +145,19 @@ impl Tracker {
             addr: config.addr,
             source,
         })?;
+        let page = config.page_addr.and_then(|addr| match net::listen(addr) {
+            Ok(page) => Some(page),
+            Err(e) => {
+                warn!(
+                    "status page: cannot listen on {addr}: {e}; the page stays on port {} (curl only: browsers refuse port 6000), try --page-port",
+                    config.addr.port()
+                );
+                None
+            }
+        });
         Ok(Tracker {
             listener,
+            page,
             table,
             config,
         })
@@ -145,6 +165,11 @@ impl Tracker {
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The status page's own address, if it has one.
+    pub fn page_addr(&self) -> Option<SocketAddr> {
+        self.page.as_ref().and_then(|page| page.local_addr().ok())
     }
 
     pub fn table(&self) -> Arc<PeerTable> {
@@ -157,46 +182,51 @@ impl Tracker {
             Identity::Port => "development mode: peers told apart by port",
             Identity::IpAndPort => "remote mode: peers told apart by ip and port",
         };
-        info!("tracker listening on {} ({mode})", self.local_addr()?);
+        let local = self.local_addr()?;
+        info!("tracker listening on {local} ({mode})");
+        match self.page_addr() {
+            Some(page) => info!("status page: {}", page_url(page)),
+            None => info!(
+                "status page: {} (for curl: browsers refuse port {})",
+                page_url(local),
+                local.port()
+            ),
+        }
         start_cleanup(Arc::clone(&self.table), self.config.cleanup_interval)?;
-        let accept = threads::spawn_named("tracker-accept", move || self.accept_loop())?;
+        let max_connections = self.config.max_connections;
+        let gate = Gate::new(max_connections, pending_budget(max_connections));
+        let server = Server {
+            table: self.table,
+            cap: ThreadCap::new(gate.threads()),
+            gate,
+            max_connections,
+            announce_interval: self.config.announce_interval,
+        };
+        if let Some(page) = self.page {
+            let server = server.clone();
+            threads::spawn_named("tracker-page-accept", move || {
+                server.accept_loop(&page, "tracker-page")
+            })?;
+        }
+        let listener = self.listener;
+        let accept = threads::spawn_named("tracker-accept", move || {
+            server.accept_loop(&listener, "tracker-conn")
+        })?;
         accept
             .join()
             .map_err(|_| io::Error::other("the accept thread panicked"))?;
         Ok(())
     }
+}
 
-    /// Step 2: `accept`, admit, and give each connection its own thread.
-    fn accept_loop(self) {
-        let max_connections = self.config.max_connections;
-        let gate = Gate::new(max_connections, pending_budget(max_connections));
-        let cap = ThreadCap::new(gate.threads());
-        for id in 1u64.. {
-            let (stream, remote) = net::accept_next(&self.listener);
-            let (pending, established) = gate.counts();
-            debug!(
-                "{remote}: accepted ({pending} pending, {established} of {max_connections} established)"
-            );
-            let ticket = match gate.admit(&stream, remote) {
-                Ok(ticket) => ticket,
-                Err(e) => {
-                    warn!("{remote}: cannot admit the connection: {e}");
-                    continue;
-                }
-            };
-            let table = Arc::clone(&self.table);
-            let interval = self.config.announce_interval;
-            let spawned = cap.spawn(format!("tracker-conn-{id}"), move || {
-                let served = serve_connection(&stream, remote, &table, interval, ticket);
-                if let Err(e) = served {
-                    warn!("{remote}: connection ended: {e}");
-                }
-            });
-            if let Err(e) = spawned {
-                warn!("{remote}: cannot start a connection thread: {e}");
-            }
-        }
-    }
+/// `http://HOST:PORT/`, with 127.0.0.1 for a tracker listening on every address.
+fn page_url(addr: SocketAddr) -> String {
+    let ip = if addr.ip().is_unspecified() {
+        Ipv4Addr::LOCALHOST.into()
+    } else {
+        addr.ip()
+    };
+    format!("http://{}/", SocketAddr::new(ip, addr.port()))
 }
 
 /// How many connections may wait for their first request at once: as many as may be

@@ -12,6 +12,8 @@ fn run(args: &[&str], cwd: &std::path::Path) -> (i32, String) {
     let out = Command::new(BIN)
         .args(args)
         .current_dir(cwd)
+        // Scripts' behaviour: a refused tracker is an immediate exit, not a countdown.
+        .env("BTSIM_TRACKER_WAIT", "0")
         .stdin(Stdio::null())
         .output()
         .expect("run");
@@ -56,7 +58,15 @@ fn errors_are_one_line_with_a_distinct_exit_code() {
             "corrupt.torrent",
         ),
         (
-            vec!["peer", "--port", "0", "--tracker", &unreachable],
+            vec![
+                "peer",
+                "--port",
+                "0",
+                "--tracker",
+                &unreachable,
+                "--tracker-wait",
+                "0",
+            ],
             69,
             "refused",
         ),

@@ -20,12 +20,33 @@ run_in_pane() {
   (
     echo "$BASHPID" >"$PIDS/$name.pid"
     exec "$@" 2>&1
-  ) | tee -i -a "$LOGS/$name.log"
+  ) | tee -i -a "$LOGS/$name.log" | pane_titles "$title"
   rc=${PIPESTATUS[0]}
   if ((rc == 143)); then exit 0; fi # stopped by test.sh
   printf '\n[%s] exited with status %d; press Enter to close\n' "$name" "$rc"
   read -r _
   exit 0
+}
+
+# pane_titles TITLE: copies stdin to stdout, and keeps the line that matters in sight once the
+# log has scrolled it away: the pane (or window) title shows the peer's progress
+# (`peer3 127.0.0.1:7003 · 12/32 pieces (37%)`), then `complete`, then `left the swarm`.
+pane_titles() {
+  local title=$1 line progress
+  trap '' INT # the wrapper's Ctrl-C goes to the process; its last lines must still show
+  while IFS= read -r line; do
+    printf '%s\n' "$line"
+    case $line in
+      *"download complete"*) progress="complete, seeding" ;;
+      *" verified from "*" pieces ("*)
+        progress=${line##*: }
+        progress=${progress%% \[*}
+        ;;
+      *"leaving the swarm"*) progress="left the swarm" ;;
+      *) continue ;;
+    esac
+    printf '\033]2;%s · %s\007' "$title" "$progress"
+  done
 }
 
 has_desktop() { [[ -n ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; }
@@ -90,7 +111,8 @@ run_headless() {
 pane_cmd() { # pane_cmd NAME TITLE CMD... -> PANE (a shell command line)
   local name=$1 title=$2
   shift 2
-  PANE=$(printf '%q ' env "RUST_LOG=$RUST_LOG" bash "$SELF" _run "$name" "$title" -- "$@")
+  PANE=$(printf '%q ' env "RUST_LOG=$RUST_LOG" "BTSIM_LOG_FORMAT=${BTSIM_LOG_FORMAT:-compact}" \
+    bash "$SELF" _run "$name" "$title" -- "$@")
 }
 
 run_tmux() {

@@ -114,6 +114,10 @@ pub struct PeerArgs {
     /// Exit once the file is complete instead of seeding on.
     #[arg(long)]
     pub exit_when_complete: bool,
+    /// At start-up, retry a tracker that refuses the connection for this long, with a
+    /// countdown, before giving up (0: give up at once, exit status 69).
+    #[arg(long, value_name = "DURATION", default_value = defaults::TRACKER_WAIT_TEXT, env = "BTSIM_TRACKER_WAIT", value_parser = parse_duration)]
+    pub tracker_wait: Duration,
 }
 
 /// Who we upload to: BEP 3's choking (`peer/choker.rs`).
@@ -221,6 +225,7 @@ impl TryFrom<PeerArgs> for PeerConfig {
             rechoke_interval: args.choking.rechoke_interval,
             trace: args.observe.trace,
             exit_when_complete: args.exit_when_complete,
+            tracker_wait: args.tracker_wait,
         })
     }
 }

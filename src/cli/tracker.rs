@@ -14,9 +14,16 @@ use crate::units::{parse_duration, parse_size};
 
 #[derive(Debug, Args)]
 pub struct TrackerArgs {
-    /// TCP port to listen on.
-    #[arg(long, default_value_t = 6000)]
+    /// TCP port to listen on: the line protocol and HTTP announces (0: any free port).
+    #[arg(long, default_value_t = defaults::TRACKER_PORT)]
     pub port: u16,
+    /// The status page's own port, for browsers, which refuse port 6000 (0: any free port).
+    /// The page is also served on `--port`, for curl.
+    #[arg(long, default_value_t = defaults::PAGE_PORT, env = "BTSIM_PAGE_PORT")]
+    pub page_port: u16,
+    /// Open no page port (the page stays on `--port`, for curl).
+    #[arg(long)]
+    pub no_page_port: bool,
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0")]
     pub bind: IpAddr,
@@ -57,6 +64,7 @@ impl From<TrackerArgs> for TrackerConfig {
     fn from(args: TrackerArgs) -> TrackerConfig {
         TrackerConfig {
             addr: (args.bind, args.port).into(),
+            page_addr: (!args.no_page_port).then(|| (args.bind, args.page_port).into()),
             identity: if args.remote {
                 Identity::IpAndPort
             } else {

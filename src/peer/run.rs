@@ -1,13 +1,15 @@
 //! The peer's main thread from start to finish: steps 1 to 5 of `peer.rs`, one function
 //! each, called in that order by [`run`]; then the task loop (steps 6 to 8, `task_loop.rs`).
 
+use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
-use log::info;
+use log::{info, warn};
 
 use super::announcer::{Announcer, Candidate};
 use super::choker::Policy;
@@ -18,8 +20,10 @@ use super::storage::Storage;
 use super::task_loop;
 use super::tracker_client::{ClientError, TrackerClient, choose_swarm};
 use super::{PeerConfig, PeerError, PeerState, Source, TrackerAddr, new_peer_id};
+use crate::defaults::TRACKER_RETRY;
 use crate::infohash::InfoHash;
 use crate::metainfo::{Metainfo, announce_url};
+use crate::net::Timeouts;
 use crate::pieces::PieceSet;
 use crate::ratelimit::Limiter;
 use crate::trace::Dir;
@@ -28,8 +32,17 @@ use crate::tracker::proto::ErrorCode;
 /// Runs a peer until it is killed (or, with `--exit-when-complete`, until it is complete).
 pub fn run(config: PeerConfig) -> Result<(), PeerError> {
     let (listener, port) = listen(&config)?; // 1
+    // Before the first exchange with the tracker (students start processes in any order),
+    // after the local checks (a missing .torrent fails at once).
+    let asks_tracker = matches!(config.source, Source::Tracker(_));
+    if asks_tracker {
+        wait_for_tracker(&config)?;
+    }
     let metainfo = learn_swarm(&config)?; // 2
     let state = Arc::new(open_data(&config, metainfo, port)?); // 3
+    if !asks_tracker {
+        wait_for_tracker(&config)?;
+    }
     let (announcer, listed) = join(&config, &state, port)?; // 4
     let engine = Engine::new(Arc::clone(&state), settings(&config), listed);
     serve_incoming(listener, &config, &state, engine.event_sender())?; // 5
@@ -55,6 +68,38 @@ fn listen(config: &PeerConfig) -> Result<(TcpListener, u16), PeerError> {
     }
     log_choking(config);
     Ok((listener, port))
+}
+
+/// Before the first exchange with the tracker: while it refuses the connection (not started
+/// yet), try again every [`TRACKER_RETRY`] for `--tracker-wait`, saying so with a countdown;
+/// then give up with the refusal (and its hint, `is the tracker running at HOST:PORT?`).
+/// `--tracker-wait 0` tries nothing here: the first exchange fails as it always did. A try is a
+/// `connect` closed at once, which the tracker logs at debug level only.
+fn wait_for_tracker(config: &PeerConfig) -> Result<(), PeerError> {
+    if config.tracker_wait.is_zero() {
+        return Ok(());
+    }
+    let addr = config.tracker.addr();
+    let deadline = Instant::now() + config.tracker_wait;
+    loop {
+        let refused = match crate::net::connect(addr, config.bind, Timeouts::EXCHANGE) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => e,
+            // Not a tracker that has yet to start: the first exchange reports it.
+            Err(_) => return Ok(()),
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(tracker_error(config, ClientError::Io(refused)));
+        }
+        let pause = TRACKER_RETRY.min(left);
+        warn!(
+            "tracker {addr} refused the connection; retrying in {}s ({}s left)",
+            pause.as_secs_f64().ceil(),
+            (left - pause).as_secs_f64().ceil()
+        );
+        thread::sleep(pause);
+    }
 }
 
 /// The trace's first record: what this peer was configured with (its rates and choker), for

@@ -17,6 +17,8 @@
 //!    (`--round-interval 0`) a freed slot starts a round on the last list, without `LIST`.
 //! 6. With `--exit-when-complete`, once complete and idle: `LEAVE` (announce `stopped`), and
 //!    return.
+//! 7. SIGINT or SIGTERM (forwarded by the `peer-signals` thread, `shutdown.rs`): `LEAVE`, and
+//!    exit with 128 + the signal's number.
 
 use std::io;
 use std::sync::Arc;
@@ -26,7 +28,7 @@ use log::info;
 
 use super::announcer::Announcer;
 use super::engine::{Engine, Handled};
-use super::{PeerConfig, PeerState};
+use super::{PeerConfig, PeerState, shutdown};
 use crate::scheduler;
 use crate::tracker::proto::Unchoked;
 
@@ -88,20 +90,26 @@ pub(super) fn run(
         exit_when_complete: config.exit_when_complete,
         unchoked: Vec::new(),
     };
+    let signals = shutdown::listen()?;
     task_loop.engine.round(); // on the list the join returned
-    task_loop.serve(&tasks);
+    task_loop.serve(&tasks, &signals);
     Ok(())
 }
 
 impl TaskLoop {
     /// Step 2: block on the scheduler's tasks and on the connections' events.
-    fn serve(&mut self, tasks: &Receiver<Task>) {
+    fn serve(&mut self, tasks: &Receiver<Task>, signals: &Receiver<i32>) {
         let events = self.engine.events.clone();
         loop {
             select! {
                 recv(tasks) -> task => match task {
                     Ok(task) => self.tick(task),
                     Err(_) => return,
+                },
+                recv(signals) -> signal => {
+                    if let Ok(signal) = signal {
+                        self.shut_down(signal);
+                    }
                 },
                 recv(events) -> event => {
                     let Ok(event) = event else { return };
@@ -116,6 +124,16 @@ impl TaskLoop {
                 return;
             }
         }
+    }
+
+    /// Step 7: Ctrl+C or SIGTERM. Says goodbye to the tracker, which drops us at once instead
+    /// of at its next clean-up, and ends the process.
+    fn shut_down(&mut self, signal: i32) -> ! {
+        info!("leaving the swarm: {} received", shutdown::name(signal));
+        self.announcer.leave(&self.state, self.port);
+        let status = shutdown::exit_status(signal);
+        info!("left the swarm; exiting with status {status}");
+        std::process::exit(status)
     }
 
     /// Steps 3 and 4: a timer task, the tracker first, then the engine.

@@ -12,19 +12,25 @@ use crate::status::SwarmView;
 /// Cells of a piece map on the page; more pieces than this are folded into cells.
 pub const PAGE_CELLS: usize = 128;
 
-const STYLE: &str = "body{font-family:ui-monospace,Menlo,Consolas,monospace;margin:24px;color:#222;background:#fafafa}\
-h1{font-size:20px}h2{font-size:16px;margin-top:28px}table{border-collapse:collapse}\
-td,th{padding:3px 10px;text-align:left;vertical-align:middle}th{border-bottom:1px solid #999}\
-.r{text-align:right}.map{display:flex;gap:1px}.c{width:7px;height:16px;background:#ddd}\
+/// Sized to the window, so a projector shows it from the back of a room: the text grows with
+/// the window's width (`clamp`, 15 px to 40 px), and a piece map fills about 60 % of it, its
+/// cells as wide as that allows (`--n`, the number of cells, set on each map): 32 pieces on a
+/// 1920-pixel screen are 36-pixel cells.
+const STYLE: &str = "body{font-family:ui-monospace,Menlo,Consolas,monospace;margin:1.5vw;color:#222;background:#fafafa;font-size:clamp(15px,1.5vw,40px)}\
+h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}table{border-collapse:collapse}\
+td,th{padding:.2em .6em;text-align:left;vertical-align:middle}th{border-bottom:1px solid #999}\
+.r{text-align:right}.map{display:grid;grid-template-columns:repeat(var(--n),1fr);gap:1px;width:min(60vw,calc(var(--n) * 3vw))}\
+.c{min-width:2px;height:clamp(16px,2.4vw,64px);background:#ddd}\
 .h{background:#2e8b57}.p{background:#9acd9a}.a0{background:#eee}.a1{background:#d7301f}\
 .a2{background:#fc8d59}.a3{background:#fdcc8a}.a4{background:#91cf60}.a5{background:#1a9850}\
-.legend{color:#666;font-size:12px}.rare{color:#d7301f;font-weight:bold}";
+.legend{color:#555;font-size:.8em}.rare{color:#d7301f;font-weight:bold}";
 
 /// The whole page.
 pub fn render(swarms: &[SwarmView], tracker: &str) -> String {
     let mut out = String::with_capacity(16 * 1024);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str("<meta http-equiv=\"refresh\" content=\"1\">");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     let _ = write!(
         out,
         "<title>bittorrent-sim tracker {}</title>",
@@ -129,8 +135,16 @@ fn cells(len: usize) -> impl Iterator<Item = (usize, usize)> {
     })
 }
 
+/// `<div class="map" style="--n:N">`: the grid of N cells.
+fn map_start(len: usize) -> String {
+    format!(
+        "<div class=\"map\" style=\"--n:{}\">",
+        len.clamp(1, PAGE_CELLS)
+    )
+}
+
 fn piece_map(pieces: &PieceSet) -> String {
-    let mut out = String::from("<div class=\"map\">");
+    let mut out = map_start(pieces.len() as usize);
     for (start, end) in cells(pieces.len() as usize) {
         let held = (start..end).filter(|&i| pieces.contains(i as u32)).count();
         let class = if held == end - start {
@@ -151,7 +165,7 @@ fn piece_map(pieces: &PieceSet) -> String {
 }
 
 fn availability_map(counts: &[u32]) -> String {
-    let mut out = String::from("<div class=\"map\">");
+    let mut out = map_start(counts.len());
     for (start, end) in cells(counts.len()) {
         let least = counts[start..end].iter().min().copied().unwrap_or(0);
         let _ = write!(

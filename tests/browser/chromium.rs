@@ -65,9 +65,25 @@ pub fn mermaid_page() -> Option<PathBuf> {
         .then(|| dir.join("mermaid.html"))
 }
 
-/// Loads `url` in headless Chromium, lets its scripts run for up to `budget` of virtual time,
-/// and returns the serialized DOM. `Err` says what went wrong (Chromium missing, hung, failed).
+/// Loads `url` in headless Chromium, lets its scripts run for up to `budget` of virtual time
+/// (zero: returns once the page loaded, for a page that reloads itself, which would use up
+/// any budget), and returns the serialized DOM. `Err` says what went wrong (Chromium missing, hung, failed).
 pub fn dump_dom(url: &str, budget: Duration) -> Result<String, String> {
+    dump_dom_with(url, budget, &[])
+}
+
+/// [`dump_dom`] in a window of `width` x `height` pixels (headless Chromium's default is
+/// 800 x 600), for a page whose layout follows the window.
+pub fn dump_dom_sized(
+    url: &str,
+    budget: Duration,
+    width: u32,
+    height: u32,
+) -> Result<String, String> {
+    dump_dom_with(url, budget, &[format!("--window-size={width},{height}")])
+}
+
+fn dump_dom_with(url: &str, budget: Duration, extra: &[String]) -> Result<String, String> {
     let binary = chromium().ok_or("no chromium on PATH (scripts/setup.sh installs it)")?;
     let profile = tempfile::tempdir().map_err(|e| format!("temp profile: {e}"))?;
     let mut child = Command::new(&binary)
@@ -83,7 +99,8 @@ pub fn dump_dom(url: &str, budget: Duration) -> Result<String, String> {
             "--disable-extensions",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--virtual-time-budget={}", budget.as_millis()))
+        .args((!budget.is_zero()).then(|| format!("--virtual-time-budget={}", budget.as_millis())))
+        .args(extra)
         .arg("--dump-dom")
         .arg(url)
         .stdin(Stdio::null())
@@ -141,6 +158,16 @@ pub fn load_page(test: &str, url: &str) -> Option<Result<String, String>> {
         return None;
     }
     Some(dump_dom(url, Duration::from_secs(5)))
+}
+
+/// Like [`load_page`], for a page that reloads itself (`<meta http-equiv="refresh">`, the
+/// tracker's status page): the DOM as soon as it loaded.
+pub fn load_reloading_page(test: &str, url: &str) -> Option<Result<String, String>> {
+    if chromium().is_none() {
+        skipped(test, "no chromium on PATH (scripts/setup.sh installs it)");
+        return None;
+    }
+    Some(dump_dom(url, Duration::ZERO))
 }
 
 /// Percent-encodes `text` for a URL fragment (everything but ASCII letters and digits).

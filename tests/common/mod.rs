@@ -44,8 +44,15 @@ impl Proc {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         command.env("RUST_LOG", "info");
+        // A tracker's status page takes any free port unless the test says otherwise, so
+        // parallel tests leave the default page port (8080) alone; "" removes a variable.
+        command.env("BTSIM_PAGE_PORT", "0");
         for (key, value) in env {
-            command.env(key, value);
+            if value.is_empty() {
+                command.env_remove(key);
+            } else {
+                command.env(key, value);
+            }
         }
         let mut child = command.spawn().expect("spawn bittorrent-sim");
         let stderr = child.stderr.take().expect("stderr piped");
