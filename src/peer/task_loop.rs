@@ -9,7 +9,8 @@
 //!    `write`, `read`, close); a tracker that forgot us is joined again.
 //! 4. A round tick: `LIST` (one exchange), handed to the engine ([`Engine::set_listed`]),
 //!    then the engine's round, which only hands pieces to connection threads (and spawns a
-//!    thread per peer it connects to).
+//!    thread per peer it connects to). A complete peer goes on listing (at most every
+//!    `COMPLETE_LIST_INTERVAL`) and dials the listed peers that lack pieces it holds.
 //! 5. A connection event: the engine's bookkeeping, no I/O. The last piece verified: `REPORT`
 //!    at once (announce `completed` to an HTTP tracker). In continuous mode
 //!    (`--round-interval 0`) a freed slot starts a round on the last list, without `LIST`.
@@ -18,6 +19,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, select};
 use log::info;
@@ -27,7 +29,7 @@ use super::engine::{Engine, Handled};
 use super::{PeerConfig, PeerState};
 use crate::scheduler;
 
-use crate::defaults::CONTINUOUS_RETRY;
+use crate::defaults::{COMPLETE_LIST_INTERVAL, CONTINUOUS_RETRY};
 
 #[derive(Debug, Clone, Copy)]
 enum Task {
@@ -46,6 +48,10 @@ struct TaskLoop {
     /// `--round-interval 0`: a round whenever a slot is freed.
     continuous: bool,
     exit_when_complete: bool,
+    /// A complete peer lists at most this often (its round interval, at least
+    /// `COMPLETE_LIST_INTERVAL`), and listed last at this instant.
+    complete_list_every: Duration,
+    complete_listed_at: Option<Instant>,
 }
 
 /// Runs the task loop until the scheduler stops or, with `--exit-when-complete`, until the
@@ -79,6 +85,8 @@ pub(super) fn run(
         port,
         continuous,
         exit_when_complete: config.exit_when_complete,
+        complete_list_every: round_timer.max(COMPLETE_LIST_INTERVAL),
+        complete_listed_at: None,
     };
     task_loop.engine.round(); // on the list the join returned
     task_loop.serve(&tasks);
@@ -117,7 +125,8 @@ impl TaskLoop {
             Task::Report => self.announcer.report(&self.state, self.port),
             Task::Round => {
                 if self.engine.is_complete() {
-                    return; // rounds stop, and with them `LIST`
+                    self.complete_round();
+                    return;
                 }
                 // A failed LIST (the tracker is busy or gone) keeps the last list: the peers
                 // we know still hold their pieces.
@@ -127,6 +136,21 @@ impl TaskLoop {
                 self.engine.round();
             }
         }
+    }
+
+    /// Step 4 of a complete peer: `LIST` now and then, and dial those that lack pieces.
+    fn complete_round(&mut self) {
+        if self
+            .complete_listed_at
+            .is_some_and(|at| at.elapsed() < self.complete_list_every)
+        {
+            return;
+        }
+        self.complete_listed_at = Some(Instant::now());
+        if let Some(list) = self.announcer.list(&self.state, self.port) {
+            self.engine.set_listed(list);
+        }
+        self.engine.serve_round();
     }
 
     /// Step 5: what a connection event calls for, once the engine has handled it.
