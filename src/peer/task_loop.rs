@@ -10,7 +10,10 @@
 //! 4. A round tick: `LIST` (one exchange), handed to the engine ([`Engine::set_listed`]),
 //!    then the engine's round, which only hands pieces to connection threads (and spawns a
 //!    thread per peer it connects to). A complete peer goes on listing (at most every
-//!    `COMPLETE_LIST_INTERVAL`) and dials the listed peers that lack pieces it holds.
+//!    `COMPLETE_LIST_INTERVAL`) and dials the listed peers that lack pieces it holds. A
+//!    rechoke tick (`--rechoke-interval`): the engine's
+//!    choker decides whom we upload to, and a changed set is `REPORT`ed (`unchoked=`) at
+//!    once; every report carries it too.
 //! 5. A connection event: the engine's bookkeeping, no I/O. The last piece verified: `REPORT`
 //!    at once (announce `completed` to an HTTP tracker). In continuous mode
 //!    (`--round-interval 0`) a freed slot starts a round on the last list, without `LIST`.
@@ -28,6 +31,7 @@ use super::announcer::Announcer;
 use super::engine::{Engine, Handled};
 use super::{PeerConfig, PeerState};
 use crate::scheduler;
+use crate::tracker::proto::Unchoked;
 
 use crate::defaults::{COMPLETE_LIST_INTERVAL, CONTINUOUS_RETRY};
 
@@ -36,6 +40,7 @@ enum Task {
     Ping,
     Report,
     Round,
+    Rechoke,
 }
 
 /// What the task loop holds: the engine, and the tracker it talks to on the engine's behalf.
@@ -52,6 +57,8 @@ struct TaskLoop {
     /// `COMPLETE_LIST_INTERVAL`), and listed last at this instant.
     complete_list_every: Duration,
     complete_listed_at: Option<Instant>,
+    /// The remotes we unchoke, as last told to the tracker (`unchoked=` of `REPORT`).
+    unchoked: Vec<Unchoked>,
 }
 
 /// Runs the task loop until the scheduler stops or, with `--exit-when-complete`, until the
@@ -76,6 +83,7 @@ pub(super) fn run(
             (config.ping_interval, Task::Ping),
             (config.report_interval, Task::Report),
             (round_timer, Task::Round),
+            (config.rechoke_interval, Task::Rechoke),
         ],
     )?;
     let mut task_loop = TaskLoop {
@@ -87,6 +95,7 @@ pub(super) fn run(
         exit_when_complete: config.exit_when_complete,
         complete_list_every: round_timer.max(COMPLETE_LIST_INTERVAL),
         complete_listed_at: None,
+        unchoked: Vec::new(),
     };
     task_loop.engine.round(); // on the list the join returned
     task_loop.serve(&tasks);
@@ -122,7 +131,12 @@ impl TaskLoop {
     fn tick(&mut self, task: Task) {
         match task {
             Task::Ping => self.announcer.ping(&self.state, self.port),
-            Task::Report => self.announcer.report(&self.state, self.port),
+            Task::Report => self.report(),
+            Task::Rechoke => {
+                if self.engine.rechoke() {
+                    self.report_unchoked_if_changed();
+                }
+            }
             Task::Round => {
                 if self.engine.is_complete() {
                     self.complete_round();
@@ -160,6 +174,39 @@ impl TaskLoop {
             Handled::MayFetch if self.continuous => self.engine.round(),
             Handled::MayFetch => {}
             Handled::Completed => self.announcer.completed(&self.state, self.port),
+            Handled::UnchokeSetChanged => self.report_unchoked_if_changed(),
         }
+    }
+
+    /// `REPORT` with the pieces held and the remotes we unchoke.
+    fn report(&mut self) {
+        self.unchoked = self.unchoke_set();
+        self.announcer
+            .report(&self.state, self.port, Some(&self.unchoked));
+    }
+
+    /// A `REPORT` now when the set of remotes we unchoke changed since the last one, so
+    /// `status` and the status page follow the choker.
+    fn report_unchoked_if_changed(&mut self) {
+        if self.unchoke_set() != self.unchoked {
+            self.report();
+        }
+    }
+
+    /// The remotes we unchoke, as the tracker names peers: by port when on our own address
+    /// (development mode, one host), else by address.
+    fn unchoke_set(&self) -> Vec<Unchoked> {
+        let own = self.state.local_ip;
+        self.engine
+            .unchoked_listeners()
+            .into_iter()
+            .map(|addr| {
+                if addr.ip().is_loopback() || own == Some(addr.ip()) {
+                    Unchoked::Port(addr.port())
+                } else {
+                    Unchoked::Addr(addr)
+                }
+            })
+            .collect()
     }
 }
