@@ -119,7 +119,7 @@ run_tiny() {
     PIDS+=("$leech")
     DONE=no
     for ((i = 0; i < WINDOW * 20; i++)); do
-        grep -q "download complete" "$WORK/logs/leech.log" && { DONE=yes; break; }
+        grep -q "download complete" "$WORK/logs/leech.log" 2>/dev/null && { DONE=yes; break; }
         kill -0 "$leech" 2>/dev/null || die "the leecher died (see $WORK/logs/leech.log)"
         sleep 0.05
     done

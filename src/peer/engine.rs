@@ -12,9 +12,9 @@
 //! pieces) and `engine/disk.rs` (a full disk pauses downloads).
 
 mod backoff;
+mod choking;
 mod dial;
 mod disk;
-mod choking;
 mod round;
 mod slots;
 
