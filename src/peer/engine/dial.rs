@@ -3,10 +3,12 @@
 //! us (Transmission trying uTP first and getting "port unreachable", a peer behind a NAT)
 //! then still gets data, over the connection we opened.
 //!
-//! A peer that already connected to us may be dialled once more (an accepted connection
-//! carries the remote's outgoing port, not the listening port the tracker lists, so the two
-//! cannot be matched without the peer id): at most one extra connection per leecher, which
-//! `--max-peers` bounds. Peers whose connections keep failing rest (`engine/backoff.rs`).
+//! A peer that already connected to us is known by the listening port its extension
+//! handshake gave (BEP 10 `p`) and not dialled again; one that gave none (an accepted
+//! connection carries the remote's outgoing port, not the listening port the tracker lists)
+//! may be dialled once more: at most one extra connection per such leecher, which
+//! `--max-peers` bounds, and which the engine's duplicate check closes once the port is known.
+//! Peers whose connections keep failing rest (`engine/backoff.rs`).
 //!
 //! No socket here: [`Engine::open`] spawns the connection's thread.
 
