@@ -244,7 +244,7 @@ impl PieceSet {
     fn count_in(&self, start: usize, end: usize) -> usize {
         let mut held = 0;
         let mut i = start;
-        while i < end && i % 8 != 0 {
+        while i < end && !i.is_multiple_of(8) {
             held += usize::from(self.contains(i as u32));
             i += 1;
         }
