@@ -2,9 +2,10 @@
 //! and how many pieces one slot holds.
 //!
 //! A slot is one piece in round-interval mode (each round fetches `--parallel` pieces, as the
-//! lesson tells it). In continuous mode (`--round-interval 0`) a slot holds as many pieces as
-//! fill one connection's request pipeline: `ceil(pipeline / blocks per piece)`, so 128
-//! one-block pieces at `--pipeline 128`, 64 pieces of 32 KiB, 8 of 256 KiB, 1 of 2 MiB. Without
+//! lesson tells it). In continuous mode (`--round-interval 0`) a slot holds a pipeline's worth
+//! of bytes: `ceil(pipeline x 16 KiB / piece length)` pieces, at most 1 024, so 8 pieces of
+//! 256 KiB at `--pipeline 128`, 64 of 32 KiB, 128 of 16 KiB, 1 of 2 MiB, and 1 024 of one or
+//! three bytes (requests in flight stay capped at `--pipeline`). Without
 //! that, small pieces left the pipeline nearly empty (`--parallel 4` with 32 KiB pieces kept 8
 //! requests in flight) and every piece of a few bytes waited a round trip through the engine.
 //!
@@ -17,20 +18,22 @@
 use super::{ConnId, Engine};
 use crate::wire::BLOCK_LEN;
 
+/// At most this many pieces in one slot (tiny pieces): each assigned piece is a little
+/// bookkeeping on its connection, searched per block.
+const MAX_SLOT_PIECES: u64 = 1024;
+
 impl Engine {
     /// Pieces per download slot: 1, or in continuous mode as many as fill one pipeline.
     pub(super) fn slot_pieces(&self) -> usize {
         if !self.settings.fill_pipelines {
             return 1;
         }
-        let blocks = self
-            .shared
-            .metainfo
-            .piece_length
-            .div_ceil(u64::from(BLOCK_LEN))
-            .max(1);
-        let pieces = (self.shared.pipeline as u64).div_ceil(blocks).max(1);
-        usize::try_from(pieces).unwrap_or(usize::MAX)
+        // A pipeline's worth of bytes: pieces smaller than a block count by their bytes, so
+        // a top-up of tiny pieces is big enough to outlast the round that makes the next one.
+        let piece = self.shared.metainfo.piece_length.max(1);
+        let bytes = (self.shared.pipeline as u64).saturating_mul(u64::from(BLOCK_LEN));
+        let pieces = bytes.div_ceil(piece).clamp(1, MAX_SLOT_PIECES);
+        usize::try_from(pieces).unwrap_or(1)
     }
 
     /// Pieces in flight at most, over every connection (`--parallel` slots).
