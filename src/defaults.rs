@@ -52,7 +52,7 @@ pub const PIECE_LENGTH_TEXT: &str = "256KiB";
 /// `--min-peers`: no round starts until the tracker lists this many other peers.
 pub const MIN_PEERS: usize = 2;
 /// `--parallel`: download slots at once, each from its own holder. A slot is one piece, or in
-/// continuous mode as many pieces as fill one `--pipeline` (`peer/engine/slots.rs`).
+/// continuous mode a pipeline's worth of bytes, at most 1024 pieces (`peer/engine/slots.rs`).
 pub const PARALLEL: u16 = 1;
 /// `--per-peer`: at most this many of those slots from one peer (0: no limit besides
 /// `--parallel`).

@@ -59,8 +59,9 @@ pub struct PeerArgs {
     #[arg(long, default_value_t = defaults::MIN_PEERS, env = "BTSIM_MIN_PEERS")]
     pub min_peers: usize,
     /// Download slots at once, each from its own holder. A slot is one piece; in continuous
-    /// mode (--round-interval 0) it is as many pieces as fill one --pipeline (128 one-block
-    /// pieces, 8 pieces of 256 KiB), so small pieces keep every connection's pipeline full.
+    /// mode (--round-interval 0) it is a pipeline's worth of bytes (--pipeline x 16 KiB: 8
+    /// pieces of 256 KiB, 128 of 16 KiB, at most 1024), so small pieces keep every
+    /// connection's pipeline full.
     #[arg(long, default_value_t = defaults::PARALLEL, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallel: u16,
     /// At most this many of those slots from any one peer, so requests spread over every

@@ -124,7 +124,7 @@ pub struct Settings {
     pub max_peers: usize,
     /// `--connect-to-all`: connect to every listed peer, not only to holders of wanted pieces.
     pub connect_to_all: bool,
-    /// Continuous mode: a download slot holds as many pieces as fill one pipeline
+    /// Continuous mode: a download slot holds a pipeline's worth of bytes
     /// (`engine/slots.rs`).
     pub fill_pipelines: bool,
     /// `--choking`, `--unchoke-slots`, `--optimistic-interval`, `--free-ride`.
