@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # P2P vs client-server: time to distribute one file from a rate-limited seed to N leechers.
 #
-#   bench/p2p.sh [--peers 2,4,8,16,32] [--runs 3] [--size MiB] [--piece SIZE]
+#   bench/p2p.sh [--peers 2,4,8,16,32] [--runs 3] [--size NMiB] [--piece SIZE]
 #                [--seed-rate RATE] [--peer-rate RATE] [--download-rate RATE]
 #
 # Defaults: 16 MiB file, 32 KiB pieces, seed upload u_s = 2MiB/s, each leecher's upload
@@ -31,7 +31,7 @@ SEED_RATE=2MiB/s
 PEER_RATE=512KiB/s
 DOWN_RATE=4MiB/s
 usage() {
-    echo "usage: $0 [--peers 2,4,8] [--runs N] [--size MiB] [--piece SIZE] [--seed-rate RATE] [--peer-rate RATE] [--download-rate RATE]" >&2
+    echo "usage: $0 [--peers 2,4,8] [--runs N] [--size NMiB] [--piece SIZE] [--seed-rate RATE] [--peer-rate RATE] [--download-rate RATE]" >&2
     exit 2
 }
 while [[ $# -gt 0 ]]; do
@@ -39,7 +39,8 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --peers) PEERS=$2 ;;
         --runs) RUNS=$2 ;;
-        --size) SIZE_MIB=$2 ;;
+        --size) [[ $2 =~ ^([0-9]+)MiB$ ]] || { echo "$0: --size $2: give the unit, e.g. --size 16MiB (a bare number is ambiguous)" >&2; exit 2; }
+            SIZE_MIB=${BASH_REMATCH[1]} ;;
         --piece) PIECE=$2 ;;
         --seed-rate) SEED_RATE=$2 ;;
         --peer-rate) PEER_RATE=$2 ;;

@@ -122,6 +122,8 @@ pub enum Event {
     Choked { id: ConnId, choked: bool },
     /// The remote became interested (true) or not interested (false) in our pieces.
     Interested { id: ConnId, interested: bool },
+    /// A `Choke` command was carried out: the remote is choked (its `choke` written).
+    ChokeSent { id: ConnId },
     /// The remote's extension handshake (BEP 10) named its listening port.
     ListenPort { id: ConnId, port: u16 },
     /// A fetched piece was verified and written (`Ok(bytes received)`), or thrown away.
@@ -193,7 +195,14 @@ pub fn run(
     let result = handshake_and_serve(&stream, remote, side, id, &shared, &events, commands);
     // 4. close, whatever ended the connection; the engine hears why
     net::close(&stream, remote);
-    trace::record(Dir::Send, "bittorrent", stream.local_addr().ok(), remote, "close", &[]);
+    trace::record(
+        Dir::Send,
+        "bittorrent",
+        stream.local_addr().ok(),
+        remote,
+        "close",
+        &[],
+    );
     let reason = match result {
         Ok(()) => "closed".to_string(),
         Err(e) if e.is_disconnect() => {
@@ -352,7 +361,9 @@ impl Connection<'_> {
             Command::Choke => {
                 if self.uploads.choke() {
                     self.send(&Message::Choke)?;
+                    self.writer.flush()?;
                 }
+                let _ = self.events.send(Event::ChokeSent { id: self.id });
             }
             Command::Unchoke => {
                 if self.uploads.unchoke() {

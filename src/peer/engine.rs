@@ -127,6 +127,8 @@ pub struct Settings {
     /// Continuous mode: a download slot holds a pipeline's worth of bytes
     /// (`engine/slots.rs`).
     pub fill_pipelines: bool,
+    /// `--picker`: rarest first or random.
+    pub picker: super::picker::Strategy,
     /// `--choking`, `--unchoke-slots`, `--optimistic-interval`, `--free-ride`.
     pub choker: choker::Settings,
     /// `--rechoke-interval`; also how long a fetch waits on a remote that chokes us.
@@ -150,6 +152,11 @@ pub struct Engine {
     events_tx: Sender<Event>,
     pub events: Receiver<Event>,
     choker: Choker<ConnId>,
+    /// Connections told to choke whose thread has not yet done it; unchokes wait for them,
+    /// so that on the wire too no more than slots + 1 remotes are unchoked at once.
+    choking: HashSet<ConnId>,
+    /// Unchokes waiting for those chokes.
+    pending_unchokes: Vec<ConnId>,
     rng: StdRng,
 }
 
@@ -161,6 +168,8 @@ impl Engine {
             shared,
             settings,
             choker,
+            choking: HashSet::new(),
+            pending_unchokes: Vec::new(),
             conns: HashMap::new(),
             listed,
             in_flight: HashMap::new(),
@@ -250,6 +259,10 @@ impl Engine {
             }
             Event::Choked { id, choked } => self.on_choked(id, choked),
             Event::Interested { id, interested } => self.on_interest(id, interested),
+            Event::ChokeSent { id } => {
+                self.choke_done(id);
+                Handled::Nothing
+            }
             Event::ListenPort { id, port } => {
                 if let Some(conn) = self.conns.get_mut(&id) {
                     conn.listen = Some(SocketAddr::new(conn.addr.ip(), port));
@@ -273,6 +286,7 @@ impl Engine {
                 if let Some(conn) = self.conns.remove(&id) {
                     info!("{addr}: connection closed ({reason})");
                     self.choker.disconnected(id);
+                    self.choke_done(id);
                     // An early end we did not ask for (`closed`: we closed it) is a failure.
                     let early =
                         !conn.ready || (!conn.useful && conn.opened.elapsed() < EARLY_CLOSE);

@@ -59,6 +59,7 @@ impl Engine {
             free,
             self.max_per_holder(),
             &mut load,
+            self.settings.picker,
             &mut self.rng,
         );
         for pick in &picks {
@@ -67,8 +68,10 @@ impl Engine {
                 .filter(|h| h.pieces.contains(pick.index))
                 .count();
             info!(
-                "round: rarest missing piece {} ({rarity} holders), fetching from {}",
-                pick.index, pick.from
+                "round: {} missing piece {} ({rarity} holders), fetching from {}",
+                self.settings.picker.name(),
+                pick.index,
+                pick.from
             );
             self.assign(pick.index, pick.from);
         }
