@@ -24,14 +24,16 @@
 
 mod decode;
 mod encode;
+mod node;
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use decode::{Kind, Lenient, MAX_NOTES, Node, decode, decode_lenient};
+pub use decode::{Lenient, MAX_NOTES, decode, decode_lenient};
 pub use encode::{encode, encode_into};
+pub use node::{Kind, Node};
 
 /// Deepest nesting of lists and dictionaries accepted. Real torrents and tracker replies nest
 /// three or four levels; the cap keeps the recursive decoder's stack use bounded.

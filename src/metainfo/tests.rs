@@ -2,6 +2,8 @@
 //! the expected info-hash was computed independently (Python hashlib) over the same bytes.
 
 use super::*;
+use crate::bencode::{self, Node};
+use crate::infohash::sha1;
 
 /// Joins literal pieces, so a golden torrent can be written field by field.
 fn cat(parts: &[&[u8]]) -> Vec<u8> {
