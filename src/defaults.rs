@@ -57,9 +57,11 @@ pub const TRACKER_RETRY: Duration = Duration::from_secs(2);
 pub const PIECE_LENGTH_TEXT: &str = "256KiB";
 /// `--min-peers`: no round starts until the tracker lists this many other peers.
 pub const MIN_PEERS: usize = 2;
-/// `--parallel`: pieces fetched at once, each from its own holder.
+/// `--parallel`: download slots at once, each from its own holder. A slot is one piece, or in
+/// continuous mode a pipeline's worth of bytes, at most 1024 pieces (`peer/engine/slots.rs`).
 pub const PARALLEL: u16 = 1;
-/// `--per-peer`: at most this many of those from one peer (0: no limit besides `--parallel`).
+/// `--per-peer`: at most this many of those slots from one peer (0: no limit besides
+/// `--parallel`).
 pub const PER_PEER: usize = 0;
 /// `--pipeline`: block requests kept in flight on one connection.
 pub const PIPELINE: u16 = 128;
@@ -73,9 +75,20 @@ pub const MAX_PEERS: u16 = 50;
 pub const TICK: Duration = Duration::from_millis(25);
 /// A peer connection that received nothing for this long is closed (BEP 3: two minutes).
 pub const PEER_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// A peer whose connection ended before its handshake (refused, unreachable, full) is not
-/// connected to again for this long.
-pub const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// A peer whose outgoing connection failed (refused, unreachable, a bad handshake, closed
+/// before any data) is not connected to again for this long; each further failure in a row
+/// doubles it (`peer/engine/backoff.rs`), up to [`BACKOFF_MAX`].
+pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
+/// The longest rest between two connection attempts to a failing peer.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// An outgoing connection that closes this soon after its handshake without bringing any data
+/// (bitfield, have, piece) counts as a failure for the back-off.
+pub const EARLY_CLOSE: Duration = Duration::from_secs(10);
+/// A complete peer asks the tracker for the list (and dials the peers that lack pieces) at
+/// its round interval, but never more often than this (continuous mode's rounds are 200 ms).
+pub const COMPLETE_LIST_INTERVAL: Duration = Duration::from_secs(5);
+/// After the disk filled up, downloads are paused this long before one more piece is tried.
+pub const DISK_FULL_RETRY: Duration = Duration::from_secs(30);
 /// Timeouts of an outgoing peer connection until its handshake is done.
 pub const CONNECT_TIMEOUTS: Timeouts = Timeouts {
     connect: Duration::from_secs(5),

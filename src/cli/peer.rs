@@ -58,10 +58,13 @@ pub struct PeerArgs {
     /// No round starts until the tracker's list names at least this many other peers.
     #[arg(long, default_value_t = defaults::MIN_PEERS, env = "BTSIM_MIN_PEERS")]
     pub min_peers: usize,
-    /// Pieces fetched at once, each from its own holder.
+    /// Download slots at once, each from its own holder. A slot is one piece; in continuous
+    /// mode (--round-interval 0) it is a pipeline's worth of bytes (--pipeline x 16 KiB: 8
+    /// pieces of 256 KiB, 128 of 16 KiB, at most 1024), so small pieces keep every
+    /// connection's pipeline full.
     #[arg(long, default_value_t = defaults::PARALLEL, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallel: u16,
-    /// At most this many of those pieces from any one peer, so requests spread over every
+    /// At most this many of those slots from any one peer, so requests spread over every
     /// holder instead of queueing at one (0: no limit besides --parallel).
     #[arg(long, default_value_t = defaults::PER_PEER, env = "BTSIM_PER_PEER")]
     pub per_peer: usize,

@@ -18,6 +18,8 @@
 //!      loop goes on (the read below then times out when the block may go);
 //!    * a keep-alive when nothing was sent for `--keepalive` (5 s: rqbit drops a connection
 //!      silent for 10 s);
+//!    * right after the last assigned piece completed, wait for the engine's next one on the
+//!      command channel (`connection/download.rs`), so small pieces do not wait a tick each;
 //!    * `read` with a short timeout ([`TICK`]) and handle every whole frame (`peer/frames.rs`):
 //!      bitfield and have teach us the remote's pieces, choke and unchoke gate our requests
 //!      (the stall timer stops while we are choked), interested and not interested go to the
@@ -317,6 +319,12 @@ impl Connection<'_> {
                 self.send(&Message::KeepAlive)?;
             }
             self.writer.flush()?;
+            if let Some(command) = self.await_assignment(commands)? {
+                if !self.obey(command)? {
+                    return Ok(());
+                }
+                continue;
+            }
             self.read_and_handle()?;
             if self.last_received.elapsed() >= IDLE_TIMEOUT {
                 return Err(ConnError::Idle);

@@ -6,9 +6,17 @@
 //! round, `engine/round.rs`: rarest missing pieces, each from its least loaded holder,
 //! `picker.rs`), sends commands to connection threads over crossbeam channels, and reacts to
 //! their events (a bitfield, a piece verified, a connection closed) in [`Engine::handle`].
+//!
+//! Beside it: `engine/slots.rs` (how many pieces are in flight), `engine/backoff.rs` (resting
+//! peers whose connections fail), `engine/dial.rs` (a complete peer dials those that lack
+//! pieces) and `engine/disk.rs` (a full disk pauses downloads).
 
+mod backoff;
 mod choking;
+mod dial;
+mod disk;
 mod round;
+mod slots;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -26,8 +34,9 @@ use super::announcer::Candidate;
 use super::choker::{self, Choker};
 use super::connection::{Command, ConnId, Counters, Event, PieceFailure};
 use super::picker::Avoid;
-pub(super) use crate::defaults::{CONNECT_TIMEOUTS, RETRY_AFTER};
+pub(super) use crate::defaults::{CONNECT_TIMEOUTS, EARLY_CLOSE};
 use crate::pieces::PieceSet;
+use backoff::Backoff;
 
 /// A holder whose data fails its hash this many times is never used again.
 pub const STRIKES_TO_BAN: u32 = 2;
@@ -55,6 +64,10 @@ struct ConnInfo {
     ready_at: Instant,
     /// The remote's listening address, where known (an outgoing connection's address).
     listen: Option<SocketAddr>,
+    /// When the connection was opened (the back-off counts an early close as a failure).
+    opened: Instant,
+    /// It brought data (a bitfield, a have, a piece): the back-off forgets its address.
+    useful: bool,
 }
 
 impl ConnInfo {
@@ -72,6 +85,8 @@ impl ConnInfo {
             choked_since: None,
             ready_at: Instant::now(),
             listen: outgoing.then_some(addr),
+            opened: Instant::now(),
+            useful: false,
         }
     }
 
@@ -109,6 +124,9 @@ pub struct Settings {
     pub max_peers: usize,
     /// `--connect-to-all`: connect to every listed peer, not only to holders of wanted pieces.
     pub connect_to_all: bool,
+    /// Continuous mode: a download slot holds a pipeline's worth of bytes
+    /// (`engine/slots.rs`).
+    pub fill_pipelines: bool,
     /// `--picker`: rarest first or random.
     pub picker: super::picker::Strategy,
     /// `--choking`, `--unchoke-slots`, `--optimistic-interval`, `--free-ride`.
@@ -127,8 +145,10 @@ pub struct Engine {
     in_flight: HashMap<u32, Vec<ConnId>>,
     avoid: Avoid,
     strikes: HashMap<SocketAddr, u32>,
-    /// Peers not to connect to before the given instant ([`RETRY_AFTER`]).
-    resting: HashMap<SocketAddr, Instant>,
+    /// Peers not to connect to yet, their connections having failed (`engine/backoff.rs`).
+    backoff: Backoff,
+    /// Downloads paused by a full disk (`engine/disk.rs`).
+    disk: disk::DiskPause,
     events_tx: Sender<Event>,
     pub events: Receiver<Event>,
     choker: Choker<ConnId>,
@@ -155,7 +175,8 @@ impl Engine {
             in_flight: HashMap::new(),
             avoid: Avoid::default(),
             strikes: HashMap::new(),
-            resting: HashMap::new(),
+            backoff: Backoff::default(),
+            disk: disk::DiskPause::default(),
             events_tx,
             events,
             rng: StdRng::from_rng(&mut rand::rng()),
@@ -204,6 +225,7 @@ impl Engine {
             }
             Event::Bitfield { id, pieces } => {
                 let seed_to_seed = pieces.is_complete() && self.is_complete();
+                self.brought_data(id);
                 if let Some(conn) = self.conns.get_mut(&id) {
                     conn.pieces = Some(pieces);
                     if seed_to_seed {
@@ -214,6 +236,9 @@ impl Engine {
             }
             Event::Have { id, index } => {
                 let count = self.shared.metainfo.num_pieces();
+                self.brought_data(id);
+                let max_in_flight = self.max_in_flight();
+                let max_per_holder = self.max_per_holder();
                 let Some(conn) = self.conns.get_mut(&id) else {
                     return Handled::Nothing;
                 };
@@ -222,8 +247,8 @@ impl Engine {
                     .insert(index);
                 // A new round only when this piece could be fetched from it right now: haves
                 // are the most frequent event, and a round costs a pass over every piece.
-                let fetchable_now = conn.fetching.len() < self.settings.per_peer
-                    && self.in_flight.len() < self.settings.parallel
+                let fetchable_now = conn.fetching.len() < max_per_holder
+                    && self.in_flight.len() < max_in_flight
                     && !self.in_flight.contains_key(&index)
                     && !self.shared.has(index);
                 if fetchable_now {
@@ -246,10 +271,15 @@ impl Engine {
                 Handled::Nothing
             }
             Event::Piece { id, index, result } => {
+                if result.is_ok() {
+                    self.brought_data(id);
+                }
                 if self.piece_done(id, index, result) {
                     Handled::Completed
-                } else {
+                } else if self.top_up_due(id) {
                     Handled::MayFetch
+                } else {
+                    Handled::Nothing
                 }
             }
             Event::Closed { id, addr, reason } => {
@@ -257,9 +287,11 @@ impl Engine {
                     info!("{addr}: connection closed ({reason})");
                     self.choker.disconnected(id);
                     self.choke_done(id);
-                    if conn.outgoing && !conn.ready {
-                        self.resting.retain(|_, until| *until > Instant::now());
-                        self.resting.insert(addr, Instant::now() + RETRY_AFTER);
+                    // An early end we did not ask for (`closed`: we closed it) is a failure.
+                    let early =
+                        !conn.ready || (!conn.useful && conn.opened.elapsed() < EARLY_CLOSE);
+                    if conn.outgoing && early && reason != "closed" {
+                        self.backoff.failed(addr, &reason, Instant::now());
                     }
                     // Its pieces are free again, to be fetched from another holder first.
                     let name = conn.name();
@@ -269,6 +301,18 @@ impl Engine {
                     }
                 }
                 Handled::MayFetch
+            }
+        }
+    }
+
+    /// Connection `id` brought data: if we opened it, its address's failures are forgotten.
+    fn brought_data(&mut self, id: ConnId) {
+        if let Some(conn) = self.conns.get_mut(&id)
+            && !conn.useful
+        {
+            conn.useful = true;
+            if conn.outgoing {
+                self.backoff.succeeded(conn.addr);
             }
         }
     }
@@ -327,6 +371,7 @@ impl Engine {
                     return false; // the slower copy of an endgame piece
                 }
                 self.shared.downloaded.fetch_add(bytes, Ordering::Relaxed);
+                self.disk_written();
                 let have = self.shared.add_piece(index);
                 info!(
                     "piece {index} verified from {from}: {}/{} pieces ({}%) [{}]",
@@ -359,6 +404,10 @@ impl Engine {
                     }
                 }
                 have.is_complete()
+            }
+            Err(PieceFailure::Storage(e)) => {
+                self.storage_failed(from, index, &e);
+                false
             }
             Err(failure) => {
                 warn!("{from}: piece {index} not fetched: {failure}");

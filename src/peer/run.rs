@@ -250,6 +250,7 @@ fn settings(config: &PeerConfig) -> Settings {
         min_peers: config.min_peers,
         max_peers: config.max_peers,
         connect_to_all: config.connect_to_all,
+        fill_pipelines: config.round_interval.is_zero(),
         picker: config.picker,
         choker: config.choking,
         rechoke_interval: config.rechoke_interval,

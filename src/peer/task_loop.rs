@@ -9,7 +9,9 @@
 //!    `write`, `read`, close); a tracker that forgot us is joined again.
 //! 4. A round tick: `LIST` (one exchange), handed to the engine ([`Engine::set_listed`]),
 //!    then the engine's round, which only hands pieces to connection threads (and spawns a
-//!    thread per peer it connects to). A rechoke tick (`--rechoke-interval`): the engine's
+//!    thread per peer it connects to). A complete peer goes on listing (at most every
+//!    `COMPLETE_LIST_INTERVAL`) and dials the listed peers that lack pieces it holds. A
+//!    rechoke tick (`--rechoke-interval`): the engine's
 //!    choker decides whom we upload to, and a changed set is `REPORT`ed (`unchoked=`) at
 //!    once; every report carries it too.
 //! 5. A connection event: the engine's bookkeeping, no I/O. The last piece verified: `REPORT`
@@ -22,6 +24,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, select};
 use log::info;
@@ -32,7 +35,7 @@ use super::{PeerConfig, PeerState, shutdown};
 use crate::scheduler;
 use crate::tracker::proto::Unchoked;
 
-use crate::defaults::CONTINUOUS_RETRY;
+use crate::defaults::{COMPLETE_LIST_INTERVAL, CONTINUOUS_RETRY};
 
 #[derive(Debug, Clone, Copy)]
 enum Task {
@@ -52,6 +55,10 @@ struct TaskLoop {
     /// `--round-interval 0`: a round whenever a slot is freed.
     continuous: bool,
     exit_when_complete: bool,
+    /// A complete peer lists at most this often (its round interval, at least
+    /// `COMPLETE_LIST_INTERVAL`), and listed last at this instant.
+    complete_list_every: Duration,
+    complete_listed_at: Option<Instant>,
     /// The remotes we unchoke, as last told to the tracker (`unchoked=` of `REPORT`).
     unchoked: Vec<Unchoked>,
 }
@@ -88,6 +95,8 @@ pub(super) fn run(
         port,
         continuous,
         exit_when_complete: config.exit_when_complete,
+        complete_list_every: round_timer.max(COMPLETE_LIST_INTERVAL),
+        complete_listed_at: None,
         unchoked: Vec::new(),
     };
     let signals = shutdown::listen()?;
@@ -148,7 +157,8 @@ impl TaskLoop {
             }
             Task::Round => {
                 if self.engine.is_complete() {
-                    return; // rounds stop, and with them `LIST`
+                    self.complete_round();
+                    return;
                 }
                 // A failed LIST (the tracker is busy or gone) keeps the last list: the peers
                 // we know still hold their pieces.
@@ -158,6 +168,21 @@ impl TaskLoop {
                 self.engine.round();
             }
         }
+    }
+
+    /// Step 4 of a complete peer: `LIST` now and then, and dial those that lack pieces.
+    fn complete_round(&mut self) {
+        if self
+            .complete_listed_at
+            .is_some_and(|at| at.elapsed() < self.complete_list_every)
+        {
+            return;
+        }
+        self.complete_listed_at = Some(Instant::now());
+        if let Some(list) = self.announcer.list(&self.state, self.port) {
+            self.engine.set_listed(list);
+        }
+        self.engine.serve_round();
     }
 
     /// Step 5: what a connection event calls for, once the engine has handled it.

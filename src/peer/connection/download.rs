@@ -6,17 +6,67 @@
 //!
 //! Its blocking calls, in order: 1. the requests are written into the connection's buffered
 //! writer (the loop's `flush` is the `write`); 2. a completed piece is hashed and written to
-//! the file (`pwrite`, `storage.rs`).
+//! the file (`pwrite`, `storage.rs`); 3. when the last assigned piece is done and the engine's
+//! next assignment is due, `recv_timeout` on the command channel in short slices, with a
+//! non-blocking `peek` of the socket between them ([`Connection::await_assignment`]): the
+//! next piece is asked the moment the engine hands it over, not at the next read tick.
 
+use std::io;
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use log::{debug, info};
 
-use super::{ConnError, Connection, Event, PieceFailure};
+use super::{Command, ConnError, Connection, Event, PieceFailure, TICK};
 use crate::infohash::sha1;
 use crate::wire::{BLOCK_LEN, Message};
 
+/// While awaiting the engine's next assignment, the socket is peeked this often.
+const AWAIT_SLICE: Duration = Duration::from_millis(2);
+
 impl Connection<'_> {
+    /// The connection just ran out of pieces to fetch, unchoked, right after completing one:
+    /// the engine's next `Fetch` is on its way. Waits for it on the command channel rather than
+    /// in a blocking `read` that would only return at the next block or tick (with nothing
+    /// requested, no block comes: every small piece would wait a tick). Gives up when a frame
+    /// arrives on the socket or after one tick; idle connections never come here, so an idle
+    /// peer still sleeps in `read`. Returns the command that came, if one did.
+    pub(super) fn await_assignment(
+        &mut self,
+        commands: &Receiver<Command>,
+    ) -> Result<Option<Command>, ConnError> {
+        if !self.downloads.awaiting_engine(TICK) {
+            return Ok(None);
+        }
+        let until = Instant::now() + TICK;
+        loop {
+            match commands.recv_timeout(AWAIT_SLICE) {
+                Ok(command) => return Ok(Some(command)),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if self.socket_has_data()? || Instant::now() >= until {
+                break;
+            }
+        }
+        self.downloads.stop_awaiting();
+        Ok(None)
+    }
+
+    /// Whether bytes wait on the socket (a non-blocking `peek`; a closed socket counts: the
+    /// next `read` will see it).
+    fn socket_has_data(&self) -> Result<bool, ConnError> {
+        self.stream.set_nonblocking(true)?;
+        let peeked = self.stream.peek(&mut [0; 1]);
+        self.stream.set_nonblocking(false)?;
+        match peeked {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+            Err(_) => Ok(true),
+        }
+    }
+
     /// Sends requests up to the pipeline depth, while unchoked.
     pub(super) fn send_requests(&mut self) -> Result<(), ConnError> {
         if !self.downloads.can_request(self.shared.pipeline) {
@@ -121,6 +171,8 @@ pub struct Downloads {
     /// buffer per piece (256 KiB is past malloc's mmap threshold) cost a `mmap`, page faults
     /// and a `munmap` each time.
     spare: Option<Vec<u8>>,
+    /// When the last piece completed, while the engine's next assignment may be on its way.
+    completed_at: Option<Instant>,
 }
 
 impl Default for Downloads {
@@ -133,6 +185,7 @@ impl Default for Downloads {
             choked: true,
             outstanding: 0,
             last_progress: Instant::now(),
+            completed_at: None,
         }
     }
 }
@@ -281,10 +334,24 @@ impl Downloads {
             return Received::Stored;
         }
         let fetch = self.fetches.remove(position);
+        self.completed_at = Some(Instant::now());
         Received::Complete {
             index,
             data: fetch.data,
         }
+    }
+
+    /// True when every assigned piece is done, unchoked, and one completed less than `within`
+    /// ago: the engine is about to assign the next.
+    pub fn awaiting_engine(&self, within: Duration) -> bool {
+        self.fetches.is_empty()
+            && !self.choked
+            && self.completed_at.is_some_and(|at| at.elapsed() < within)
+    }
+
+    /// The wait for the engine is over (it came, or it did not within a tick).
+    pub fn stop_awaiting(&mut self) {
+        self.completed_at = None;
     }
 
     /// True when pieces are assigned but nothing arrived for `timeout`.

@@ -27,7 +27,7 @@ impl Engine {
     /// free download slots to the rarest missing pieces, each to its least loaded holder.
     pub fn round(&mut self) {
         let have = self.shared.have_snapshot();
-        if have.is_complete() {
+        if have.is_complete() || self.disk_paused() {
             return;
         }
         if self.listed.len() < self.settings.min_peers {
@@ -45,7 +45,9 @@ impl Engine {
             wanted.insert(index);
         }
         self.avoid.in_flight = self.in_flight.keys().copied().collect();
-        let free = self.settings.parallel.saturating_sub(self.in_flight.len());
+        let free = self
+            .disk_limit(self.max_in_flight())
+            .saturating_sub(self.in_flight.len());
         let mut load: HashMap<SocketAddr, usize> = HashMap::new();
         for conn in self.conns.values() {
             *load.entry(conn.name()).or_default() += conn.fetching.len();
@@ -55,7 +57,7 @@ impl Engine {
             &holders,
             &self.avoid,
             free,
-            self.settings.per_peer,
+            self.max_per_holder(),
             &mut load,
             self.settings.picker,
             &mut self.rng,
@@ -107,9 +109,7 @@ impl Engine {
     }
 
     fn is_resting(&self, addr: SocketAddr) -> bool {
-        self.resting
-            .get(&addr)
-            .is_some_and(|until| *until > Instant::now())
+        self.backoff.is_resting(addr, Instant::now())
     }
 
     /// Everyone whose pieces we know: connections (from their bitfields) and, for peers we are
@@ -170,7 +170,7 @@ impl Engine {
         }
     }
 
-    fn conn_to(&self, addr: SocketAddr) -> Option<ConnId> {
+    pub(super) fn conn_to(&self, addr: SocketAddr) -> Option<ConnId> {
         self.conns
             .iter()
             .find(|(_, c)| c.addr == addr || c.listen == Some(addr))
@@ -179,7 +179,7 @@ impl Engine {
 
     /// Whether we may open another connection: fewer than `--max-peers` are open, counting
     /// those the remotes opened, so a peer few others chose opens more itself.
-    fn may_open(&self) -> bool {
+    pub(super) fn may_open(&self) -> bool {
         self.conns.len() < self.settings.max_peers
     }
 
@@ -200,7 +200,7 @@ impl Engine {
 
     /// Opens an outgoing connection on its own thread, `peer-PORT-out-N` (step 1 of
     /// `connection.rs`: `connect`).
-    fn open(&mut self, addr: SocketAddr) -> ConnId {
+    pub(super) fn open(&mut self, addr: SocketAddr) -> ConnId {
         let id = self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let (commands, commands_rx) = unbounded();
         self.conns
