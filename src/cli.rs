@@ -50,7 +50,7 @@ pub enum Command {
     /// Run the tracker: keeps the list of peers of each swarm and hands out metainfo.
     Tracker(tracker::TrackerArgs),
     /// Run a peer: joins a swarm, downloads missing pieces rarest first and serves uploads.
-    Peer(peer::PeerArgs),
+    Peer(Box<peer::PeerArgs>),
     /// Write a BEP 3 .torrent file for FILE.
     Create(create::CreateArgs),
     /// Show the swarm as the tracker sees it: peers, piece maps, how rare each piece is.

@@ -40,7 +40,7 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Peer(args) => {
             // --trace starts once the peer knows its port (the process's name).
             Observe::from(args.observe.clone()).start_slow_motion();
-            peer::run(PeerConfig::try_from(args)?)?;
+            peer::run(PeerConfig::try_from(*args)?)?;
         }
         Command::Create(args) => create::run(args.into())?,
         Command::Status(args) => {
