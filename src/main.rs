@@ -14,7 +14,11 @@ use bittorrent_sim::{create, diagram, flood, logging, status, tracker};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let level = if cli.command.is_quiet() { "warn" } else { "info" };
+    let level = if cli.command.is_quiet() {
+        "warn"
+    } else {
+        "info"
+    };
     logging::init_with(level, cli.log_format);
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

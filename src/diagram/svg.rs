@@ -156,7 +156,7 @@ pub fn render(participants: &[String], selected: &Selected) -> String {
 }
 
 /// Text safe in XML content and attribute values; characters XML 1.0 forbids become spaces.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
