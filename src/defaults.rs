@@ -32,6 +32,18 @@ pub const KEEPALIVE: Duration = duration(KEEPALIVE_TEXT);
 /// connection closed.
 pub const STALL_TIMEOUT_TEXT: &str = "20s";
 pub const STALL_TIMEOUT: Duration = duration(STALL_TIMEOUT_TEXT);
+/// `peer --unchoke-slots`: preferred neighbours (k of the course projects).
+pub const UNCHOKE_SLOTS: u16 = 4;
+/// `peer --rechoke-interval`: how often the preferred neighbours are chosen again (p).
+pub const RECHOKE_INTERVAL_TEXT: &str = "10s";
+pub const RECHOKE_INTERVAL: Duration = duration(RECHOKE_INTERVAL_TEXT);
+/// `peer --optimistic-interval`: how long an optimistic unchoke lasts (m).
+pub const OPTIMISTIC_INTERVAL_TEXT: &str = "30s";
+pub const OPTIMISTIC_INTERVAL: Duration = duration(OPTIMISTIC_INTERVAL_TEXT);
+/// `peer --snub-timeout`: a remote that unchokes us, holds what we lack and sends no block
+/// for this long snubs us.
+pub const SNUB_TIMEOUT_TEXT: &str = "60s";
+pub const SNUB_TIMEOUT: Duration = duration(SNUB_TIMEOUT_TEXT);
 /// `--handshake-timeout`: an accepted connection must send its whole handshake within this.
 pub const HANDSHAKE_TIMEOUT_TEXT: &str = "10s";
 pub const HANDSHAKE_TIMEOUT: Duration = duration(HANDSHAKE_TIMEOUT_TEXT);
@@ -170,6 +182,9 @@ mod tests {
             (ROUND_INTERVAL_TEXT, ROUND_INTERVAL),
             (KEEPALIVE_TEXT, KEEPALIVE),
             (STALL_TIMEOUT_TEXT, STALL_TIMEOUT),
+            (RECHOKE_INTERVAL_TEXT, RECHOKE_INTERVAL),
+            (OPTIMISTIC_INTERVAL_TEXT, OPTIMISTIC_INTERVAL),
+            (SNUB_TIMEOUT_TEXT, SNUB_TIMEOUT),
             (HANDSHAKE_TIMEOUT_TEXT, HANDSHAKE_TIMEOUT),
             (CLEANUP_INTERVAL_TEXT, CLEANUP_INTERVAL),
             (ANNOUNCE_INTERVAL_TEXT, ANNOUNCE_INTERVAL),

@@ -87,6 +87,10 @@ pub struct PeerConfig {
     pub stall_timeout: Duration,
     /// `--handshake-timeout`: an accepted connection must complete its handshake this fast.
     pub handshake_timeout: Duration,
+    /// `--choking`, `--unchoke-slots`, `--optimistic-interval`, `--snub-timeout`, `--free-ride`.
+    pub choking: choker::Settings,
+    /// `--rechoke-interval`.
+    pub rechoke_interval: Duration,
     /// `--trace FILE`.
     pub trace: Option<PathBuf>,
     pub exit_when_complete: bool,
@@ -172,6 +176,8 @@ impl From<io::Error> for PeerError {
 pub struct PeerState {
     /// Thread-name prefix, `peer-PORT`.
     pub name: String,
+    /// Our listening port, told to remotes in the extension handshake (BEP 10).
+    pub port: u16,
     pub metainfo: Arc<Metainfo>,
     pub storage: Storage,
     pub peer_id: [u8; 20],

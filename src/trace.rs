@@ -179,6 +179,9 @@ pub fn wire_fields(message: &Message) -> (&'static str, Vec<(&'static str, Value
                 ("length", block.len().into()),
             ]
         }
+        Message::Extended { id, payload } => {
+            vec![("id", u64::from(*id).into()), ("length", payload.len().into())]
+        }
         _ => Vec::new(),
     };
     (message.name(), fields)

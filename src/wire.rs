@@ -8,8 +8,9 @@
 //!
 //! This file holds the handshake and the errors; `wire/message.rs` the messages, their ids
 //! and the words logs print for them; `wire/frame.rs` the frames decoded in place from a
-//! buffer (a `piece` lends its block).
+//! buffer (a `piece` lends its block); `wire/extension.rs` BEP 10's extension handshake.
 
+pub mod extension;
 mod frame;
 mod message;
 
@@ -34,7 +35,7 @@ pub const BLOCK_LEN: u32 = 16 * 1024;
 /// The first 68 bytes each side sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Handshake {
-    /// Extension bits; we implement none and send zeros.
+    /// Extension bits; we set only BEP 10's ([`Handshake::with_extensions`]).
     pub reserved: [u8; 8],
     pub info_hash: InfoHash,
     pub peer_id: [u8; 20],
@@ -100,6 +101,17 @@ impl Handshake {
             info_hash,
             peer_id,
         }
+    }
+
+    /// The same handshake, saying we speak BEP 10's extension protocol.
+    pub fn with_extensions(mut self) -> Handshake {
+        self.reserved[extension::RESERVED_BYTE] |= extension::RESERVED_BIT;
+        self
+    }
+
+    /// Whether the sender speaks BEP 10's extension protocol.
+    pub fn supports_extensions(&self) -> bool {
+        self.reserved[extension::RESERVED_BYTE] & extension::RESERVED_BIT != 0
     }
 
     pub fn write_to(&self, out: &mut impl Write) -> io::Result<()> {

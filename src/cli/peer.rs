@@ -7,13 +7,14 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::{Failure, ObserveArgs};
 use crate::defaults;
 use crate::infohash::InfoHash;
 use crate::metainfo::Metainfo;
 use crate::net;
+use crate::peer::choker::{self, Policy};
 use crate::peer::http_tracker::AnnounceUrl;
 use crate::peer::{PeerConfig, Source, TrackerAddr};
 use crate::units::{parse_duration, parse_rate, parse_size};
@@ -98,10 +99,62 @@ pub struct PeerArgs {
     #[arg(long, default_value = defaults::HANDSHAKE_TIMEOUT_TEXT, value_parser = parse_duration)]
     pub handshake_timeout: Duration,
     #[command(flatten)]
+    pub choking: ChokingArgs,
+    #[command(flatten)]
     pub observe: ObserveArgs,
     /// Exit once the file is complete instead of seeding on.
     #[arg(long)]
     pub exit_when_complete: bool,
+}
+
+/// Who we upload to: BEP 3's choking (`peer/choker.rs`).
+#[derive(Debug, Clone, Args)]
+pub struct ChokingArgs {
+    /// tit-for-tat: upload to the --unchoke-slots remotes that sent us the most over the last
+    /// --rechoke-interval, plus one optimistic unchoke rotated every --optimistic-interval;
+    /// unchoke-all: serve every interested remote (the seed's simplified protocol).
+    #[arg(long, value_enum, default_value_t = ChokingArg::TitForTat, env = "BTSIM_CHOKING")]
+    pub choking: ChokingArg,
+    /// Preferred neighbours under tit-for-tat (k).
+    #[arg(long, default_value_t = defaults::UNCHOKE_SLOTS, env = "BTSIM_UNCHOKE_SLOTS",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub unchoke_slots: u16,
+    /// Choose the preferred neighbours again this often (p).
+    #[arg(long, default_value = defaults::RECHOKE_INTERVAL_TEXT, env = "BTSIM_RECHOKE_INTERVAL", value_parser = parse_duration)]
+    pub rechoke_interval: Duration,
+    /// Move the optimistic unchoke to another remote this often (m).
+    #[arg(long, default_value = defaults::OPTIMISTIC_INTERVAL_TEXT, env = "BTSIM_OPTIMISTIC_INTERVAL", value_parser = parse_duration)]
+    pub optimistic_interval: Duration,
+    /// A remote that unchokes us and holds what we lack but sends no block for this long
+    /// snubs us: it is no preferred neighbour until it sends again.
+    #[arg(long, default_value = defaults::SNUB_TIMEOUT_TEXT, value_parser = parse_duration)]
+    pub snub_timeout: Duration,
+    /// Free ride: download, but never unchoke anyone (a teaching device for the incentives
+    /// experiment, bench/incentives.sh).
+    #[arg(long)]
+    pub free_ride: bool,
+}
+
+/// `--choking`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChokingArg {
+    TitForTat,
+    UnchokeAll,
+}
+
+impl From<&ChokingArgs> for choker::Settings {
+    fn from(args: &ChokingArgs) -> choker::Settings {
+        choker::Settings {
+            policy: match args.choking {
+                ChokingArg::TitForTat => Policy::TitForTat,
+                ChokingArg::UnchokeAll => Policy::UnchokeAll,
+            },
+            slots: usize::from(args.unchoke_slots),
+            optimistic_interval: args.optimistic_interval,
+            free_ride: args.free_ride,
+            snub_timeout: args.snub_timeout,
+        }
+    }
 }
 
 impl TryFrom<PeerArgs> for PeerConfig {
@@ -154,6 +207,8 @@ impl TryFrom<PeerArgs> for PeerConfig {
             keepalive: args.keepalive,
             stall_timeout: args.stall_timeout,
             handshake_timeout: args.handshake_timeout,
+            choking: choker::Settings::from(&args.choking),
+            rechoke_interval: args.choking.rechoke_interval,
             trace: args.observe.trace,
             exit_when_complete: args.exit_when_complete,
         })

@@ -18,6 +18,7 @@ use log::{info, warn};
 use super::PeerState;
 use super::http_tracker::{AnnounceParams, HttpTracker};
 use super::tracker_client::{ClientError, TrackerClient};
+use crate::tracker::proto::Unchoked;
 use crate::defaults::HTTP_RETRY;
 use crate::pieces::PieceSet;
 
@@ -92,11 +93,17 @@ impl Announcer {
         }
     }
 
-    /// The report timer: `REPORT` (an HTTP tracker is not told pieces).
-    pub fn report(&mut self, shared: &PeerState, port: u16) {
+    /// The report timer: `REPORT`, with the remotes we unchoke when given (an HTTP tracker is
+    /// told neither).
+    pub fn report(&mut self, shared: &PeerState, port: u16, unchoked: Option<&[Unchoked]>) {
         if let Announcer::Text(client) = self {
             let ranges = shared.have_snapshot().to_ranges();
-            if let Err(e) = client.report(shared.metainfo.info_hash, port, &ranges) {
+            let info_hash = shared.metainfo.info_hash;
+            let sent = match unchoked {
+                Some(set) => client.report_unchoked(info_hash, port, &ranges, set),
+                None => client.report(info_hash, port, &ranges),
+            };
+            if let Err(e) = sent {
                 self.recover("report", e, shared, port);
             }
         }
@@ -126,7 +133,7 @@ impl Announcer {
     /// The download just completed: report at once / announce `completed`.
     pub fn completed(&mut self, shared: &PeerState, port: u16) {
         match self {
-            Announcer::Text(_) => self.report(shared, port),
+            Announcer::Text(_) => self.report(shared, port, None),
             Announcer::Http { .. } => {
                 let _ = self.announce(shared, port, Some("completed"));
             }

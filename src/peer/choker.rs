@@ -43,8 +43,7 @@ use std::time::{Duration, Instant};
 use rand::Rng;
 use rand::RngExt;
 
-/// A remote that unchokes us, holds what we want and sends nothing this long snubs us.
-pub const SNUB_TIMEOUT: Duration = Duration::from_secs(60);
+pub use crate::defaults::SNUB_TIMEOUT;
 /// Newly connected remotes are this many times as likely to get the optimistic slot (Cohen).
 pub const NEWCOMER_WEIGHT: u32 = 3;
 
@@ -301,6 +300,7 @@ impl<K: Copy + Eq + Hash + Ord + fmt::Debug> Choker<K> {
                 continue;
             };
             remote.interested = seen.interested;
+            remote.addr = seen.addr;
             let got_block = seen.received > remote.received_before;
             if seen.choking_us || !seen.has_wanted || got_block {
                 remote.quiet_since = None;

@@ -9,7 +9,8 @@
 //!    swarm's info-hash ends it here. An accepted connection then takes an established slot
 //!    (`admission.rs`; refused when all are taken). Then `write_all` our bitfield.
 //! 3. The loop, until the remote leaves, misbehaves, or the engine says close:
-//!    * take the engine's commands (fetch a piece, cancel one, announce a `have`);
+//!    * take the engine's commands (fetch a piece, cancel one, announce a `have`, and the
+//!      choker's `choke` / `unchoke`);
 //!    * `write_all` requests: up to `pipeline` 16 KiB blocks in flight, only while unchoked;
 //!    * `write_all` the blocks the remote asked for, from a bounded queue served in order; with
 //!      `--upload-rate` each block is first charged to the process's token bucket
@@ -18,8 +19,9 @@
 //!    * a keep-alive when nothing was sent for `--keepalive` (5 s: rqbit drops a connection
 //!      silent for 10 s);
 //!    * `read` with a short timeout ([`TICK`]) and handle every whole frame (`peer/frames.rs`):
-//!      bitfield and have teach us the remote's pieces, choke and unchoke gate our requests,
-//!      interested is answered with unchoke, request and cancel feed the upload queue, and a
+//!      bitfield and have teach us the remote's pieces, choke and unchoke gate our requests
+//!      (the stall timer stops while we are choked), interested and not interested go to the
+//!      engine's choker, request and cancel feed the upload queue, and a
 //!      piece's block lands in its buffer. A completed piece is checked against its SHA-1 and
 //!      written at its offset before the engine hears of it. With `--download-rate` each block
 //!      is charged after it is read, and the socket is not read again until the bucket's wait
@@ -48,6 +50,7 @@ mod upload;
 use std::io::{BufWriter, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -62,7 +65,7 @@ use crate::net::{
 };
 use crate::pieces::PieceSet;
 use crate::trace::{self, Dir};
-use crate::wire::Message;
+use crate::wire::{Message, extension};
 use download::Downloads;
 pub use error::{ConnError, PieceFailure};
 use upload::Uploads;
@@ -90,6 +93,10 @@ pub enum Command {
     Cancel(u32),
     /// We completed this piece: tell the remote with `have`.
     Have(u32),
+    /// The choker's decision: stop serving the remote (`choke`; its queued requests are
+    /// dropped) or serve it (`unchoke`).
+    Choke,
+    Unchoke,
     /// Close the connection.
     Close,
 }
@@ -103,6 +110,7 @@ pub enum Event {
         addr: SocketAddr,
         outgoing: bool,
         commands: Sender<Command>,
+        counters: Arc<Counters>,
     },
     /// The remote's pieces, from its bitfield.
     Bitfield { id: ConnId, pieces: PieceSet },
@@ -110,6 +118,10 @@ pub enum Event {
     Have { id: ConnId, index: u32 },
     /// The remote choked (true) or unchoked (false) us.
     Choked { id: ConnId, choked: bool },
+    /// The remote became interested (true) or not interested (false) in our pieces.
+    Interested { id: ConnId, interested: bool },
+    /// The remote's extension handshake (BEP 10) named its listening port.
+    ListenPort { id: ConnId, port: u16 },
     /// A fetched piece was verified and written (`Ok(bytes received)`), or thrown away.
     Piece {
         id: ConnId,
@@ -124,6 +136,16 @@ pub enum Event {
     },
 }
 
+/// Bytes of blocks moved over one connection, counted by its thread and read by the engine's
+/// choker at each rechoke.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Block bytes received from the remote.
+    pub received: AtomicU64,
+    /// Block bytes sent to the remote.
+    pub sent: AtomicU64,
+}
+
 /// Everything one connection thread owns.
 struct Connection<'a> {
     id: ConnId,
@@ -134,6 +156,7 @@ struct Connection<'a> {
     writer: BufWriter<Traced<'a>>,
     frames: FrameReader,
     events: &'a Sender<Event>,
+    counters: Arc<Counters>,
     /// The remote's pieces as it told us (bitfield, haves).
     remote_pieces: PieceSet,
     /// Our pieces as the remote knows them.
@@ -168,6 +191,7 @@ pub fn run(
     let result = handshake_and_serve(&stream, remote, side, id, &shared, &events, commands);
     // 4. close, whatever ended the connection; the engine hears why
     net::close(&stream, remote);
+    trace::record(Dir::Send, "bittorrent", stream.local_addr().ok(), remote, "close", &[]);
     let reason = match result {
         Ok(()) => "closed".to_string(),
         Err(e) if e.is_disconnect() => {
@@ -199,14 +223,23 @@ fn handshake_and_serve(
     let outgoing = matches!(side, Side::Outgoing);
     let mut writer = BufWriter::with_capacity(64 * 1024, Traced::new(stream, remote));
     // 2. the handshakes, then our bitfield
-    handshake::exchange(stream, remote, side, shared, &mut writer)?;
+    let extensions = handshake::exchange(stream, remote, side, shared, &mut writer)?;
     let mut conn = Connection::new(id, remote, stream, writer, shared, events);
     conn.send_bitfield()?;
+    if extensions {
+        // BEP 10, after the bitfield (which BEP 3 wants first): our listening port.
+        let payload = extension::handshake_payload(shared.port);
+        conn.send(&Message::Extended {
+            id: extension::HANDSHAKE_ID,
+            payload,
+        })?;
+    }
     let _ = events.send(Event::Ready {
         id,
         addr: remote,
         outgoing,
         commands: commands_tx,
+        counters: Arc::clone(&conn.counters),
     });
     // 3. the loop
     conn.serve(&commands)
@@ -232,6 +265,7 @@ impl<'a> Connection<'a> {
             writer,
             frames: FrameReader::new(),
             events,
+            counters: Arc::default(),
             remote_pieces: PieceSet::empty(shared.metainfo.num_pieces()),
             advertised,
             am_interested: false,
@@ -306,6 +340,16 @@ impl Connection<'_> {
                     self.send(&Message::Have { index })?;
                 }
                 self.update_interest()?;
+            }
+            Command::Choke => {
+                if self.uploads.choke() {
+                    self.send(&Message::Choke)?;
+                }
+            }
+            Command::Unchoke => {
+                if self.uploads.unchoke() {
+                    self.send(&Message::Unchoke)?;
+                }
             }
             Command::Close => return Ok(false),
         }

@@ -7,13 +7,14 @@
 //! `picker.rs`), sends commands to connection threads over crossbeam channels, and reacts to
 //! their events (a bitfield, a piece verified, a connection closed) in [`Engine::handle`].
 
+mod choking;
 mod round;
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use log::{info, warn};
@@ -22,7 +23,8 @@ use rand::rngs::StdRng;
 
 use super::PeerState;
 use super::announcer::Candidate;
-use super::connection::{Command, ConnId, Event, PieceFailure};
+use super::choker::{self, Choker};
+use super::connection::{Command, ConnId, Counters, Event, PieceFailure};
 use super::picker::Avoid;
 pub(super) use crate::defaults::{CONNECT_TIMEOUTS, RETRY_AFTER};
 use crate::pieces::PieceSet;
@@ -40,6 +42,48 @@ struct ConnInfo {
     pieces: Option<PieceSet>,
     /// Pieces this connection is fetching.
     fetching: HashSet<u32>,
+    /// Block bytes each way, counted by the connection's thread (for the choker).
+    counters: Arc<Counters>,
+    /// The remote is interested in our pieces.
+    interested: bool,
+    /// The remote chokes us (every connection starts so, BEP 3).
+    choking_us: bool,
+    /// When the remote last sent `choke`; `None` while it never did. The picker skips a
+    /// holder that did.
+    choked_since: Option<Instant>,
+    /// When the handshake completed or the remote last changed its mind about choking us.
+    ready_at: Instant,
+    /// The remote's listening address, where known (an outgoing connection's address).
+    listen: Option<SocketAddr>,
+}
+
+impl ConnInfo {
+    fn new(addr: SocketAddr, commands: Sender<Command>, outgoing: bool) -> ConnInfo {
+        ConnInfo {
+            addr,
+            commands,
+            outgoing,
+            ready: false,
+            pieces: None,
+            fetching: HashSet::new(),
+            counters: Arc::default(),
+            interested: false,
+            choking_us: true,
+            choked_since: None,
+            ready_at: Instant::now(),
+            listen: outgoing.then_some(addr),
+        }
+    }
+
+    /// The remote's listening address when known, else the connection's (for logs).
+    fn name(&self) -> SocketAddr {
+        self.listen.unwrap_or(self.addr)
+    }
+
+    /// Whether the remote said `choke` and has not unchoked us since.
+    fn refuses_us(&self) -> bool {
+        self.choking_us && self.choked_since.is_some()
+    }
 }
 
 /// What one connection event changed, for the task loop.
@@ -52,6 +96,8 @@ pub enum Handled {
     MayFetch,
     /// The last missing piece was verified: the tracker must hear of it.
     Completed,
+    /// We choked or unchoked someone: the tracker may hear of the new set.
+    UnchokeSetChanged,
 }
 
 /// The engine's settings.
@@ -63,6 +109,10 @@ pub struct Settings {
     pub max_peers: usize,
     /// `--connect-to-all`: connect to every listed peer, not only to holders of wanted pieces.
     pub connect_to_all: bool,
+    /// `--choking`, `--unchoke-slots`, `--optimistic-interval`, `--free-ride`.
+    pub choker: choker::Settings,
+    /// `--rechoke-interval`; also how long a fetch waits on a remote that chokes us.
+    pub rechoke_interval: Duration,
 }
 
 pub struct Engine {
@@ -79,15 +129,18 @@ pub struct Engine {
     resting: HashMap<SocketAddr, Instant>,
     events_tx: Sender<Event>,
     pub events: Receiver<Event>,
+    choker: Choker<ConnId>,
     rng: StdRng,
 }
 
 impl Engine {
     pub fn new(shared: Arc<PeerState>, settings: Settings, listed: Vec<Candidate>) -> Engine {
         let (events_tx, events) = unbounded();
+        let choker = Choker::new(settings.choker);
         Engine {
             shared,
             settings,
+            choker,
             conns: HashMap::new(),
             listed,
             in_flight: HashMap::new(),
@@ -127,16 +180,17 @@ impl Engine {
                 addr,
                 outgoing,
                 commands,
+                counters,
             } => {
-                let conn = self.conns.entry(id).or_insert_with(|| ConnInfo {
-                    addr,
-                    commands,
-                    outgoing,
-                    ready: false,
-                    pieces: None,
-                    fetching: HashSet::new(),
-                });
+                let conn = self
+                    .conns
+                    .entry(id)
+                    .or_insert_with(|| ConnInfo::new(addr, commands, outgoing));
                 conn.ready = true;
+                conn.ready_at = Instant::now();
+                conn.counters = counters;
+                self.choker.connected(id, addr, Instant::now());
+                self.drop_duplicate(id);
                 Handled::Nothing
             }
             Event::Bitfield { id, pieces } => {
@@ -169,7 +223,15 @@ impl Engine {
                     Handled::Nothing
                 }
             }
-            Event::Choked { .. } => Handled::Nothing,
+            Event::Choked { id, choked } => self.on_choked(id, choked),
+            Event::Interested { id, interested } => self.on_interest(id, interested),
+            Event::ListenPort { id, port } => {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    conn.listen = Some(SocketAddr::new(conn.addr.ip(), port));
+                }
+                self.drop_duplicate(id);
+                Handled::Nothing
+            }
             Event::Piece { id, index, result } => {
                 if self.piece_done(id, index, result) {
                     Handled::Completed
@@ -180,18 +242,50 @@ impl Engine {
             Event::Closed { id, addr, reason } => {
                 if let Some(conn) = self.conns.remove(&id) {
                     info!("{addr}: connection closed ({reason})");
+                    self.choker.disconnected(id);
                     if conn.outgoing && !conn.ready {
                         self.resting.retain(|_, until| *until > Instant::now());
                         self.resting.insert(addr, Instant::now() + RETRY_AFTER);
                     }
                     // Its pieces are free again, to be fetched from another holder first.
+                    let name = conn.name();
                     for index in conn.fetching {
                         self.release(index, id);
-                        self.avoid.failed.entry(index).or_default().insert(addr);
+                        self.avoid.failed.entry(index).or_default().insert(name);
                     }
                 }
                 Handled::MayFetch
             }
+        }
+    }
+
+    /// Two peers that dialled each other at once hold two connections; both sides keep the
+    /// one opened by the peer with the lower listening port (so they agree without a word)
+    /// and close the other.
+    fn drop_duplicate(&mut self, id: ConnId) {
+        let Some(listen) = self.conns.get(&id).and_then(|c| c.listen) else {
+            return;
+        };
+        let Some((&other, _)) = self
+            .conns
+            .iter()
+            .find(|(o, c)| **o != id && c.ready && c.listen == Some(listen))
+        else {
+            return;
+        };
+        if listen.port() == self.shared.port {
+            return; // the same port on two hosts: no order to agree on, keep both
+        }
+        let we_are_lower = self.shared.port < listen.port();
+        // Keep ours (outgoing) when we are lower, theirs (incoming) otherwise.
+        let drop = [id, other]
+            .into_iter()
+            .find(|c| self.conns[c].outgoing != we_are_lower);
+        if let Some(drop) = drop
+            && let Some(conn) = self.conns.get(&drop)
+        {
+            info!("{listen}: a second connection to the same peer; closing one");
+            let _ = conn.commands.send(Command::Close);
         }
     }
 
@@ -208,7 +302,7 @@ impl Engine {
     fn piece_done(&mut self, id: ConnId, index: u32, result: Result<u64, PieceFailure>) -> bool {
         let Some(from) = self.conns.get_mut(&id).map(|c| {
             c.fetching.remove(&index);
-            c.addr
+            c.name()
         }) else {
             return false;
         };

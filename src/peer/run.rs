@@ -17,7 +17,9 @@ use super::storage::Storage;
 use super::task_loop;
 use super::tracker_client::{ClientError, TrackerClient, choose_swarm};
 use super::{PeerConfig, PeerError, PeerState, Source, TrackerAddr, new_peer_id};
+use super::choker::Policy;
 use crate::infohash::InfoHash;
+use crate::trace::Dir;
 use crate::metainfo::{Metainfo, announce_url};
 use crate::pieces::PieceSet;
 use crate::ratelimit::Limiter;
@@ -49,8 +51,44 @@ fn listen(config: &PeerConfig) -> Result<(TcpListener, u16), PeerError> {
     let port = listener.local_addr()?.port();
     if let Some(path) = &config.trace {
         crate::trace::init(path, &format!("peer-{port}"))?;
+        trace_config(config, port);
     }
+    log_choking(config);
     Ok((listener, port))
+}
+
+/// The trace's first record: what this peer was configured with (its rates and choker), for
+/// views that compare peers, such as `diagram`'s unchoke matrix.
+fn trace_config(config: &PeerConfig, port: u16) {
+    let ip = config.bind.unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+    let me = SocketAddr::new(ip, port);
+    let choking = match (config.choking.free_ride, config.choking.policy) {
+        (true, _) => "free-ride",
+        (false, Policy::TitForTat) => "tit-for-tat",
+        (false, Policy::UnchokeAll) => "unchoke-all",
+    };
+    let fields = [
+        ("upload_rate", config.upload_rate.into()),
+        ("download_rate", config.download_rate.into()),
+        ("choking", choking.into()),
+        ("unchoke_slots", config.choking.slots.into()),
+    ];
+    crate::trace::record(Dir::Send, "process", Some(me), me, "config", &fields);
+}
+
+/// One line saying how this peer chooses whom it uploads to.
+fn log_choking(config: &PeerConfig) {
+    let choking = &config.choking;
+    if choking.free_ride {
+        info!("free riding (--free-ride): downloading, and never unchoking anyone");
+    } else if choking.policy == Policy::UnchokeAll {
+        info!("choking: unchoke-all (every interested peer is served)");
+    } else {
+        info!(
+            "choking: tit-for-tat, {} preferred neighbours every {:?}, an optimistic unchoke every {:?}",
+            choking.slots, config.rechoke_interval, choking.optimistic_interval
+        );
+    }
 }
 
 fn tracker_error(config: &PeerConfig, source: ClientError) -> PeerError {
@@ -109,6 +147,7 @@ fn open_data(
     };
     Ok(PeerState {
         name: format!("peer-{port}"),
+        port,
         metainfo,
         storage,
         peer_id: new_peer_id(),
@@ -166,6 +205,8 @@ fn settings(config: &PeerConfig) -> Settings {
         min_peers: config.min_peers,
         max_peers: config.max_peers,
         connect_to_all: config.connect_to_all,
+        choker: config.choking,
+        rechoke_interval: config.rechoke_interval,
     }
 }
 

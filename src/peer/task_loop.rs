@@ -9,7 +9,9 @@
 //!    `write`, `read`, close); a tracker that forgot us is joined again.
 //! 4. A round tick: `LIST` (one exchange), handed to the engine ([`Engine::set_listed`]),
 //!    then the engine's round, which only hands pieces to connection threads (and spawns a
-//!    thread per peer it connects to).
+//!    thread per peer it connects to). A rechoke tick (`--rechoke-interval`): the engine's
+//!    choker decides whom we upload to, and a changed set is `REPORT`ed (`unchoked=`) at
+//!    once; every report carries it too.
 //! 5. A connection event: the engine's bookkeeping, no I/O. The last piece verified: `REPORT`
 //!    at once (announce `completed` to an HTTP tracker). In continuous mode
 //!    (`--round-interval 0`) a freed slot starts a round on the last list, without `LIST`.
@@ -26,6 +28,7 @@ use super::announcer::Announcer;
 use super::engine::{Engine, Handled};
 use super::{PeerConfig, PeerState};
 use crate::scheduler;
+use crate::tracker::proto::Unchoked;
 
 use crate::defaults::CONTINUOUS_RETRY;
 
@@ -34,6 +37,7 @@ enum Task {
     Ping,
     Report,
     Round,
+    Rechoke,
 }
 
 /// What the task loop holds: the engine, and the tracker it talks to on the engine's behalf.
@@ -46,6 +50,8 @@ struct TaskLoop {
     /// `--round-interval 0`: a round whenever a slot is freed.
     continuous: bool,
     exit_when_complete: bool,
+    /// The remotes we unchoke, as last told to the tracker (`unchoked=` of `REPORT`).
+    unchoked: Vec<Unchoked>,
 }
 
 /// Runs the task loop until the scheduler stops or, with `--exit-when-complete`, until the
@@ -70,6 +76,7 @@ pub(super) fn run(
             (config.ping_interval, Task::Ping),
             (config.report_interval, Task::Report),
             (round_timer, Task::Round),
+            (config.rechoke_interval, Task::Rechoke),
         ],
     )?;
     let mut task_loop = TaskLoop {
@@ -79,6 +86,7 @@ pub(super) fn run(
         port,
         continuous,
         exit_when_complete: config.exit_when_complete,
+        unchoked: Vec::new(),
     };
     task_loop.engine.round(); // on the list the join returned
     task_loop.serve(&tasks);
@@ -114,7 +122,12 @@ impl TaskLoop {
     fn tick(&mut self, task: Task) {
         match task {
             Task::Ping => self.announcer.ping(&self.state, self.port),
-            Task::Report => self.announcer.report(&self.state, self.port),
+            Task::Report => self.report(),
+            Task::Rechoke => {
+                if self.engine.rechoke() {
+                    self.report_unchoked_if_changed();
+                }
+            }
             Task::Round => {
                 if self.engine.is_complete() {
                     return; // rounds stop, and with them `LIST`
@@ -136,6 +149,39 @@ impl TaskLoop {
             Handled::MayFetch if self.continuous => self.engine.round(),
             Handled::MayFetch => {}
             Handled::Completed => self.announcer.completed(&self.state, self.port),
+            Handled::UnchokeSetChanged => self.report_unchoked_if_changed(),
         }
+    }
+
+    /// `REPORT` with the pieces held and the remotes we unchoke.
+    fn report(&mut self) {
+        self.unchoked = self.unchoke_set();
+        self.announcer
+            .report(&self.state, self.port, Some(&self.unchoked));
+    }
+
+    /// A `REPORT` now when the set of remotes we unchoke changed since the last one, so
+    /// `status` and the status page follow the choker.
+    fn report_unchoked_if_changed(&mut self) {
+        if self.unchoke_set() != self.unchoked {
+            self.report();
+        }
+    }
+
+    /// The remotes we unchoke, as the tracker names peers: by port when on our own address
+    /// (development mode, one host), else by address.
+    fn unchoke_set(&self) -> Vec<Unchoked> {
+        let own = self.state.local_ip;
+        self.engine
+            .unchoked_listeners()
+            .into_iter()
+            .map(|addr| {
+                if addr.ip().is_loopback() || own == Some(addr.ip()) {
+                    Unchoked::Port(addr.port())
+                } else {
+                    Unchoked::Addr(addr)
+                }
+            })
+            .collect()
     }
 }

@@ -24,6 +24,8 @@ pub enum MessageId {
     Request = 6,
     Piece = 7,
     Cancel = 8,
+    /// BEP 10: an extended message, its own id in the first payload byte.
+    Extended = 20,
 }
 
 impl MessageId {
@@ -40,6 +42,7 @@ impl MessageId {
             Request,
             Piece,
             Cancel,
+            Extended,
         ]
         .into_iter()
         .find(|id| *id as u8 == byte)
@@ -74,6 +77,11 @@ pub enum Message {
         begin: u32,
         length: u32,
     },
+    /// BEP 10: `id` 0 is the extension handshake, a bencoded dictionary.
+    Extended {
+        id: u8,
+        payload: Vec<u8>,
+    },
 }
 
 impl Message {
@@ -90,6 +98,7 @@ impl Message {
             Message::Request { .. } => MessageId::Request,
             Message::Piece { .. } => MessageId::Piece,
             Message::Cancel { .. } => MessageId::Cancel,
+            Message::Extended { .. } => MessageId::Extended,
         })
     }
 
@@ -106,6 +115,7 @@ impl Message {
             Message::Request { .. } => "request",
             Message::Piece { .. } => "piece",
             Message::Cancel { .. } => "cancel",
+            Message::Extended { .. } => "extended",
         }
     }
 
@@ -115,6 +125,12 @@ impl Message {
         let Some(id) = self.id() else {
             return out.write_all(&0u32.to_be_bytes());
         };
+        if let Message::Extended { id: ext, payload } = self {
+            let len = 2 + payload.len() as u32;
+            out.write_all(&len.to_be_bytes())?;
+            out.write_all(&[id as u8, *ext])?;
+            return out.write_all(payload);
+        }
         let mut head = [0u8; 17];
         head[4] = id as u8;
         let (fields, tail): (&[u32], &[u8]) = match self {
@@ -216,6 +232,17 @@ impl Message {
                     block: read_vec(input, body_len - 8)?,
                 }
             }
+            MessageId::Extended => {
+                if body_len < 1 {
+                    return Err(WireError::BadLength { id, len: body_len });
+                }
+                let mut ext = [0u8; 1];
+                input.read_exact(&mut ext)?;
+                Message::Extended {
+                    id: ext[0],
+                    payload: read_vec(input, body_len - 1)?,
+                }
+            }
         };
         Ok(message)
     }
@@ -269,6 +296,12 @@ impl fmt::Display for Message {
                 length,
             } => {
                 write!(f, "cancel piece {index} begin {begin} length {length}")
+            }
+            Message::Extended { id: 0, payload } => {
+                write!(f, "extension handshake ({} bytes)", payload.len())
+            }
+            Message::Extended { id, payload } => {
+                write!(f, "extended message {id} ({} bytes)", payload.len())
             }
             other => f.write_str(other.name()),
         }

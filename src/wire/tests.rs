@@ -98,6 +98,23 @@ fn handshake_golden_bytes() {
 }
 
 #[test]
+fn the_extension_bit_is_bit_0x10_of_reserved_byte_5() {
+    let mut bytes = vec![19]; // pstrlen
+    bytes.extend_from_slice(b"BitTorrent protocol"); // pstr
+    bytes.extend_from_slice(&[0, 0, 0, 0, 0, 0x10, 0, 0]); // reserved: BEP 10
+    bytes.extend_from_slice(&[0xaa; 20]); // info-hash
+    bytes.extend_from_slice(b"-BS0100-123456789012"); // peer id
+    let plain = Handshake::new(InfoHash([0xaa; 20]), *b"-BS0100-123456789012");
+    assert!(!plain.supports_extensions());
+    let ours = plain.with_extensions();
+    let mut out = Vec::new();
+    ours.write_to(&mut out).expect("write");
+    assert_eq!(out, bytes);
+    let theirs = Handshake::read_from(&mut OneByte(&bytes)).expect("read");
+    assert!(theirs.supports_extensions());
+}
+
+#[test]
 fn handshake_of_another_protocol_is_refused() {
     let mut bytes = vec![19];
     bytes.extend_from_slice(b"BitTorrent protocoX");

@@ -41,6 +41,9 @@ impl Connection<'_> {
         len: usize,
         received: Received,
     ) -> Result<(), ConnError> {
+        self.counters
+            .received
+            .fetch_add(len as u64, std::sync::atomic::Ordering::Relaxed);
         if let Some(limit) = &self.shared.download_limit {
             let wait = limit.take(len as u64);
             if !wait.is_zero() {
@@ -285,8 +288,9 @@ impl Downloads {
     }
 
     /// True when pieces are assigned but nothing arrived for `timeout`.
+    /// The timer does not run while the remote chokes us: a choke never ends a connection.
     pub fn stalled(&self, timeout: Duration) -> bool {
-        !self.fetches.is_empty() && self.last_progress.elapsed() > timeout
+        !self.choked && !self.fetches.is_empty() && self.last_progress.elapsed() > timeout
     }
 }
 

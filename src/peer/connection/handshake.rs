@@ -26,7 +26,7 @@ pub(super) fn exchange(
     mut side: Side,
     shared: &PeerState,
     writer: &mut BufWriter<Traced<'_>>,
-) -> Result<(), ConnError> {
+) -> Result<bool, ConnError> {
     let metainfo = &shared.metainfo;
     let local = stream.local_addr().ok();
     let trace_handshake = |dir, peer_id: &[u8; 20]| {
@@ -36,7 +36,7 @@ pub(super) fn exchange(
         ];
         trace::record(dir, "bittorrent", local, remote, "handshake", &fields);
     };
-    let ours = Handshake::new(metainfo.info_hash, shared.peer_id);
+    let ours = Handshake::new(metainfo.info_hash, shared.peer_id).with_extensions();
     if let Side::Outgoing = side {
         ours.write_to(writer)?;
         writer.flush()?;
@@ -63,7 +63,7 @@ pub(super) fn exchange(
         "{remote}: handshake done, peer id {}",
         printable(&theirs.peer_id)
     );
-    Ok(())
+    Ok(theirs.supports_extensions())
 }
 
 /// A peer id for logs: its printable prefix (`-lt2080-`, `-BS0100-`).

@@ -13,7 +13,7 @@ use crate::net::traced::Traced;
 use crate::peer::frames::Next;
 use crate::pieces::PieceSet;
 use crate::trace::{self, Dir};
-use crate::wire::{Frame, Message};
+use crate::wire::{Frame, Message, extension};
 
 impl Connection<'_> {
     /// Reads: without blocking while there is work to do now, else for up to one tick (less
@@ -102,13 +102,14 @@ impl Connection<'_> {
                     choked: false,
                 });
             }
-            Message::Interested => {
-                if self.uploads.interested(true) {
-                    self.send(&Message::Unchoke)?;
+            Message::Interested | Message::NotInterested => {
+                let interested = message == Message::Interested;
+                if self.uploads.set_interested(interested) {
+                    let _ = self.events.send(Event::Interested {
+                        id: self.id,
+                        interested,
+                    });
                 }
-            }
-            Message::NotInterested => {
-                self.uploads.interested(false);
             }
             Message::Have { index } => {
                 if index < self.remote_pieces.len() && self.remote_pieces.insert(index) {
@@ -125,6 +126,16 @@ impl Connection<'_> {
                     pieces: self.remote_pieces.clone(),
                 });
                 self.update_interest()?;
+            }
+            Message::Extended { id, payload } => {
+                // We offer no extension messages, so only the handshake is expected.
+                match extension::listen_port(&payload).filter(|_| id == extension::HANDSHAKE_ID) {
+                    Some(port) => {
+                        debug!("{remote}: listens on port {port}");
+                        let _ = self.events.send(Event::ListenPort { id: self.id, port });
+                    }
+                    None => debug!("{remote}: extended message {id} ignored"),
+                }
             }
             Message::Request {
                 index,

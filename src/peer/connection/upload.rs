@@ -129,6 +129,7 @@ impl Connection<'_> {
         self.shared
             .uploaded
             .fetch_add(bytes as u64, Ordering::Relaxed);
+        self.counters.sent.fetch_add(bytes as u64, Ordering::Relaxed);
         Ok(count)
     }
 
@@ -173,19 +174,26 @@ impl Default for Uploads {
 }
 
 impl Uploads {
-    /// Records the remote's interest; returns true when it should be unchoked now. Every
-    /// interested peer is served: the connection cap is the upload slot count.
-    pub fn interested(&mut self, interested: bool) -> bool {
-        self.interested = interested;
-        if interested && self.choking {
-            self.choking = false;
-            return true;
-        }
-        false
+    /// Records the remote's interest; returns whether it changed. Who is unchoked is the
+    /// choker's decision (`peer/choker.rs`), taken by the engine.
+    pub fn set_interested(&mut self, interested: bool) -> bool {
+        std::mem::replace(&mut self.interested, interested) != interested
     }
 
     pub fn is_choking(&self) -> bool {
         self.choking
+    }
+
+    /// We choke the remote: its queued requests are dropped (BEP 3). Returns false when it
+    /// was choked already.
+    pub fn choke(&mut self) -> bool {
+        self.queue.clear();
+        !std::mem::replace(&mut self.choking, true)
+    }
+
+    /// We unchoke the remote. Returns false when it was unchoked already.
+    pub fn unchoke(&mut self) -> bool {
+        std::mem::replace(&mut self.choking, false)
     }
 
     /// Queues a checked request. Returns false when the queue is full.
@@ -224,14 +232,27 @@ mod tests {
     #[test]
     fn requests_are_served_in_order_and_cancel_removes_one() {
         let mut u = Uploads::default();
-        assert!(u.interested(true));
-        assert!(!u.interested(true), "unchoked once");
+        assert!(u.is_choking(), "every connection starts choked");
+        assert!(u.set_interested(true));
+        assert!(!u.set_interested(true), "no change");
+        assert!(u.unchoke());
+        assert!(!u.unchoke(), "unchoked once");
         for begin in [0, 16384, 32768] {
             assert!(u.push((1, begin, 16384)));
         }
         u.cancel(1, 16384, 16384);
         assert_eq!(u.pop(), Some((1, 0, 16384)));
         assert_eq!(u.pop(), Some((1, 32768, 16384)));
+        assert_eq!(u.pop(), None);
+    }
+
+    #[test]
+    fn choking_drops_the_queued_requests() {
+        let mut u = Uploads::default();
+        u.unchoke();
+        assert!(u.push((1, 0, 16384)));
+        assert!(u.choke());
+        assert!(!u.choke(), "choked once");
         assert_eq!(u.pop(), None);
     }
 

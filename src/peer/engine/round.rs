@@ -4,7 +4,7 @@
 //!
 //! No socket here either: [`Engine::open`] only spawns the thread that will `connect`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -48,7 +48,7 @@ impl Engine {
         let free = self.settings.parallel.saturating_sub(self.in_flight.len());
         let mut load: HashMap<SocketAddr, usize> = HashMap::new();
         for conn in self.conns.values() {
-            *load.entry(conn.addr).or_default() += conn.fetching.len();
+            *load.entry(conn.name()).or_default() += conn.fetching.len();
         }
         let picks = picker::pick_spread(
             &wanted,
@@ -115,9 +115,10 @@ impl Engine {
         let mut holders: Vec<Holder> = self
             .conns
             .values()
+            .filter(|c| !c.refuses_us())
             .filter_map(|c| {
                 Some(Holder {
-                    addr: c.addr,
+                    addr: c.name(),
                     pieces: c.pieces.clone()?,
                 })
             })
@@ -127,8 +128,10 @@ impl Engine {
         for candidate in &self.listed {
             if let Some(pieces) = &candidate.pieces
                 && !holders.iter().any(|h| h.addr == candidate.addr)
-                && (self.conn_to(candidate.addr).is_some()
-                    || (may_open && !self.is_resting(candidate.addr)))
+                && match self.conn_to(candidate.addr) {
+                    Some(id) => self.conns.get(&id).is_some_and(|c| !c.refuses_us()),
+                    None => may_open && !self.is_resting(candidate.addr),
+                }
             {
                 holders.push(Holder {
                     addr: candidate.addr,
@@ -149,7 +152,7 @@ impl Engine {
             .map(|(index, ids)| (*index, ids[0]))
             .collect();
         for (index, busy) in single {
-            let busy_addr = self.conns.get(&busy).map(|c| c.addr);
+            let busy_addr = self.conns.get(&busy).map(|c| c.name());
             let failed = self.avoid.failed.get(&index);
             let second = holders.iter().find(|h| {
                 Some(h.addr) != busy_addr
@@ -167,7 +170,7 @@ impl Engine {
     fn conn_to(&self, addr: SocketAddr) -> Option<ConnId> {
         self.conns
             .iter()
-            .find(|(_, c)| c.addr == addr)
+            .find(|(_, c)| c.addr == addr || c.listen == Some(addr))
             .map(|(id, _)| *id)
     }
 
@@ -197,17 +200,8 @@ impl Engine {
     fn open(&mut self, addr: SocketAddr) -> ConnId {
         let id = self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let (commands, commands_rx) = unbounded();
-        self.conns.insert(
-            id,
-            ConnInfo {
-                addr,
-                commands: commands.clone(),
-                outgoing: true,
-                ready: false,
-                pieces: None,
-                fetching: HashSet::new(),
-            },
-        );
+        self.conns
+            .insert(id, ConnInfo::new(addr, commands.clone(), true));
         let shared = Arc::clone(&self.shared);
         let events = self.events_tx.clone();
         let name = format!("{}-out-{id}", shared.name);
