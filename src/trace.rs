@@ -180,7 +180,10 @@ pub fn wire_fields(message: &Message) -> (&'static str, Vec<(&'static str, Value
             ]
         }
         Message::Extended { id, payload } => {
-            vec![("id", u64::from(*id).into()), ("length", payload.len().into())]
+            vec![
+                ("id", u64::from(*id).into()),
+                ("length", payload.len().into()),
+            ]
         }
         _ => Vec::new(),
     };

@@ -18,9 +18,9 @@ use log::{info, warn};
 use super::PeerState;
 use super::http_tracker::{AnnounceParams, HttpTracker};
 use super::tracker_client::{ClientError, TrackerClient};
-use crate::tracker::proto::Unchoked;
 use crate::defaults::HTTP_RETRY;
 use crate::pieces::PieceSet;
+use crate::tracker::proto::Unchoked;
 
 /// A peer named by the tracker.
 #[derive(Debug, Clone)]

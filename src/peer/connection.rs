@@ -191,7 +191,14 @@ pub fn run(
     let result = handshake_and_serve(&stream, remote, side, id, &shared, &events, commands);
     // 4. close, whatever ended the connection; the engine hears why
     net::close(&stream, remote);
-    trace::record(Dir::Send, "bittorrent", stream.local_addr().ok(), remote, "close", &[]);
+    trace::record(
+        Dir::Send,
+        "bittorrent",
+        stream.local_addr().ok(),
+        remote,
+        "close",
+        &[],
+    );
     let reason = match result {
         Ok(()) => "closed".to_string(),
         Err(e) if e.is_disconnect() => {

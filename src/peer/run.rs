@@ -10,6 +10,7 @@ use crossbeam_channel::Sender;
 use log::info;
 
 use super::announcer::{Announcer, Candidate};
+use super::choker::Policy;
 use super::connection::Event;
 use super::engine::{Engine, Settings};
 use super::http_tracker::HttpTracker;
@@ -17,12 +18,11 @@ use super::storage::Storage;
 use super::task_loop;
 use super::tracker_client::{ClientError, TrackerClient, choose_swarm};
 use super::{PeerConfig, PeerError, PeerState, Source, TrackerAddr, new_peer_id};
-use super::choker::Policy;
 use crate::infohash::InfoHash;
-use crate::trace::Dir;
 use crate::metainfo::{Metainfo, announce_url};
 use crate::pieces::PieceSet;
 use crate::ratelimit::Limiter;
+use crate::trace::Dir;
 use crate::tracker::proto::ErrorCode;
 
 /// Runs a peer until it is killed (or, with `--exit-when-complete`, until it is complete).

@@ -129,7 +129,9 @@ impl Connection<'_> {
         self.shared
             .uploaded
             .fetch_add(bytes as u64, Ordering::Relaxed);
-        self.counters.sent.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.counters
+            .sent
+            .fetch_add(bytes as u64, Ordering::Relaxed);
         Ok(count)
     }
 

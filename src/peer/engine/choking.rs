@@ -70,7 +70,10 @@ impl Engine {
             let _ = conn.commands.send(Command::Cancel(index));
         }
         if !pieces.is_empty() {
-            info!("{}: chokes us; pieces {pieces:?} go to other holders", conn.name());
+            info!(
+                "{}: chokes us; pieces {pieces:?} go to other holders",
+                conn.name()
+            );
         }
         for index in pieces {
             self.release(index, id);
