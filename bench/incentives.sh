@@ -83,7 +83,6 @@ done
 U_S=$(to_bytes "$SEED_RATE") || die "bad --seed-rate $SEED_RATE"
 D=$(to_bytes "$DOWN_RATE") || die "bad --download-rate $DOWN_RATE"
 PIECE_BYTES=$(to_bytes "$PIECE") || die "bad --piece $PIECE"
-F=$((SIZE_MIB * 1048576))
 
 WORK=$WORK/incentives
 build
@@ -109,7 +108,7 @@ run_swarm() {
     total=$((LEECHERS + FREE))
     rm -rf "$WORK/logs" "$WORK"/peer-* "$WORK/traces"
     mkdir -p "$WORK/logs" "$WORK/traces"
-    trace_opt() { [[ $traced == 1 ]] && echo "--trace=$WORK/traces/peer-$1.jsonl" || true; }
+    trace_opt() { if [[ $traced == 1 ]]; then echo "--trace=$WORK/traces/peer-$1.jsonl"; fi; }
     RUST_LOG=warn "$BIN" tracker --port "$BASE" --bind 127.0.0.1 --torrent "$TORRENT" --max-connections 512 \
         >"$WORK/logs/tracker.log" 2>&1 &
     PIDS+=($!)
