@@ -208,7 +208,13 @@ pub fn render(matrix: &Matrix) -> String {
     let n = matrix.peers.len();
     let left = label_w + 10;
     let top = TOP + label_w * 7 / 10;
-    let width = left + n * CELL + 40;
+    let title = format!(
+        "Who unchoked whom: share of the {:.1} s run (rows upload to columns; sorted by \
+         configured upload rate)",
+        matrix.span
+    );
+    // Column labels lean right by about their length over the square root of two.
+    let width = (left + n * CELL + label_w * 3 / 4 + 20).max(20 + title.len() * CHAR_W10 / 10);
     let height = top + n * CELL + 70;
     let escape = super::svg::escape;
 
@@ -234,9 +240,8 @@ pub fn render(matrix: &Matrix) -> String {
     );
     let _ = writeln!(
         out,
-        "<text class=\"head\" x=\"10\" y=\"20\">Who unchoked whom: share of the {:.1} s run \
-         (rows upload to columns; sorted by configured upload rate)</text>",
-        matrix.span
+        "<text class=\"head\" x=\"10\" y=\"20\">{}</text>",
+        escape(&title)
     );
     for (i, label) in labels.iter().enumerate() {
         let y = top + i * CELL + CELL / 2 + 4;
