@@ -121,11 +121,12 @@ next_base() {
 
 # Leecher options: continuous rounds, up to 64 pieces at once but at most 2 from any one peer
 # (so every holder's upload is kept busy), pieces reported to the tracker every 500 ms, at most
-# 6 connections opened by each leecher (it also serves and fetches over those others open to
-# it): a full mesh of 32 would be ~2000 threads waking every 25 ms on 2 cores.
+# 10 connections per leecher (--max-peers, set in run_p2p): a full mesh of 32 would be ~2000
+# threads waking every 25 ms on 2 cores. In the client-server run each free rider may connect to
+# all N + 1, or it could fill its 10 with free riders and never reach the seed.
 read -ra EXTRA_LEECH_OPTS <<<"${BTSIM_LEECH_OPTS:-}" # split on spaces, as documented above
 LEECH_OPTS=(--min-peers 1 --round-interval 0 --parallel 64 --per-peer 2 --report-interval 500ms
-    --max-peers 10 --connect-to-all
+    --connect-to-all
     --ping-interval 1s --max-connections 64 --upload-rate "$U_I" --download-rate "$D")
 
 # run_p2p N TIMEOUT MODE: sets T to the seconds from the leechers' start until the last is
@@ -134,9 +135,10 @@ LEECH_OPTS=(--min-peers 1 --round-interval 0 --parallel 64 --per-peer 2 --report
 run_p2p() {
     local n=$1 limit=$2 mode=$3 i start done_count last ts seed_choking leech_mode
     if [[ $mode == client-server ]]; then
-        seed_choking=unchoke-all leech_mode=(--free-ride)
+        # every leecher must reach the seed: free riders never serve each other
+        seed_choking=unchoke-all leech_mode=(--free-ride --max-peers $((n + 1)))
     else
-        seed_choking=$mode leech_mode=(--choking "$mode")
+        seed_choking=$mode leech_mode=(--choking "$mode" --max-peers 10)
     fi
     next_base
     rm -rf "$WORK/logs" "$WORK"/leech-*
