@@ -218,13 +218,7 @@ pub fn render(matrix: &Matrix) -> String {
     let height = top + n * CELL + 70;
     let escape = super::svg::escape;
 
-    let mut out = String::new();
-    let _ = writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-    let _ = writeln!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{width}\" height=\"{height}\" \
-         viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">"
-    );
+    let mut out = super::svg::open(width, height);
     let _ = writeln!(
         out,
         "<title>unchoke matrix: fraction of the run each row unchoked each column</title>"
