@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Does tit-for-tat punish free riders? Completion times per upload class, under both chokers.
 #
-#   bench/incentives.sh [--leechers 12] [--free-riders 3] [--runs 3] [--size MiB] [--piece SIZE]
+#   bench/incentives.sh [--leechers 12] [--free-riders 3] [--runs 3] [--size NMiB] [--piece SIZE]
 #                       [--seed-rate RATE] [--rates R1,R2,R3] [--download-rate RATE]
 #                       [--slots K] [--rechoke D] [--optimistic D] [--timeout SECS]
 #
@@ -42,7 +42,7 @@ RECHOKE=2s
 OPTIMISTIC=6s
 TIMEOUT=600
 usage() {
-    echo "usage: $0 [--leechers N] [--free-riders F] [--runs R] [--size MiB] [--piece SIZE] [--seed-rate RATE]" \
+    echo "usage: $0 [--leechers N] [--free-riders F] [--runs R] [--size NMiB] [--piece SIZE] [--seed-rate RATE]" \
         "[--rates R1,R2,R3] [--download-rate RATE] [--slots K] [--rechoke D] [--optimistic D] [--timeout SECS]" >&2
     exit 2
 }
@@ -52,7 +52,8 @@ while [[ $# -gt 0 ]]; do
         --leechers) LEECHERS=$2 ;;
         --free-riders) FREE=$2 ;;
         --runs) RUNS=$2 ;;
-        --size) SIZE_MIB=$2 ;;
+        --size) [[ $2 =~ ^([0-9]+)MiB$ ]] || { echo "$0: --size $2: give the unit, e.g. --size 16MiB (a bare number is ambiguous)" >&2; exit 2; }
+            SIZE_MIB=${BASH_REMATCH[1]} ;;
         --piece) PIECE=$2 ;;
         --seed-rate) SEED_RATE=$2 ;;
         --rates) RATES=$2 ;;

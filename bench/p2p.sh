@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # P2P vs client-server: time to distribute one file from a rate-limited seed to N leechers.
 #
-#   bench/p2p.sh [--peers 2,4,8,16,32] [--runs 3] [--size MiB] [--piece SIZE]
+#   bench/p2p.sh [--peers 2,4,8,16,32] [--runs 3] [--size NMiB] [--piece SIZE]
 #                [--seed-rate RATE] [--peer-rate RATE] [--download-rate RATE]
 #                [--chokers unchoke-all,tit-for-tat] [--cs-runs 1]
 #
@@ -43,7 +43,7 @@ DOWN_RATE=4MiB/s
 CHOKERS=unchoke-all
 CS_RUNS=1
 usage() {
-    echo "usage: $0 [--peers 2,4,8] [--runs N] [--size MiB] [--piece SIZE] [--seed-rate RATE] [--peer-rate RATE]" \
+    echo "usage: $0 [--peers 2,4,8] [--runs N] [--size NMiB] [--piece SIZE] [--seed-rate RATE] [--peer-rate RATE]" \
         "[--download-rate RATE] [--chokers unchoke-all,tit-for-tat] [--cs-runs N]" >&2
     exit 2
 }
@@ -52,7 +52,8 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --peers) PEERS=$2 ;;
         --runs) RUNS=$2 ;;
-        --size) SIZE_MIB=$2 ;;
+        --size) [[ $2 =~ ^([0-9]+)MiB$ ]] || { echo "$0: --size $2: give the unit, e.g. --size 16MiB (a bare number is ambiguous)" >&2; exit 2; }
+            SIZE_MIB=${BASH_REMATCH[1]} ;;
         --piece) PIECE=$2 ;;
         --seed-rate) SEED_RATE=$2 ;;
         --peer-rate) PEER_RATE=$2 ;;

@@ -26,7 +26,7 @@
 #   --loss P               loss on each host's egress, percent [1%]
 #   --rate R               rate limit of each host's egress, tc syntax (kbit, mbit, gbit), or
 #                          none [100mbit]
-#   --file-size S          swarm: size of the shared file (KiB, MiB, GiB) [4MiB]
+#   --file-size S          swarm: size of the shared file, unit required (B, KiB, MiB, GiB) [4MiB]
 #   --piece-length S       swarm: piece length [256KiB]
 #   --parallel N           swarm: peer --parallel [4]
 #   --round-interval D     swarm: peer --round-interval [0]

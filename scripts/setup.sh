@@ -6,7 +6,7 @@
 # Idempotent: installs only what is missing. Needs root (or sudo) the first time.
 set -euo pipefail
 
-packages=(transmission-cli mktorrent python3-libtorrent aria2 opentracker tshark chromium tmux wrk iperf3
+packages=(transmission-cli transmission-daemon mktorrent python3-libtorrent aria2 opentracker tshark chromium tmux wrk iperf3
     shellcheck netcat-openbsd)
 missing=()
 command -v npm >/dev/null 2>&1 || packages+=(npm) # for the browser tests (Mermaid), below

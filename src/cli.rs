@@ -13,6 +13,7 @@ pub mod diagram;
 pub mod exit;
 pub mod flood;
 pub mod peer;
+pub mod scenario;
 pub mod status;
 pub mod tracker;
 
@@ -59,6 +60,8 @@ pub enum Command {
     Flood(flood::FloodCommand),
     /// Draw --trace files as a sequence diagram: OUT.md (Mermaid) and OUT.svg.
     Diagram(diagram::DiagramArgs),
+    /// Run a lesson: a swarm described by a scenario file, ending in a verdict and charts.
+    Scenario(scenario::ScenarioArgs),
 }
 
 impl Command {

@@ -26,6 +26,7 @@ pub mod observe;
 pub mod peer;
 pub mod pieces;
 pub mod ratelimit;
+pub mod scenario;
 pub mod scheduler;
 pub mod status;
 #[cfg(test)]

@@ -144,7 +144,7 @@ pub fn short_thread(name: &str) -> String {
 
 /// Year, month, day of the day `days` after 1970-01-01 (proleptic Gregorian; H. Hinnant's
 /// `civil_from_days`).
-fn civil_date(days: u64) -> (u64, u64, u64) {
+pub(crate) fn civil_date(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z - era * 146_097;

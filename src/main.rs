@@ -52,6 +52,7 @@ fn run(command: Command) -> Result<(), Failure> {
         }
         Command::Flood(command) => flood::run(command.into())?,
         Command::Diagram(args) => diagram::run(args.into())?,
+        Command::Scenario(args) => bittorrent_sim::scenario::run(args.into())?,
     }
     Ok(())
 }

@@ -82,6 +82,8 @@ pub struct PeerConfig {
     pub max_peers: usize,
     /// `--connect-to-all`: connect to every listed peer, not only when it holds a piece we want.
     pub connect_to_all: bool,
+    /// `--picker`: which missing piece first (rarest, or random to compare).
+    pub picker: picker::Strategy,
     pub keepalive: Duration,
     /// `--stall-timeout`: a fetch with no block for this long is given up.
     pub stall_timeout: Duration,

@@ -19,6 +19,12 @@
 //!   `request`, `piece`, `QUERY`, `RESPONSE`...);
 //! * `fields`: its key fields, numbers or strings. Never payload bytes.
 //!
+//! Two records are not messages: a peer's first, `"protocol":"process","type":"config"` (local
+//! and remote both its own address), gives its `upload_rate` and `download_rate` (bytes per
+//! second, 0 unlimited), `choking` (`tit-for-tat`, `unchoke-all` or `free-ride`) and
+//! `unchoke_slots`, for views that compare peers; and `"type":"close"` (protocol `bittorrent`,
+//! dir `send`) marks the end of a peer wire connection, whichever side ended it.
+//!
 //! When no `--trace` was given every call here returns at once. Writing is one line per
 //! message under a lock on the file (not on any socket).
 

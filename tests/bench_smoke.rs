@@ -104,7 +104,7 @@ fn incentives_bench_prints_every_class_and_writes_csv_and_charts() {
     let output = Command::new("bash")
         .arg(root.join("bench/incentives.sh"))
         .args(["--leechers", "3", "--free-riders", "1", "--runs", "1"])
-        .args(["--size", "1", "--piece", "16KiB", "--seed-rate", "2MiB/s"])
+        .args(["--size", "1MiB", "--piece", "16KiB", "--seed-rate", "2MiB/s"])
         .args(["--rates", "1MiB/s,2MiB/s,4MiB/s", "--timeout", "90"])
         .args(["--rechoke", "200ms", "--optimistic", "600ms"])
         .env("BTSIM_BIN", env!("CARGO_BIN_EXE_bittorrent-sim"))

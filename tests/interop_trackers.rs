@@ -4,8 +4,11 @@
 //! - our peers find each other through opentracker (Debian's build, in whitelist mode);
 //! - our leecher downloads from a libtorrent seeder (`python3-libtorrent`), having found it
 //!   through our tracker, over HTTP announce and over our line protocol;
-//! - our tracker's HTTP side refuses malformed requests with a `400`, closes, and goes on
-//!   serving both protocols.
+//! - libtorrent and Transmission's daemon scrape our tracker (BEP 48) and see HTTP seeds counted
+//!   complete in a swarm the tracker has no metainfo for;
+//! - our tracker's HTTP side refuses a head that is not HTTP with a `400` and closes, refuses a
+//!   bad announce or scrape with a bencoded `failure reason`, and goes on serving both
+//!   protocols.
 //!
 //! Every child runs on a free port of 127.0.0.1, every wait polls against a deadline, and every
 //! child is killed when its test ends, on failure too (its output is then printed). A missing
@@ -428,45 +431,64 @@ fn our_peer_completes_with_opentracker_as_its_tracker() {
 }
 
 /// The libtorrent side: seeds the torrent from `save_path` (which holds the whole file) and
-/// announces to the torrent's tracker, until killed or past its own deadline. The session
-/// settings are `bench/lt_common.py`'s (on `PYTHONPATH`, see [`Tool::start`]); `seed_mode`
-/// trusts the file on disk and checks each piece when it is first requested.
+/// announces to the torrent's tracker, until killed or past its own deadline. With a fourth
+/// argument `scrape` it also scrapes the tracker every 300 ms once seeding (BEP 48, the URL
+/// libtorrent derives from the announce URL) and prints `scrape complete=C incomplete=I`.
+/// The session settings are `bench/lt_common.py`'s (on `PYTHONPATH`, see [`Tool::start`]);
+/// `seed_mode` trusts the file on disk and checks each piece when it is first requested.
 const SEED_SCRIPT: &str = r#"
 import sys, time
 import libtorrent as lt
 from lt_common import add, make_session
 
 torrent, save_path, deadline = sys.argv[1], sys.argv[2], float(sys.argv[3])
+scrape = sys.argv[4:] == ['scrape']
+next_scrape = 0
 cat = lt.alert.category_t
 ses = make_session(alerts=cat.error_notification | cat.peer_notification | cat.status_notification
     | cat.tracker_notification)
+if scrape:
+    # libtorrent 2.0 allows only the path /announce to a tracker on loopback (its SSRF
+    # mitigation), which rules out /scrape on 127.0.0.1.
+    ses.apply_settings({'ssrf_mitigation': False})
 handle = add(ses, torrent, save_path, announce=True, seed_mode=True)
 end = time.monotonic() + deadline
 said = False
 while time.monotonic() < end:
     for alert in ses.pop_alerts():
         print('alert %s: %s' % (type(alert).__name__, alert.message()), flush=True)
+        if isinstance(alert, lt.scrape_reply_alert):
+            print('scrape complete=%d incomplete=%d' % (alert.complete, alert.incomplete),
+                flush=True)
     if not said and handle.status().is_seeding:
         print('libtorrent %s seeding on port %d' % (lt.__version__, ses.listen_port()), flush=True)
         said = True
+    if said and scrape and time.monotonic() >= next_scrape:
+        handle.scrape_tracker()
+        next_scrape = time.monotonic() + 0.3
     time.sleep(0.02)
 print('deadline of %gs passed' % deadline, flush=True)
 sys.exit(1)
 "#;
 
 /// A libtorrent seeder of `torrent`, in `dir/libtorrent`; returns it and its port once our
-/// tracker (whose log is `tracker`) has received its announce.
-fn libtorrent_seeder(dir: &Path, torrent: &Path, data: &[u8], tracker: &Proc) -> (Tool, u16) {
+/// tracker (whose log is `tracker`) has received its announce. `scrape`: it scrapes too.
+fn libtorrent_seeder(
+    dir: &Path,
+    torrent: &Path,
+    data: &[u8],
+    tracker: &Proc,
+    scrape: bool,
+) -> (Tool, u16) {
     let save_path = dir.join("libtorrent");
     write_file(&save_path, "sample.bin", data);
     let script = dir.join("seed.py");
     std::fs::write(&script, SEED_SCRIPT).expect("write script");
-    let mut seeder = Tool::start(
-        "libtorrent",
-        PYTHON,
-        &[utf8(&script), utf8(torrent), utf8(&save_path), "180"],
-        dir,
-    );
+    let mut args = vec![utf8(&script), utf8(torrent), utf8(&save_path), "180"];
+    if scrape {
+        args.push("scrape");
+    }
+    let mut seeder = Tool::start("libtorrent", PYTHON, &args, dir);
     let port: u16 = seeder.wait_for("`seeding on port`", |line| {
         line.split_once(" seeding on port ")?.1.trim().parse().ok()
     });
@@ -477,6 +499,38 @@ fn libtorrent_seeder(dir: &Path, torrent: &Path, data: &[u8], tracker: &Proc) ->
     (seeder, port)
 }
 
+/// A swarm in `dir` started by HTTP announces alone: our tracker without metainfo, the
+/// sample's torrent announcing to it, and a libtorrent seeder (scraping too with `scrape`).
+struct HttpSwarm {
+    tracker: Proc,
+    addr: SocketAddr,
+    url: String,
+    torrent: PathBuf,
+    metainfo: Metainfo,
+    data: Vec<u8>,
+    libtorrent: Tool,
+    lt_port: u16,
+}
+
+fn libtorrent_http_swarm(dir: &Path, scrape: bool) -> HttpSwarm {
+    let (file, data) = sample(dir);
+    let (tracker, addr) = tracker(dir, &[]);
+    let url = format!("http://{addr}/announce");
+    let torrent = dir.join("sample.torrent");
+    let metainfo = create_for(&file, &url, &torrent);
+    let (libtorrent, lt_port) = libtorrent_seeder(dir, &torrent, &data, &tracker, scrape);
+    HttpSwarm {
+        tracker,
+        addr,
+        url,
+        torrent,
+        metainfo,
+        data,
+        libtorrent,
+        lt_port,
+    }
+}
+
 #[test]
 fn our_leecher_completes_from_a_libtorrent_seeder() {
     if !have_tool(PYTHON, &["-c", "import libtorrent"], "python3-libtorrent") {
@@ -485,15 +539,12 @@ fn our_leecher_completes_from_a_libtorrent_seeder() {
     let started = Instant::now();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
-    let (file, data) = sample(dir);
-    let (tracker, addr) = tracker(dir, &[]);
-    let url = format!("http://{addr}/announce");
-    let torrent = dir.join("sample.torrent");
-    create_for(&file, &url, &torrent);
-    let (_libtorrent, lt_port) = libtorrent_seeder(dir, &torrent, &data, &tracker);
+    // Bound whole: the tracker and libtorrent live as long as `swarm`.
+    let swarm = libtorrent_http_swarm(dir, false);
+    let (url, torrent, data, lt_port) = (&swarm.url, &swarm.torrent, &swarm.data, swarm.lt_port);
 
     // Our leecher asks the same HTTP endpoint, and learns libtorrent's pieces from its bitfield.
-    let leecher = leech_and_check(dir, &url, &torrent, &data, lt_port);
+    let leecher = leech_and_check(dir, url, torrent, data, lt_port);
     assert!(leecher.count("handshake done, peer id -LT") > 0);
     eprintln!(
         "our leecher (http announce) completed from libtorrent in {:.2?}",
@@ -517,7 +568,7 @@ fn our_line_protocol_leecher_completes_from_a_libtorrent_seeder() {
     let (tracker, addr) = tracker(dir, &["--torrent", utf8(&bare)]);
     let torrent = dir.join("sample.torrent");
     let metainfo = create_for(&file, &format!("http://{addr}/announce"), &torrent);
-    let (_libtorrent, lt_port) = libtorrent_seeder(dir, &torrent, &data, &tracker);
+    let (_libtorrent, lt_port) = libtorrent_seeder(dir, &torrent, &data, &tracker, false);
 
     // The line protocol lists libtorrent with all its pieces.
     let listed = TrackerClient {
@@ -536,6 +587,134 @@ fn our_line_protocol_leecher_completes_from_a_libtorrent_seeder() {
     assert!(leecher.count("handshake done, peer id -LT") > 0);
     eprintln!(
         "our leecher (line protocol) completed from libtorrent in {:.2?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn libtorrent_scrapes_our_tracker_and_sees_http_seeds_complete() {
+    if !have_tool(PYTHON, &["-c", "import libtorrent"], "python3-libtorrent") {
+        return;
+    }
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    // No metainfo at the tracker: the swarm is started by HTTP announces alone.
+    let HttpSwarm {
+        tracker,
+        addr,
+        url,
+        torrent,
+        metainfo,
+        data,
+        mut libtorrent,
+        lt_port,
+    } = libtorrent_http_swarm(dir, true);
+    let scraped = |tool: &mut Tool, complete: u32| {
+        let line = format!("scrape complete={complete} incomplete=0");
+        tool.wait_for(&format!("`{line}`"), |l| (l == line).then_some(()));
+    };
+    // libtorrent announced `left=0`: a seed, though the tracker cannot count its pieces.
+    scraped(&mut libtorrent, 1);
+    tracker.wait_for("received scrape for 1 swarm(s), sent 1 known");
+
+    // Our leecher (HTTP announce) completes and says `event=completed`: a second seed, and the
+    // swarm's first completion.
+    let _leecher = leech_and_check(dir, &url, &torrent, &data, lt_port);
+    scraped(&mut libtorrent, 2);
+    let hash = metainfo.info_hash.0;
+    let reply = exchange(
+        addr,
+        format!(
+            "GET /scrape?info_hash={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            percent_encode(&hash)
+        )
+        .as_bytes(),
+    );
+    let (head, body) = reply.split_once("\r\n\r\n").expect("a whole response");
+    assert!(head.starts_with("HTTP/1.1 200 "), "{reply:?}");
+    let mut expected = b"d5:filesd20:".to_vec();
+    expected.extend_from_slice(&hash);
+    expected.extend_from_slice(b"d8:completei2e10:downloadedi1e10:incompletei0eeee");
+    assert_eq!(body, String::from_utf8_lossy(&expected));
+    // The status page draws both complete, neither as unknown (`?`).
+    let page = exchange(
+        addr,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(page.matches(">100%<").count(), 2, "{page}");
+    assert!(!page.contains(">?<"), "{page}");
+    eprintln!(
+        "libtorrent scraped 1 then 2 seeds in {:.2?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn transmission_scrapes_our_tracker_and_counts_its_own_seed() {
+    if !have_tool("transmission-daemon", &["--version"], "transmission-daemon") {
+        return;
+    }
+    let started = Instant::now();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (file, _) = sample(dir);
+    let (tracker, addr) = tracker(dir, &[]);
+    let torrent = dir.join("sample.torrent");
+    create_for(&file, &format!("http://{addr}/announce"), &torrent);
+    // The daemon in the foreground, its settings in `dir/transmission`, the data in `orig` (so
+    // it verifies the file and seeds), no DHT, LPD or port mapping, RPC without a password.
+    let (rpc, peer_port) = (free_port().to_string(), free_port().to_string());
+    let config = dir.join("transmission");
+    let _daemon = Tool::start(
+        "transmission",
+        "transmission-daemon",
+        &[
+            "--foreground",
+            "--config-dir",
+            utf8(&config),
+            "--download-dir",
+            utf8(&dir.join("orig")),
+            "--rpc-bind-address",
+            "127.0.0.1",
+            "--port",
+            &rpc,
+            "--no-auth",
+            "--peerport",
+            &peer_port,
+            "--no-portmap",
+            "--no-dht",
+            "--no-lpd",
+            "--log-info",
+        ],
+        dir,
+    );
+    // One `transmission-remote` a tenth of a second at most, however fast the polls.
+    let remote = |args: &[&str]| -> String {
+        thread::sleep(Duration::from_millis(100));
+        let output = Command::new("transmission-remote")
+            .arg(format!("127.0.0.1:{rpc}"))
+            .args(args)
+            .output()
+            .expect("run transmission-remote");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    // Its RPC port opens a moment after start: add the torrent once it answers.
+    eventually("transmission-daemon taking the torrent", || {
+        remote(&["--add", utf8(&torrent)]).contains("success")
+    });
+    // Transmission announces `left=0` once it has checked the file, then scrapes: one seed,
+    // though our tracker has no metainfo to count its pieces by.
+    eventually("transmission showing the scrape", || {
+        remote(&["-t", "1", "--info-trackers"]).contains("Tracker had 1 seeders and 0 leechers")
+    });
+    tracker.wait_for("received scrape for 1 swarm(s), sent 1 known");
+    assert_eq!(
+        tracker.count("bad scrape") + tracker.count("bad announce"),
+        0
+    );
+    eprintln!(
+        "transmission scraped its own seed in {:.2?}",
         started.elapsed()
     );
 }
@@ -595,15 +774,10 @@ fn tracker_http_rejects_malformed_requests_and_keeps_serving() {
     // Just over the cap, and far over it: the tracker stops reading at the cap, so the client
     // is still sending when the 400 goes out; it must get it all the same.
     let (over, far_over) = (oversized(8 * 1024), oversized(256 * 1024));
-    let bad_announce = format!(
-        "GET /announce?{} HTTP/1.1\r\nHost: x\r\n\r\n",
-        query.split_once('&').expect("pairs").1
-    );
-    let cases: [(&str, &[u8]); 4] = [
+    let cases: [(&str, &[u8]); 3] = [
         ("garbage request line", b"GET garbage\r\n\r\n"),
         ("head over 8 KiB", over.as_bytes()),
         ("head of 256 KiB", far_over.as_bytes()),
-        ("announce without info_hash", bad_announce.as_bytes()),
     ];
     for (what, request) in cases {
         let reply = exchange(addr, request);
@@ -613,8 +787,39 @@ fn tracker_http_rejects_malformed_requests_and_keeps_serving() {
         );
         assert!(reply.contains("Connection: close"), "{what}: {reply:?}");
     }
-    eventually("the tracker logging the four refusals", || {
-        tracker.count("bad http request") == 3 && tracker.count("bad announce") == 1
+    // A well-formed request with a bad query is refused the way clients show: status 200
+    // and a bencoded `failure reason`.
+    let close = "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let refusals = [
+        (
+            format!(
+                "GET /announce?{} {close}",
+                query.split_once('&').expect("pairs").1
+            ),
+            "bad announce: missing info_hash",
+        ),
+        (
+            format!(
+                "GET /announce?{} {close}",
+                query.replace("port=6881", "port=0")
+            ),
+            "bad announce: `port` is not 1-65535",
+        ),
+        (
+            format!("GET /scrape?info_hash=%01 {close}"),
+            "bad scrape: `info_hash` is not 20 bytes",
+        ),
+    ];
+    for (request, reason) in &refusals {
+        let body = format!("d14:failure reason{}:{reason}e", reason.len());
+        let reply = exchange(addr, request.as_bytes());
+        assert!(reply.starts_with("HTTP/1.1 200 "), "{request}: {reply:?}");
+        assert!(reply.ends_with(&body), "{request}: {reply:?}");
+    }
+    eventually("the tracker logging the six refusals", || {
+        tracker.count("bad http request") == 3
+            && tracker.count("bad announce") == 2
+            && tracker.count("bad scrape") == 1
     });
     // None of them reached the table.
     assert_eq!(swarms(addr), ["SWARMS 0"]);
@@ -629,10 +834,25 @@ fn tracker_http_rejects_malformed_requests_and_keeps_serving() {
     let parsed = parse_reply(reply.as_bytes()).expect("a bencoded announce reply");
     assert!(parsed.peers.is_empty());
     tracker.wait_for("received announce update");
+    // A second client asking for dictionaries (`compact=0`) gets BEP 3's `peer id` too.
+    let reply = exchange(
+        addr,
+        format!(
+            "GET /announce?{} {close}",
+            query
+                .replace("port=6881", "port=6882")
+                .replace("compact=1", "compact=0")
+        )
+        .as_bytes(),
+    );
+    assert!(
+        reply.ends_with("5:peersld2:ip9:127.0.0.17:peer id20:-XX0000-0000000000004:porti6881eeee"),
+        "{reply:?}"
+    );
     // ... and the line protocol still answers, now knowing the announced swarm.
     let hash = InfoHash(info_hash);
     assert_eq!(
         swarms(addr),
-        ["SWARMS 1".to_string(), format!("SWARM {hash} 0 1 -")]
+        ["SWARMS 1".to_string(), format!("SWARM {hash} 0 2 -")]
     );
 }

@@ -121,7 +121,7 @@ fn the_p2p_bench_script_runs_at_a_tiny_size() {
     let mut child = Command::new("bash")
         .arg(root.join("bench/p2p.sh"))
         .args([
-            "--peers", "2", "--runs", "1", "--size", "1", "--piece", "16KiB",
+            "--peers", "2", "--runs", "1", "--size", "1MiB", "--piece", "16KiB",
         ])
         .args(["--seed-rate", "4MiB/s", "--peer-rate", "2MiB/s"])
         .args(["--download-rate", "8MiB/s"])

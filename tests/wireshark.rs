@@ -44,6 +44,8 @@ const BITFIELD: u8 = 5;
 const REQUEST: u8 = 6;
 const PIECE_MSG: u8 = 7;
 const CANCEL: u8 = 8;
+/// BEP 10: the extension handshake carries each side's listening port.
+const EXTENDED: u8 = 20;
 const EXPECTED: [(u8, &str); 6] = [
     (BITFIELD, "bitfield"),
     (INTERESTED, "interested"),
@@ -470,6 +472,11 @@ fn tshark_decodes_a_swarm_run_without_malformed_packets() {
                         frame.number
                     );
                     block_bytes += u64::from(len - 9);
+                    None
+                }
+                EXTENDED => {
+                    // BEP 10's extension handshake: id, extended id 0, a bencoded dictionary.
+                    assert!(len > 2, "frame {}: extended of length {len}", frame.number);
                     None
                 }
                 other => panic!("frame {}: message id {other}", frame.number),

@@ -275,7 +275,8 @@ pub fn http_announce(data: &[u8]) {
         assert!(reply.peers.iter().all(|p| p.port() != 0));
         // What the tracker would send for the same reply parses back to it.
         if let Ok(interval) = u32::try_from(reply.interval) {
-            let body = http::announce_reply(interval, 0, 0, &reply.peers, false);
+            let peers: Vec<http::ListedPeer> = reply.peers.iter().map(|&p| p.into()).collect();
+            let body = http::announce_reply(interval, 0, 0, &peers, false);
             let response = http::response(200, "text/plain", &body, false);
             let again = http_tracker::parse_reply(&response).expect("our own reply parses");
             assert_eq!(again, reply);

@@ -10,6 +10,7 @@ use crate::flood::FloodError;
 use crate::flood::keyvalues::KeyValuesError;
 use crate::metainfo::MetainfoError;
 use crate::peer::PeerError;
+use crate::scenario::ScenarioError;
 use crate::tracker::TrackerError;
 
 /// 1: any other failure.
@@ -44,6 +45,7 @@ pub enum Failure {
     Metainfo(MetainfoError),
     Flood(FloodError),
     Diagram(DiagramError),
+    Scenario(ScenarioError),
 }
 
 impl fmt::Display for Failure {
@@ -55,6 +57,7 @@ impl fmt::Display for Failure {
             Failure::Metainfo(e) => write!(f, "{e}"),
             Failure::Flood(e) => write!(f, "{e}"),
             Failure::Diagram(e) => write!(f, "{e}"),
+            Failure::Scenario(e) => write!(f, "{e}"),
         }
     }
 }
@@ -70,6 +73,12 @@ impl From<TrackerError> for Failure {
 impl From<PeerError> for Failure {
     fn from(e: PeerError) -> Failure {
         Failure::Peer(e)
+    }
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Failure {
+        Failure::Scenario(e)
     }
 }
 
@@ -100,6 +109,19 @@ impl ExitStatus for Failure {
             Failure::Metainfo(e) => e.exit_code(),
             Failure::Flood(e) => e.exit_code(),
             Failure::Diagram(e) => e.exit_code(),
+            Failure::Scenario(e) => e.exit_code(),
+        }
+    }
+}
+
+impl ExitStatus for ScenarioError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            ScenarioError::Input { source, .. } | ScenarioError::Io { source, .. } => {
+                source.exit_code()
+            }
+            ScenarioError::Parse { .. } => DATA,
+            ScenarioError::Failed(_) => FAILURE,
         }
     }
 }

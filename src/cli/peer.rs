@@ -86,6 +86,15 @@ pub struct PeerArgs {
     /// piece.
     #[arg(long)]
     pub connect_to_all: bool,
+    /// Which missing piece to fetch first: `rarest` (fewest holders; BitTorrent's rule) or
+    /// `random` (any held piece), so a class can compare the two.
+    #[arg(
+        long,
+        value_name = "POLICY",
+        default_value = "rarest",
+        env = "BTSIM_PICKER"
+    )]
+    pub picker: crate::peer::picker::Strategy,
     /// Block requests kept in flight on one connection.
     #[arg(long, default_value_t = defaults::PIPELINE, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub pipeline: u16,
@@ -204,6 +213,7 @@ impl TryFrom<PeerArgs> for PeerConfig {
             max_connections: args.max_connections,
             max_peers: usize::from(args.max_peers),
             connect_to_all: args.connect_to_all,
+            picker: args.picker,
             keepalive: args.keepalive,
             stall_timeout: args.stall_timeout,
             handshake_timeout: args.handshake_timeout,

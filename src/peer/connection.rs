@@ -120,6 +120,8 @@ pub enum Event {
     Choked { id: ConnId, choked: bool },
     /// The remote became interested (true) or not interested (false) in our pieces.
     Interested { id: ConnId, interested: bool },
+    /// A `Choke` command was carried out: the remote is choked (its `choke` written).
+    ChokeSent { id: ConnId },
     /// The remote's extension handshake (BEP 10) named its listening port.
     ListenPort { id: ConnId, port: u16 },
     /// A fetched piece was verified and written (`Ok(bytes received)`), or thrown away.
@@ -351,7 +353,9 @@ impl Connection<'_> {
             Command::Choke => {
                 if self.uploads.choke() {
                     self.send(&Message::Choke)?;
+                    self.writer.flush()?;
                 }
+                let _ = self.events.send(Event::ChokeSent { id: self.id });
             }
             Command::Unchoke => {
                 if self.uploads.unchoke() {

@@ -109,6 +109,8 @@ pub struct Settings {
     pub max_peers: usize,
     /// `--connect-to-all`: connect to every listed peer, not only to holders of wanted pieces.
     pub connect_to_all: bool,
+    /// `--picker`: rarest first or random.
+    pub picker: super::picker::Strategy,
     /// `--choking`, `--unchoke-slots`, `--optimistic-interval`, `--free-ride`.
     pub choker: choker::Settings,
     /// `--rechoke-interval`; also how long a fetch waits on a remote that chokes us.
@@ -130,6 +132,11 @@ pub struct Engine {
     events_tx: Sender<Event>,
     pub events: Receiver<Event>,
     choker: Choker<ConnId>,
+    /// Connections told to choke whose thread has not yet done it; unchokes wait for them,
+    /// so that on the wire too no more than slots + 1 remotes are unchoked at once.
+    choking: HashSet<ConnId>,
+    /// Unchokes waiting for those chokes.
+    pending_unchokes: Vec<ConnId>,
     rng: StdRng,
 }
 
@@ -141,6 +148,8 @@ impl Engine {
             shared,
             settings,
             choker,
+            choking: HashSet::new(),
+            pending_unchokes: Vec::new(),
             conns: HashMap::new(),
             listed,
             in_flight: HashMap::new(),
@@ -225,6 +234,10 @@ impl Engine {
             }
             Event::Choked { id, choked } => self.on_choked(id, choked),
             Event::Interested { id, interested } => self.on_interest(id, interested),
+            Event::ChokeSent { id } => {
+                self.choke_done(id);
+                Handled::Nothing
+            }
             Event::ListenPort { id, port } => {
                 if let Some(conn) = self.conns.get_mut(&id) {
                     conn.listen = Some(SocketAddr::new(conn.addr.ip(), port));
@@ -243,6 +256,7 @@ impl Engine {
                 if let Some(conn) = self.conns.remove(&id) {
                     info!("{addr}: connection closed ({reason})");
                     self.choker.disconnected(id);
+                    self.choke_done(id);
                     if conn.outgoing && !conn.ready {
                         self.resting.retain(|_, until| *until > Instant::now());
                         self.resting.insert(addr, Instant::now() + RETRY_AFTER);

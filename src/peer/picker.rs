@@ -1,6 +1,8 @@
 //! Rarest-first piece selection ([`pick_spread`], the one the engine calls): from what the
 //! holders hold, count the holders of each missing piece, take the rarest (ties broken at
 //! random), and give it to the least loaded of its holders (ties broken at random).
+//! [`Strategy::Random`] (`peer --picker random`) ignores the counts instead: any missing piece
+//! some usable holder has, in random order, so a class can compare the two.
 //!
 //! A limit per holder (`--per-peer`): a piece whose holders are all busy with that many of our
 //! fetches goes to the next rarest piece instead, so with rate-limited peers every holder's
@@ -20,6 +22,37 @@ use rand::RngExt;
 use rand::seq::IndexedRandom;
 
 use crate::pieces::PieceSet;
+
+/// Which missing piece comes first (`peer --picker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// The piece the fewest usable holders have (BitTorrent's rarest first).
+    #[default]
+    Rarest,
+    /// Any piece some usable holder has, at random.
+    Random,
+}
+
+impl Strategy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Rarest => "rarest",
+            Strategy::Random => "random",
+        }
+    }
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Strategy, String> {
+        match text.trim() {
+            "rarest" => Ok(Strategy::Rarest),
+            "random" => Ok(Strategy::Random),
+            other => Err(format!("`{other}` is not a picker: rarest or random")),
+        }
+    }
+}
 
 /// A peer from the tracker's list, with the pieces it reported.
 #[derive(Debug, Clone)]
@@ -70,16 +103,24 @@ fn availability(wanted: &PieceSet, holders: &[Holder], avoid: &Avoid) -> Vec<(u3
 /// The held pieces of `wanted` in rarest-first order, as a min-heap keyed (holders, random
 /// tie-breaker, index): building it is linear and each piece taken costs a logarithm, where
 /// sorting every candidate would cost `n log n` each round, and a round usually takes a few
-/// pieces out of thousands.
+/// pieces out of thousands. With [`Strategy::Random`] every count weighs the same, so the
+/// random key alone orders them.
 fn rarest_first<R: Rng + ?Sized>(
     wanted: &PieceSet,
     holders: &[Holder],
     avoid: &Avoid,
+    strategy: Strategy,
     rng: &mut R,
 ) -> BinaryHeap<Reverse<(usize, u64, u32)>> {
     availability(wanted, holders, avoid)
         .into_iter()
-        .map(|(index, count)| Reverse((count, rng.random::<u64>(), index)))
+        .map(|(index, count)| {
+            let weight = match strategy {
+                Strategy::Rarest => count,
+                Strategy::Random => 0,
+            };
+            Reverse((weight, rng.random::<u64>(), index))
+        })
         .collect::<Vec<_>>()
         .into()
 }
@@ -96,7 +137,7 @@ fn pick<R: Rng + ?Sized>(
     rng: &mut R,
 ) -> Vec<Pick> {
     // Rarest first; a random key breaks ties so equally rare pieces spread over the swarm.
-    let mut candidates = rarest_first(wanted, holders, avoid, rng);
+    let mut candidates = rarest_first(wanted, holders, avoid, Strategy::Rarest, rng);
     std::iter::from_fn(|| candidates.pop())
         .take(slots)
         .filter_map(|Reverse((_, _, index))| {
@@ -118,10 +159,13 @@ fn pick<R: Rng + ?Sized>(
         .collect()
 }
 
-/// Chooses up to `slots` pieces among `wanted`, rarest first. Each holder serves at most
+/// Chooses up to `slots` pieces among `wanted`, rarest first (or at random, by `strategy`).
+/// Each holder serves at most
 /// `per_holder` fetches at once, counting the `load` it already has; among the holders of a
 /// piece, the least loaded wins (ties at random). Pieces whose holders are all full are
 /// skipped.
+// The engine's one call site names each argument; a struct for them would only move the list.
+#[allow(clippy::too_many_arguments)]
 pub fn pick_spread<R: Rng + ?Sized>(
     wanted: &PieceSet,
     holders: &[Holder],
@@ -129,9 +173,10 @@ pub fn pick_spread<R: Rng + ?Sized>(
     slots: usize,
     per_holder: usize,
     load: &mut HashMap<SocketAddr, usize>,
+    strategy: Strategy,
     rng: &mut R,
 ) -> Vec<Pick> {
-    let mut candidates = rarest_first(wanted, holders, avoid, rng);
+    let mut candidates = rarest_first(wanted, holders, avoid, strategy, rng);
     let mut picks = Vec::new();
     while picks.len() < slots {
         let Some(Reverse((_, _, index))) = candidates.pop() else {
@@ -246,7 +291,42 @@ mod tests {
         seed: u64,
     ) -> Vec<Pick> {
         let mut rng = StdRng::seed_from_u64(seed);
-        pick_spread(wanted, holders, &Avoid::default(), 10, 2, load, &mut rng)
+        pick_spread(
+            wanted,
+            holders,
+            &Avoid::default(),
+            10,
+            2,
+            load,
+            Strategy::Rarest,
+            &mut rng,
+        )
+    }
+
+    #[test]
+    fn random_ignores_rarity_but_not_holdings() {
+        // Piece 4 is held by one peer, 0-3 by three; piece 5 by nobody.
+        let holders = [holder(1, "0-4"), holder(2, "0-3"), holder(3, "0-3")];
+        let wanted = PieceSet::full(6);
+        let first = |strategy: Strategy, seed: u64| {
+            let picks = pick_spread(
+                &wanted,
+                &holders,
+                &Avoid::default(),
+                1,
+                usize::MAX,
+                &mut HashMap::new(),
+                strategy,
+                &mut StdRng::seed_from_u64(seed),
+            );
+            picks[0].index
+        };
+        let random: HashSet<u32> = (0..40).map(|seed| first(Strategy::Random, seed)).collect();
+        assert!(random.len() >= 4, "random picks follow rarity: {random:?}");
+        assert!(!random.contains(&5), "picked a piece nobody holds");
+        assert!((0..40).all(|seed| first(Strategy::Rarest, seed) == 4));
+        assert_eq!("random".parse(), Ok(Strategy::Random));
+        assert!("fastest".parse::<Strategy>().is_err());
     }
 
     #[test]

@@ -205,6 +205,7 @@ fn settings(config: &PeerConfig) -> Settings {
         min_peers: config.min_peers,
         max_peers: config.max_peers,
         connect_to_all: config.connect_to_all,
+        picker: config.picker,
         choker: config.choking,
         rechoke_interval: config.rechoke_interval,
     }

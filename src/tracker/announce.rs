@@ -1,10 +1,12 @@
-//! Serving HTTP on the tracker's port: BEP 3 announces from real BitTorrent clients, and the
-//! live status page (`/`) for people.
+//! Serving HTTP on the tracker's port: BEP 3 announces and BEP 48 scrapes from real BitTorrent
+//! clients, and the live status page (`/`) for people.
 //!
-//! The blocking calls, for one connection: `read` a request head (capped), update the peer
-//! table (its lock let go before replying), `write_all` the response, and repeat while the
-//! client keeps the connection alive. A malformed or oversized request gets a `400` and the
-//! connection is closed (`net::close_after_refusal`); the table is untouched.
+//! The blocking calls, for one connection: `read` a request head (capped), update or read the
+//! peer table (its lock let go before replying), `write_all` the response, and repeat while
+//! the client keeps the connection alive. A head that is not HTTP, or an oversized one, gets a
+//! `400` and the connection is closed (`net::close_after_refusal`). An announce or scrape with
+//! a bad query (missing `port`, an `info_hash` not 20 bytes...) gets status 200 with a bencoded
+//! `failure reason`, as clients expect; the table is untouched either way.
 
 use std::io::{self, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -12,7 +14,7 @@ use std::time::Duration;
 
 use log::{info, warn};
 
-use super::http::{self, Event, HttpError};
+use super::http::{self, HttpError};
 use super::page;
 use super::table::PeerTable;
 use crate::admission::Ticket;
@@ -53,7 +55,7 @@ pub fn serve(
             }
         };
         // Only a trace or the status page needs our own address: no `getsockname` otherwise.
-        let local = (trace::enabled() || request.path() != "/announce")
+        let local = (trace::enabled() || request.path() == "/" || request.path() == "/status")
             .then(|| stream.local_addr().ok())
             .flatten();
         let (status, content_type, body) = respond(&request, local, remote, table, interval);
@@ -84,6 +86,7 @@ fn respond(
     }
     match request.path() {
         "/announce" => {}
+        "/scrape" => return scrape(request, local, remote, table),
         "/" | "/status" => {
             let swarms: Vec<SwarmView> =
                 table.status().iter().map(SwarmView::from_status).collect();
@@ -96,7 +99,7 @@ fn respond(
             );
         }
         _ => {
-            let body = b"not found: the announce URL is /announce, the status page is /\n";
+            let body = b"not found: the announce URL is /announce, the scrape URL /scrape, the status page /\n";
             return (404, "text/plain", body.to_vec());
         }
     }
@@ -104,22 +107,12 @@ fn respond(
         Ok(announce) => announce,
         Err(e) => {
             warn!("{remote}: bad announce: {e}");
-            return (
-                400,
-                "text/plain",
-                format!("bad announce: {e}\n").into_bytes(),
-            );
+            let reason = format!("bad announce: {e}");
+            return (200, "text/plain", http::failure_reply(&reason));
         }
     };
     let addr = SocketAddr::new(remote.ip(), announce.port);
-    let stopped = announce.event == Event::Stopped;
-    let outcome = match table.announce(
-        &announce.info_hash,
-        addr,
-        announce.left,
-        stopped,
-        announce.numwant,
-    ) {
+    let outcome = match table.announce(&announce, addr) {
         Ok(outcome) => outcome,
         Err(e) => {
             warn!("{remote}: refused announce: {e}");
@@ -164,4 +157,34 @@ fn respond(
         announce.compact,
     );
     (200, "text/plain", body)
+}
+
+/// A BEP 48 scrape: the counts of each swarm asked for that the tracker knows.
+fn scrape(
+    request: &http::Request,
+    local: Option<SocketAddr>,
+    remote: SocketAddr,
+    table: &PeerTable,
+) -> (u16, &'static str, Vec<u8>) {
+    let hashes = match http::parse_scrape(request.query()) {
+        Ok(hashes) => hashes,
+        Err(e) => {
+            warn!("{remote}: bad scrape: {e}");
+            let reason = format!("bad scrape: {e}");
+            return (200, "text/plain", http::failure_reply(&reason));
+        }
+    };
+    let files = table.scrape(&hashes);
+    info!(
+        "{remote}: received scrape for {} swarm(s), sent {} known",
+        hashes.len(),
+        files.len()
+    );
+    if trace::enabled() {
+        let asked = [("info_hashes", hashes.len().into())];
+        trace::record(Dir::Recv, "http", local, remote, "scrape", &asked);
+        let known = [("files", files.len().into())];
+        trace::record(Dir::Send, "http", local, remote, "scrape-reply", &known);
+    }
+    (200, "text/plain", http::scrape_reply(&files))
 }

@@ -1,17 +1,20 @@
 //! The tracker's HTTP side: BEP 3 announce requests and their bencoded replies (compact peers
-//! per BEP 23, or the dictionary list), so real clients (libtorrent, Transmission, aria2) can
-//! use our tracker.
+//! per BEP 23, or the dictionary list with `peer id`), and BEP 48 scrape (`http/scrape.rs`),
+//! so real clients (libtorrent, Transmission, aria2) can use our tracker.
 //!
 //! Pure codec: read a request head from any `BufRead`, parse the announce query, build reply
-//! bytes. No sockets and no peer table here; `tracker.rs` connects them. Only `GET` is served
-//! and a request head is capped at [`MAX_HEAD_LEN`] bytes.
+//! bytes. No sockets and no peer table here; `tracker/announce.rs` connects them. Only `GET` is
+//! served and a request head is capped at [`MAX_HEAD_LEN`] bytes.
 
 use std::fmt;
 use std::io::BufRead;
-use std::net::{IpAddr, SocketAddr};
 
-use crate::bencode::{Value, encode};
 use crate::infohash::InfoHash;
+
+mod reply;
+mod scrape;
+pub use reply::{ListedPeer, announce_reply, failure_reply, response};
+pub use scrape::{MAX_SCRAPE_HASHES, ScrapeCounts, parse_scrape, scrape_reply, scrape_url};
 
 /// Longest request head (request line plus headers) accepted.
 pub const MAX_HEAD_LEN: usize = 8 * 1024;
@@ -41,7 +44,8 @@ impl Request {
     }
 }
 
-/// Why a request is refused; each becomes a `400`, or a `failure reason` for announce errors.
+/// Why a request is refused: a head that is not HTTP gets a `400`; a bad announce or scrape
+/// query gets status 200 with a bencoded `failure reason`, which clients show.
 #[derive(Debug)]
 pub enum HttpError {
     Io(std::io::Error),
@@ -292,104 +296,6 @@ pub fn percent_encode(bytes: &[u8]) -> String {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-    out
-}
-
-/// The announce reply: `interval`, seed and leecher counts, and the peers (compact: 6 bytes
-/// each, IPv4 only; otherwise a list of `{ip, port}` dictionaries).
-///
-/// Written directly, keys in bencode's sorted order, rather than built as a [`Value`] and
-/// encoded: this is the reply to every announce (the dictionary list still goes through
-/// [`encode`]). The golden tests check the bytes are the canonical encoding.
-pub fn announce_reply(
-    interval: u32,
-    complete: usize,
-    incomplete: usize,
-    peers: &[SocketAddr],
-    compact: bool,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(96 + peers.len() * 6);
-    out.extend_from_slice(b"d8:completei");
-    push_decimal(&mut out, complete as u64);
-    out.extend_from_slice(b"e10:incompletei");
-    push_decimal(&mut out, incomplete as u64);
-    out.extend_from_slice(b"e8:intervali");
-    push_decimal(&mut out, u64::from(interval));
-    out.extend_from_slice(b"e12:min intervali");
-    push_decimal(&mut out, u64::from(interval / 2));
-    out.extend_from_slice(b"e5:peers");
-    if compact {
-        let v4 = peers.iter().filter(|p| p.is_ipv4()).count();
-        push_decimal(&mut out, (v4 * 6) as u64);
-        out.push(b':');
-        for peer in peers {
-            if let IpAddr::V4(ip) = peer.ip() {
-                out.extend_from_slice(&ip.octets());
-                out.extend_from_slice(&peer.port().to_be_bytes());
-            }
-        }
-    } else {
-        let list = Value::List(
-            peers
-                .iter()
-                .map(|p| {
-                    Value::dict([
-                        ("ip", Value::from(p.ip().to_string())),
-                        ("port", Value::Int(i64::from(p.port()))),
-                    ])
-                })
-                .collect(),
-        );
-        out.extend_from_slice(&encode(&list));
-    }
-    out.push(b'e');
-    out
-}
-
-/// Appends `n` in decimal, as `format!` would, without the formatting machinery.
-fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
-}
-
-/// A `failure reason` reply (sent with status 200, as BEP 3 clients expect).
-pub fn failure_reply(reason: &str) -> Vec<u8> {
-    encode(&Value::dict([("failure reason", Value::from(reason))]))
-}
-
-/// A whole response: status line, headers and body.
-pub fn response(status: u16, content_type: &str, body: &[u8], keep_alive: bool) -> Vec<u8> {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        _ => "Error",
-    };
-    let connection: &[u8] = if keep_alive { b"keep-alive" } else { b"close" };
-    // One buffer, head and body, so the whole response goes out in one `write`.
-    let mut out = Vec::with_capacity(128 + content_type.len() + body.len());
-    out.extend_from_slice(b"HTTP/1.1 ");
-    push_decimal(&mut out, u64::from(status));
-    out.push(b' ');
-    out.extend_from_slice(reason.as_bytes());
-    out.extend_from_slice(b"\r\nContent-Type: ");
-    out.extend_from_slice(content_type.as_bytes());
-    out.extend_from_slice(b"\r\nContent-Length: ");
-    push_decimal(&mut out, body.len() as u64);
-    out.extend_from_slice(b"\r\nConnection: ");
-    out.extend_from_slice(connection);
-    out.extend_from_slice(b"\r\n\r\n");
-    out.extend_from_slice(body);
     out
 }
 

@@ -61,6 +61,12 @@ fn render_swarm(out: &mut String, swarm: &SwarmView) {
     out.push_str("<table><tr><th>peer</th><th class=\"r\">last heard</th><th class=\"r\">done</th><th>pieces</th></tr>");
     for peer in &swarm.peers {
         let (done, map) = match &peer.pieces {
+            // A seed (`left=0`) of a swarm the tracker has no metainfo for: no map to draw.
+            Some(_) if swarm.pieces == 0 => (
+                "100%".to_string(),
+                "<span class=\"legend\">seed: every piece (no metainfo here to count them)</span>"
+                    .to_string(),
+            ),
             Some(pieces) => (format!("{}%", pieces.percent()), piece_map(pieces)),
             None => (
                 "?".to_string(),
@@ -179,6 +185,7 @@ pub fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::status::PeerView;
+    use std::net::SocketAddr;
 
     #[test]
     fn the_page_shows_every_peer_and_the_rarest_pieces_and_reloads_itself() {
@@ -224,5 +231,32 @@ mod tests {
         assert!(
             !page.contains("<script") && !page.contains("http://") && !page.contains("https://")
         );
+    }
+
+    #[test]
+    fn an_http_seed_without_metainfo_is_shown_complete_not_unknown() {
+        let peer = |port: u16, pieces: &str| PeerView {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            seen_ms: 0,
+            pieces: PieceSet::from_ranges(pieces, 0).ok(),
+            unchoked: None,
+        };
+        let swarm = SwarmView {
+            info_hash: crate::infohash::InfoHash([1; 20]),
+            name: "-".into(),
+            pieces: 0,
+            peers: vec![peer(6881, "-"), peer(6882, "?")],
+        };
+        let page = render(&[swarm], "t");
+        let row = |port: u16| {
+            let start = page.find(&format!("127.0.0.1:{port}</td>")).expect("row");
+            page[start..]
+                .split("</tr>")
+                .next()
+                .unwrap_or("")
+                .to_string()
+        };
+        assert!(row(6881).contains(">100%<") && row(6881).contains("seed"));
+        assert!(row(6882).contains(">?<"), "{}", row(6882));
     }
 }

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use crate::infohash::InfoHash;
 use crate::pieces::PieceSet;
+use crate::tracker::http::ListedPeer;
 #[cfg(doc)]
 use crate::tracker::proto::MAX_UNCHOKED;
 use crate::tracker::proto::{ErrorCode, PeerEntry, Secret, Unchoked};
@@ -67,12 +68,17 @@ struct PeerRecord {
     key: Option<Secret>,
     /// Whom it said it unchokes, in its last `REPORT` that said so.
     unchoked: Option<Vec<Unchoked>>,
+    /// An HTTP client's peer id, for `compact=0` replies.
+    peer_id: Option<[u8; 20]>,
+    /// An HTTP client that announced `left=0` or `event=completed`: a seed even when the
+    /// tracker has no metainfo to know its pieces by.
+    seed: bool,
 }
 
 /// What an HTTP announce gets back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnnounceOutcome {
-    pub peers: Vec<SocketAddr>,
+    pub peers: Vec<ListedPeer>,
     /// Seeds (peers known to hold every piece) and the others.
     pub complete: usize,
     pub incomplete: usize,
@@ -85,10 +91,13 @@ struct Swarm {
     /// How many of `peers` are seeds, kept up to date by every change to `peers` (so an
     /// announce does not count them one by one under the lock).
     seeds: usize,
+    /// Completions seen (scrape's `downloaded`): `event=completed`, or a listed peer that
+    /// became a seed.
+    downloaded: u64,
 }
 
 fn is_seed(peer: &PeerRecord) -> bool {
-    peer.pieces.as_ref().is_some_and(PieceSet::is_complete)
+    peer.seed || peer.pieces.as_ref().is_some_and(PieceSet::is_complete)
 }
 
 impl Swarm {
@@ -249,69 +258,11 @@ impl PeerTable {
                 via_http: false,
                 key: key.cloned(),
                 unchoked: None,
+                peer_id: None,
+                seed: false,
             },
         );
         Ok(listing::others(swarm, key_of))
-    }
-
-    /// An HTTP announce: adds, refreshes or (on `stopped`) removes the client, and returns up to
-    /// `numwant` other peers. A swarm the tracker has no metainfo for is created (as
-    /// opentracker does); `left == 0` marks a seed, whose pieces are then all known.
-    pub fn announce(
-        &self,
-        info_hash: &InfoHash,
-        addr: SocketAddr,
-        left: Option<u64>,
-        stopped: bool,
-        numwant: usize,
-    ) -> Result<AnnounceOutcome, TableError> {
-        let key = self.key(addr);
-        let mut swarms = self.lock();
-        if stopped && !swarms.contains_key(info_hash) {
-            return Ok(AnnounceOutcome {
-                peers: Vec::new(),
-                complete: 0,
-                incomplete: 0,
-            });
-        }
-        self.room_for_swarm(&swarms, info_hash)?;
-        let swarm = swarms.entry(*info_hash).or_default();
-        if let Some(old) = swarm.peers.get(&key).filter(|p| p.key.is_some()) {
-            // An HTTP client cannot give our key: it may not replace nor remove a keyed peer.
-            check_key(old, None, addr)?;
-        }
-        if stopped {
-            swarm.remove(&key);
-        } else {
-            self.room_for_peer(swarm, key)?;
-            let pieces = match (&swarm.metainfo, left) {
-                (Some(m), Some(0)) => Some(PieceSet::full(m.num_pieces)),
-                _ => None,
-            };
-            let record = PeerRecord {
-                addr,
-                pieces,
-                last_seen: Instant::now(),
-                alive_since_cleanup: true,
-                via_http: true,
-                key: None,
-                unchoked: None,
-            };
-            swarm.insert(key, record);
-        }
-        let complete = swarm.seeds;
-        let peers = swarm
-            .peers
-            .iter()
-            .filter(|(k, _)| **k != key)
-            .map(|(_, p)| p.addr)
-            .take(numwant)
-            .collect();
-        Ok(AnnounceOutcome {
-            peers,
-            complete,
-            incomplete: swarm.peers.len() - complete,
-        })
     }
 
     /// Records a ping.
@@ -345,14 +296,22 @@ impl PeerTable {
         let mut swarms = self.lock();
         let swarm = known_swarm(&mut swarms, info_hash)?;
         let pieces = parse_pieces(swarm, ranges)?;
-        let Swarm { peers, seeds, .. } = swarm;
+        let Swarm {
+            peers,
+            seeds,
+            downloaded,
+            ..
+        } = swarm;
         let peer = peers.get_mut(&key_of).ok_or_else(|| unknown_peer(addr))?;
         check_key(peer, key, addr)?;
         peer.addr = addr;
         let held = pieces.count();
-        *seeds -= usize::from(is_seed(peer));
+        let was_seed = is_seed(peer);
         peer.pieces = Some(pieces);
-        *seeds += usize::from(is_seed(peer));
+        peer.seed = false; // its report says which pieces it holds
+        let now_seed = is_seed(peer);
+        *seeds = *seeds - usize::from(was_seed) + usize::from(now_seed);
+        *downloaded += u64::from(now_seed && !was_seed);
         if unchoked.is_some() {
             peer.unchoked = unchoked;
         }
@@ -483,6 +442,7 @@ fn check_key(
 }
 
 mod answer;
+mod http;
 mod listing;
 mod published;
 use published::Published;

@@ -5,6 +5,7 @@
 //!
 //! No socket here: the connection threads send the messages.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -30,12 +31,12 @@ impl Engine {
                 if tit_for_tat {
                     info!("unchoke {addr}: interested, and an upload slot is free");
                 }
-                self.command(id, Command::Unchoke);
+                self.unchoke(id);
                 Handled::UnchokeSetChanged
             }
             Some(false) => {
                 info!("choke {addr}: no longer interested, its upload slot is free");
-                self.command(id, Command::Choke);
+                self.choke(id);
                 Handled::UnchokeSetChanged
             }
             None => Handled::Nothing,
@@ -139,10 +140,10 @@ impl Engine {
             info!("optimistic unchoke {addr}");
         }
         for &id in &decision.choke {
-            self.command(id, Command::Choke);
+            self.choke(id);
         }
         for &id in &decision.unchoke {
-            self.command(id, Command::Unchoke);
+            self.unchoke(id);
         }
         !decision.choke.is_empty() || !decision.unchoke.is_empty()
     }
@@ -158,6 +159,36 @@ impl Engine {
         addrs.sort();
         addrs.dedup();
         addrs
+    }
+
+    /// Tells a connection to choke; unchokes decided meanwhile wait until it has.
+    fn choke(&mut self, id: ConnId) {
+        self.pending_unchokes.retain(|&other| other != id);
+        self.choking.insert(id);
+        self.command(id, Command::Choke);
+    }
+
+    /// Tells a connection to unchoke, at once unless a choke is still on its way.
+    fn unchoke(&mut self, id: ConnId) {
+        if self.choking.is_empty() {
+            self.command(id, Command::Unchoke);
+        } else if !self.pending_unchokes.contains(&id) {
+            self.pending_unchokes.push(id);
+        }
+    }
+
+    /// Connection `id` choked its remote (or closed): once no choke is on its way, the
+    /// waiting unchokes go out, those the choker still wants.
+    pub(super) fn choke_done(&mut self, id: ConnId) {
+        if !self.choking.remove(&id) || !self.choking.is_empty() {
+            return;
+        }
+        let unchoked: HashSet<ConnId> = self.choker.unchoked().map(|(id, _)| id).collect();
+        for id in std::mem::take(&mut self.pending_unchokes) {
+            if unchoked.contains(&id) {
+                self.command(id, Command::Unchoke);
+            }
+        }
     }
 
     fn command(&self, id: ConnId, command: Command) {

@@ -57,6 +57,7 @@ impl Engine {
             free,
             self.settings.per_peer,
             &mut load,
+            self.settings.picker,
             &mut self.rng,
         );
         for pick in &picks {
@@ -65,8 +66,10 @@ impl Engine {
                 .filter(|h| h.pieces.contains(pick.index))
                 .count();
             info!(
-                "round: rarest missing piece {} ({rarity} holders), fetching from {}",
-                pick.index, pick.from
+                "round: {} missing piece {} ({rarity} holders), fetching from {}",
+                self.settings.picker.name(),
+                pick.index,
+                pick.from
             );
             self.assign(pick.index, pick.from);
         }

@@ -1,9 +1,10 @@
-//! Golden tests for the HTTP announce: literal requests as real clients send them, literal
-//! bencoded replies, and rejection of malformed or oversized requests.
+//! Golden tests for the HTTP announce and scrape: literal requests as real clients send them,
+//! literal bencoded replies, and rejection of malformed or oversized requests.
 
 use super::*;
 use crate::testutil::XorShift;
 use std::io::Cursor;
+use std::net::SocketAddr;
 
 const QUERY: &str = "info_hash=%01%23Eg%89%AB%CD%EF%01%23Eg%89%AB%CD%EF%01%23Eg&peer_id=-lt2080-abcdefghijkl&port=6881&uploaded=0&downloaded=10&left=1000&event=started&numwant=30&compact=1&key=7&supportcrypto=1";
 
@@ -80,9 +81,13 @@ fn malformed_queries_are_refused_with_a_reason() {
 
 #[test]
 fn compact_reply_golden_bytes() {
+    // Compact entries never carry the peer id, whether it is known or not.
     let peers = [
-        SocketAddr::from(([127, 0, 0, 1], 7001)),
-        SocketAddr::from(([10, 0, 0, 2], 0x1b59)),
+        ListedPeer {
+            addr: SocketAddr::from(([127, 0, 0, 1], 7001)),
+            peer_id: Some(*b"-lt2080-abcdefghijkl"),
+        },
+        SocketAddr::from(([10, 0, 0, 2], 0x1b59)).into(),
     ];
     let mut expected = b"d".to_vec();
     expected.extend_from_slice(b"8:completei1e"); // seeds
@@ -98,13 +103,113 @@ fn compact_reply_golden_bytes() {
 
 #[test]
 fn dictionary_reply_golden_bytes() {
-    let peers = [SocketAddr::from(([127, 0, 0, 1], 7001))];
-    let expected = b"d8:completei0e10:incompletei1e8:intervali60e12:min intervali30e5:peersl\
-d2:ip9:127.0.0.14:porti7001eeee";
+    // BEP 3's list of dictionaries: `peer id` for a client that announced one (keys sorted:
+    // `ip` < `peer id` < `port`), none for a line-protocol peer.
+    let peers = [
+        ListedPeer {
+            addr: SocketAddr::from(([127, 0, 0, 1], 6881)),
+            peer_id: Some(*b"-lt2080-abcdefghijkl"),
+        },
+        SocketAddr::from(([127, 0, 0, 1], 7001)).into(),
+    ];
+    let mut expected = b"d8:completei0e10:incompletei1e8:intervali60e12:min intervali30e".to_vec();
+    expected.extend_from_slice(b"5:peersl"); // the list
+    expected.extend_from_slice(b"d2:ip9:127.0.0.1"); // first peer: ip
+    expected.extend_from_slice(b"7:peer id20:-lt2080-abcdefghijkl"); // its 20-byte id
+    expected.extend_from_slice(b"4:porti6881ee"); // port, end of its dictionary
+    expected.extend_from_slice(b"d2:ip9:127.0.0.14:porti7001ee"); // line-protocol peer: no id
+    expected.extend_from_slice(b"e"); // end of the list
+    expected.extend_from_slice(b"e"); // end of the reply
     assert_eq!(
         String::from_utf8_lossy(&announce_reply(60, 0, 1, &peers, false)),
-        String::from_utf8_lossy(expected)
+        String::from_utf8_lossy(&expected)
     );
+}
+
+#[test]
+fn scrape_reply_golden_bytes() {
+    let (a, b) = (InfoHash([0xaa; 20]), InfoHash([0x01; 20]));
+    let counts = |complete, incomplete, downloaded| ScrapeCounts {
+        complete,
+        incomplete,
+        downloaded,
+    };
+    let mut expected = b"d5:files".to_vec(); // { "files": {
+    expected.extend_from_slice(b"d20:"); //     the first hash: 0x01..., sorted before 0xaa...
+    expected.extend_from_slice(&[0x01; 20]);
+    expected.extend_from_slice(b"d8:completei2e10:downloadedi5e10:incompletei1ee");
+    expected.extend_from_slice(b"20:");
+    expected.extend_from_slice(&[0xaa; 20]);
+    expected.extend_from_slice(b"d8:completei0e10:downloadedi0e10:incompletei3ee");
+    expected.extend_from_slice(b"e"); //   end of files
+    expected.extend_from_slice(b"e"); // end of the reply
+    let reply = scrape_reply(&[(a, counts(0, 3, 0)), (b, counts(2, 1, 5))]);
+    assert_eq!(reply, expected);
+    // No known swarm: an empty `files` dictionary.
+    assert_eq!(scrape_reply(&[]), b"d5:filesdee".to_vec());
+}
+
+#[test]
+fn scrape_queries_name_one_to_max_info_hashes() {
+    let hash = "%01%23Eg%89%AB%CD%EF%01%23Eg%89%AB%CD%EF%01%23Eg";
+    let one = parse_scrape(&format!("info_hash={hash}")).expect("one");
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].0[..4], [0x01, 0x23, 0x45, 0x67]);
+    // Several, a duplicate kept once, other keys ignored (as Transmission sends them).
+    let two = parse_scrape(&format!(
+        "info_hash={hash}&peer_id=x&info_hash={}&info_hash={hash}",
+        "b".repeat(20)
+    ))
+    .expect("two");
+    assert_eq!(two, vec![one[0], InfoHash([b'b'; 20])]);
+    let many: Vec<String> = (0..=MAX_SCRAPE_HASHES)
+        .map(|i| format!("info_hash={}", percent_encode(&[i as u8; 20])))
+        .collect();
+    let cases = [
+        ("".to_string(), "at least one info_hash"),
+        (
+            "info_hash=%01%02".to_string(),
+            "`info_hash` is not 20 bytes",
+        ),
+        ("info_hash=%zz".to_string(), "bad %-escape"),
+        (many.join("&"), "at most 64 info_hash"),
+    ];
+    for (query, why) in cases {
+        match parse_scrape(&query) {
+            Err(HttpError::Malformed(text)) => assert!(text.contains(why), "{query}: {text}"),
+            other => panic!("{query} gave {other:?}"),
+        }
+    }
+    assert_eq!(
+        parse_scrape(&many[..MAX_SCRAPE_HASHES].join("&"))
+            .expect("the cap fits")
+            .len(),
+        MAX_SCRAPE_HASHES
+    );
+}
+
+#[test]
+fn the_scrape_url_is_derived_from_the_announce_url_as_bep_48_says() {
+    let cases = [
+        (
+            "http://127.0.0.1:6969/announce",
+            Some("http://127.0.0.1:6969/scrape"),
+        ),
+        (
+            "http://t.example/x/announce.php?k=1",
+            Some("http://t.example/x/scrape.php?k=1"),
+        ),
+        (
+            "http://t.example/announce?a=/b",
+            Some("http://t.example/scrape?a=/b"),
+        ),
+        ("http://t.example/a", None),
+        ("http://t.example/announce/x", None),
+        ("http://t.example/x%064announce", None),
+    ];
+    for (announce, scrape) in cases {
+        assert_eq!(scrape_url(announce).as_deref(), scrape, "{announce}");
+    }
 }
 
 #[test]
@@ -241,6 +346,14 @@ fn garbage_requests_never_panic_and_anything_parsed_round_trips() {
                 assert!(announce.port != 0 && announce.numwant <= MAX_NUMWANT);
                 let again = parse_announce(&reprinted(&announce)).expect("reprinted announce");
                 assert_eq!(again, announce, "from {query:?}");
+            }
+            if let Ok(hashes) = parse_scrape(query) {
+                assert!((1..=MAX_SCRAPE_HASHES).contains(&hashes.len()));
+                let printed: Vec<String> = hashes
+                    .iter()
+                    .map(|h| format!("info_hash={}", percent_encode(&h.0)))
+                    .collect();
+                assert_eq!(parse_scrape(&printed.join("&")).ok(), Some(hashes));
             }
             if let Ok(bytes) = percent_decode(query) {
                 assert!(bytes.len() <= query.len());

@@ -19,9 +19,11 @@ use crate::tracker::proto::{
 /// Room for a reply's header line (`PEERS 200\n`, `STATUS 200\n`).
 const HEADER_LEN: usize = 16;
 
-/// A peer as replies list it.
-fn entry(p: &PeerRecord) -> PeerEntry {
+/// A peer as replies list it, in a swarm of `count` pieces.
+fn entry(p: &PeerRecord, count: u32) -> PeerEntry {
     let pieces = match &p.pieces {
+        // An HTTP seed of a swarm without metainfo: every piece, however many (`-` of 0).
+        None if p.seed => every_piece(count),
         // `?`: a client that announced over HTTP; its pieces are learned from itself.
         None => "?".to_string(),
         Some(set) => bounded_ranges(set).unwrap_or_else(|| "?".to_string()),
@@ -30,6 +32,15 @@ fn entry(p: &PeerRecord) -> PeerEntry {
         ip: p.addr.ip(),
         port: p.addr.port(),
         pieces,
+    }
+}
+
+/// The range list of all `count` pieces: `0-9`, `0`, or `-` when the count is not known (0).
+fn every_piece(count: u32) -> String {
+    match count {
+        0 => "-".to_string(),
+        1 => "0".to_string(),
+        n => format!("0-{}", n - 1),
     }
 }
 
@@ -72,12 +83,16 @@ pub(super) fn others(swarm: &Swarm, key: PeerKey) -> Vec<PeerEntry> {
         .filter(|(k, _)| **k != key)
         .map(|(_, p)| p)
         .collect();
-    let held = |p: &PeerRecord| p.pieces.as_ref().map_or(0, PieceSet::count);
+    let count = swarm.metainfo.as_ref().map_or(0, |m| m.num_pieces);
+    let held = |p: &PeerRecord| match &p.pieces {
+        None if p.seed => count,
+        pieces => pieces.as_ref().map_or(0, PieceSet::count),
+    };
     list.sort_by(|a, b| held(b).cmp(&held(a)).then(a.addr.cmp(&b.addr)));
     let mut bytes = HEADER_LEN;
     list.into_iter()
         .take(MAX_PEERS_PER_REPLY)
-        .map(entry)
+        .map(|p| entry(p, count))
         .take_while(|e| {
             bytes += e.line_len();
             bytes <= MAX_REPLY_BYTES
@@ -147,7 +162,7 @@ impl PeerTable {
             let mut kept = Vec::new();
             for p in peers.into_iter().take(MAX_PEERS_PER_REPLY) {
                 let status = PeerStatus {
-                    peer: entry(p),
+                    peer: entry(p, head.pieces),
                     seen_ms: p.last_seen.elapsed().as_millis() as u64,
                     unchoked: p.unchoked.clone(),
                 };

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::metainfo::Metainfo;
+use crate::tracker::http::{Announce, Event};
 use crate::tracker::proto::{
     MAX_PEERS_PER_REPLY, MAX_REPLY_BYTES, MAX_STATUS_BYTES, Reply, Request, Unchoked,
 };
@@ -20,6 +21,28 @@ fn published(identity: Identity) -> (PeerTable, InfoHash) {
     let hash = metainfo().info_hash;
     table.publish(metainfo()).expect("publish");
     (table, hash)
+}
+
+/// An HTTP announce to `table` from `addr`, as `parse_announce` would give it.
+fn http_announce(
+    table: &PeerTable,
+    info_hash: &InfoHash,
+    addr: SocketAddr,
+    left: Option<u64>,
+    event: Event,
+) -> Result<AnnounceOutcome, TableError> {
+    let announce = Announce {
+        info_hash: *info_hash,
+        peer_id: [b'p'; 20],
+        port: addr.port(),
+        uploaded: 0,
+        downloaded: 0,
+        left,
+        event,
+        numwant: 50,
+        compact: true,
+    };
+    table.announce(&announce, addr)
 }
 
 fn at(ip: [u8; 4], port: u16) -> SocketAddr {
@@ -44,13 +67,24 @@ fn new_peers_and_swarms_beyond_the_caps_are_refused_listed_ones_refresh() {
             .is_ok()
     );
     let other = InfoHash([9; 20]);
-    let refused = table.announce(&other, at([127, 0, 0, 1], 7004), None, false, 50);
+    let refused = http_announce(
+        &table,
+        &other,
+        at([127, 0, 0, 1], 7004),
+        None,
+        Event::Update,
+    );
     assert_eq!(refused.expect_err("full").code, ErrorCode::Full);
     // A stopped announce for an unknown swarm creates nothing.
     assert!(
-        table
-            .announce(&other, at([127, 0, 0, 1], 7004), None, true, 50)
-            .is_ok()
+        http_announce(
+            &table,
+            &other,
+            at([127, 0, 0, 1], 7004),
+            None,
+            Event::Stopped
+        )
+        .is_ok()
     );
     assert_eq!(table.swarms().len(), 1);
 }
@@ -148,9 +182,8 @@ fn the_seed_count_follows_every_change_to_the_swarm() {
     let (table, hash) = published(Identity::Port);
     let local = |port| at([127, 0, 0, 1], port);
     let seeds = |table: &PeerTable| {
-        let outcome = table
-            .announce(&hash, local(9000), Some(1), false, 50)
-            .expect("announce");
+        let outcome =
+            http_announce(table, &hash, local(9000), Some(1), Event::Update).expect("announce");
         (outcome.complete, outcome.incomplete)
     };
     table
@@ -169,13 +202,9 @@ fn the_seed_count_follows_every_change_to_the_swarm() {
         .expect("rejoin");
     assert_eq!(seeds(&table), (1, 2));
     // An HTTP seed (left=0), then it stops.
-    table
-        .announce(&hash, local(7003), Some(0), false, 50)
-        .expect("seed announces");
+    http_announce(&table, &hash, local(7003), Some(0), Event::Update).expect("seed announces");
     assert_eq!(seeds(&table), (2, 2));
-    table
-        .announce(&hash, local(7003), Some(0), true, 50)
-        .expect("seed stops");
+    http_announce(&table, &hash, local(7003), Some(0), Event::Stopped).expect("seed stops");
     assert_eq!(seeds(&table), (1, 2));
     assert_eq!(table.leave(&hash, local(7002), None), Ok(true));
     assert_eq!(seeds(&table), (0, 2));
@@ -223,7 +252,7 @@ fn a_peer_that_joined_with_a_key_is_spoken_for_only_with_that_key() {
             ErrorCode::WrongKey
         );
         // Nor over HTTP, which cannot carry our key.
-        let announce = table.announce(&hash, seed, Some(0), true, 50);
+        let announce = http_announce(&table, &hash, seed, Some(0), Event::Stopped);
         assert_eq!(announce.expect_err("stopped").code, ErrorCode::WrongKey);
     }
     assert_eq!(table.swarms()[0].peers, 1, "the seed is still listed");
@@ -346,4 +375,112 @@ fn a_report_with_an_unchoke_set_shows_in_status_and_a_plain_report_keeps_it() {
         "{}",
         status[0].peers[0].to_line()
     );
+}
+
+#[test]
+fn http_seeds_count_without_metainfo_and_completions_are_counted_once() {
+    let table = PeerTable::new(Identity::Port);
+    let hash = metainfo().info_hash;
+    let local = |port| at([127, 0, 0, 1], port);
+    let counts = |table: &PeerTable| {
+        let files = table.scrape(&[hash, InfoHash([9; 20])]);
+        assert_eq!(files.len(), 1, "the unknown swarm is left out");
+        let c = files[0].1;
+        (c.complete, c.incomplete, c.downloaded)
+    };
+    let announced = |port, left, event| {
+        let outcome = http_announce(&table, &hash, local(port), left, event).expect("announce");
+        (outcome.complete, outcome.incomplete)
+    };
+    // A swarm started by HTTP announces: no metainfo at the tracker.
+    assert_eq!(announced(6881, Some(100), Event::Started), (0, 1));
+    // A seed that arrives is a seed, not a completion.
+    assert_eq!(announced(6882, Some(0), Event::Started), (1, 1));
+    assert_eq!(counts(&table), (1, 1, 0));
+    // The leecher finishes: one completion, however often it announces afterwards.
+    assert_eq!(announced(6881, Some(0), Event::Completed), (2, 0));
+    assert_eq!(announced(6881, Some(0), Event::Update), (2, 0));
+    assert_eq!(counts(&table), (2, 0, 1));
+    // `event=completed` from a client the tracker had not listed (it restarted) counts too.
+    assert_eq!(announced(6883, Some(0), Event::Completed), (3, 0));
+    // No `left`: not taken for a seed.
+    assert_eq!(announced(6884, None, Event::Update), (3, 1));
+    assert_eq!(counts(&table), (3, 1, 2));
+    // STATUS: the seeds hold every piece of a swarm whose piece count is unknown (`-` of 0
+    // pieces, drawn as complete), the client without `left` is `?`.
+    let status = table.status();
+    let pieces: Vec<(u16, &str)> = status[0]
+        .peers
+        .iter()
+        .map(|p| (p.peer.port, p.peer.pieces.as_str()))
+        .collect();
+    assert_eq!(pieces, [(6881, "-"), (6882, "-"), (6883, "-"), (6884, "?")]);
+    let view = crate::status::SwarmView::from_status(&status[0]);
+    let done: Vec<Option<u32>> = view
+        .peers
+        .iter()
+        .map(|p| p.pieces.as_ref().map(PieceSet::percent))
+        .collect();
+    assert_eq!(done, [Some(100), Some(100), Some(100), None]);
+    // Once the metainfo is published, the same seeds list every piece.
+    table.publish(metainfo()).expect("publish");
+    let listed = table.snapshot(&hash, local(7009)).expect("list");
+    let seeds = listed.iter().filter(|p| p.pieces == "0-1").count();
+    assert_eq!((seeds, listed.len()), (3, 4));
+    // A stopped seed leaves the counts; the completions stay.
+    assert_eq!(announced(6882, Some(0), Event::Stopped), (2, 1));
+    assert_eq!(counts(&table), (2, 1, 2));
+}
+
+#[test]
+fn a_line_protocol_peer_that_becomes_complete_counts_one_completion() {
+    let (table, hash) = published(Identity::Port);
+    let peer = at([127, 0, 0, 1], 7001);
+    table.register(&hash, peer, "0", None).expect("join");
+    assert_eq!(table.scrape(&[hash])[0].1.downloaded, 0);
+    table
+        .report(&hash, peer, "0-1", None, None)
+        .expect("report");
+    table.report(&hash, peer, "0-1", None, None).expect("again");
+    let counts = table.scrape(&[hash])[0].1;
+    assert_eq!(
+        (counts.complete, counts.incomplete, counts.downloaded),
+        (1, 0, 1)
+    );
+    // A seed that joins complete is no completion.
+    table
+        .register(&hash, at([127, 0, 0, 1], 7002), "0-1", None)
+        .expect("join");
+    assert_eq!(table.scrape(&[hash])[0].1.downloaded, 1);
+}
+
+#[test]
+fn announce_replies_carry_the_peer_id_of_http_clients_only() {
+    let (table, hash) = published(Identity::Port);
+    table
+        .register(&hash, at([127, 0, 0, 1], 7001), "0-1", None)
+        .expect("join");
+    http_announce(
+        &table,
+        &hash,
+        at([127, 0, 0, 1], 6881),
+        Some(5),
+        Event::Started,
+    )
+    .expect("first client");
+    let outcome = http_announce(
+        &table,
+        &hash,
+        at([127, 0, 0, 1], 6882),
+        None,
+        Event::Started,
+    )
+    .expect("second client");
+    let mut ids: Vec<(u16, Option<[u8; 20]>)> = outcome
+        .peers
+        .iter()
+        .map(|p| (p.addr.port(), p.peer_id))
+        .collect();
+    ids.sort();
+    assert_eq!(ids, [(6881, Some([b'p'; 20])), (7001, None)]);
 }
