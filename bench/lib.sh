@@ -80,14 +80,14 @@ next_base() {
     PORT_ROUND=$((PORT_ROUND + 1))
 }
 
-# make_data MIB: sets NAME, DATA, TORRENT and SEED_DIR for a MIB-MiB file of deterministic bytes
-# (Python's Mersenne Twister seeded with 42) with 256 KiB pieces, creating whatever is missing
-# under $WORK (cached between runs).
+# make_data MIB [PIECE_BYTES]: sets NAME, DATA, TORRENT and SEED_DIR for a MIB-MiB file of
+# deterministic bytes (Python's Mersenne Twister seeded with 42) with 256 KiB pieces (or
+# PIECE_BYTES), creating whatever is missing under $WORK (cached between runs).
 make_data() {
-    local mib=$1
+    local mib=$1 piece=${2:-}
     NAME=data-${mib}M.bin
     DATA=$WORK/$NAME
-    TORRENT=$WORK/data-${mib}M.torrent
+    TORRENT=$WORK/data-${mib}M${piece:+-$piece}.torrent
     SEED_DIR=$WORK/seed-${mib}M
     if [[ ! -s $DATA || $(stat -c %s "$DATA") -ne $((mib * 1048576)) ]]; then
         echo "== creating $DATA ($mib MiB, seeded generator)"
@@ -97,10 +97,10 @@ while True:
     sys.stdout.buffer.write(r.randbytes(1 << 20))' 2>/dev/null | head -c $((mib * 1048576)) >"$DATA.tmp" || true
         [[ $(stat -c %s "$DATA.tmp") -eq $((mib * 1048576)) ]] || die "could not create $DATA"
         mv "$DATA.tmp" "$DATA"
-        rm -f "$TORRENT"
+        rm -f "$WORK/data-${mib}M".*torrent "$WORK/data-${mib}M"-*.torrent
     fi
     if [[ ! -s $TORRENT ]]; then
-        "$BIN" create --piece-length 256KiB -o "$TORRENT" "$DATA"
+        "$BIN" create --piece-length "${piece:-256KiB}" -o "$TORRENT" "$DATA"
     fi
     if ! cmp -s "$DATA" "$SEED_DIR/$NAME"; then
         mkdir -p "$SEED_DIR"
@@ -112,6 +112,17 @@ while True:
 need_libtorrent() {
     "$PY" -c 'import libtorrent' 2>/dev/null ||
         die "python3-libtorrent is missing (scripts/setup.sh installs it)"
+}
+
+# to_bytes RATE: bytes per second (or bytes) of 2MiB/s, 512KiB/s, 1MB/s, 65536; fails otherwise.
+to_bytes() {
+    local v=${1%/s}
+    awk -v v="$v" 'BEGIN {
+        n = v; u = v; sub(/[A-Za-z]+$/, "", n); sub(/^[0-9.]+/, "", u)
+        if (n !~ /^[0-9]+(\.[0-9]+)?$/) exit 1
+        m["" ] = 1; m["B"] = 1; m["KiB"] = 1024; m["MiB"] = 1048576; m["kB"] = 1000; m["KB"] = 1000; m["MB"] = 1e6
+        if (!(u in m)) exit 1
+        printf "%.0f", n * m[u] }'
 }
 
 # median V...: the median of numbers, two decimals.

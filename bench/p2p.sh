@@ -3,6 +3,7 @@
 #
 #   bench/p2p.sh [--peers 2,4,8,16,32] [--runs 3] [--size NMiB] [--piece SIZE]
 #                [--seed-rate RATE] [--peer-rate RATE] [--download-rate RATE]
+#                [--chokers unchoke-all,tit-for-tat] [--cs-runs 1]
 #
 # Defaults: 16 MiB file, 32 KiB pieces, seed upload u_s = 2MiB/s, each leecher's upload
 # u_i = 512KiB/s, each leecher's download d = 4MiB/s. Per N, every run starts a tracker, a seed
@@ -14,7 +15,16 @@
 #   P2P lower bound            max(F/u_s, F/d_min, N*F/(u_s + sum u_i))
 #   client-server lower bound  max(N*F/u_s, F/d_min)
 #
-# Prints per N the median time, both bounds and measured/P2P bound.
+# Every peer runs `--choking unchoke-all` by default: the bound assumes every upload busy all the
+# time, and tit-for-tat keeps at most --unchoke-slots + 1 uploads per peer by design;
+# `--chokers unchoke-all,tit-for-tat` runs the P2P swarm under each (a row per choker).
+# Beside it, per N, a measured client-server run (--cs-runs of them, default 1; 0 skips): the
+# same seed (unchoke-all) alone serving N leechers that upload nothing (`--free-ride`).
+#
+# Prints per N and choker the median time, both bounds, measured/P2P bound and the measured
+# client-server time; writes $WORK/p2p/p2p.csv (that table), p2p-series.csv (n,series,seconds)
+# and p2p.svg, the chart of distribution time against N: two measured curves, two bounds
+# (bench/chart.py).
 # BTSIM_BIN=path uses that binary instead of building target/release (the smoke test);
 # BTSIM_LEECH_OPTS="..." appends options to every leecher's command line (experiments);
 # BENCH_WORK=dir puts the work directory elsewhere (default bench/work, git-ignored; this
@@ -30,8 +40,11 @@ PIECE=32KiB
 SEED_RATE=2MiB/s
 PEER_RATE=512KiB/s
 DOWN_RATE=4MiB/s
+CHOKERS=unchoke-all
+CS_RUNS=1
 usage() {
-    echo "usage: $0 [--peers 2,4,8] [--runs N] [--size NMiB] [--piece SIZE] [--seed-rate RATE] [--peer-rate RATE] [--download-rate RATE]" >&2
+    echo "usage: $0 [--peers 2,4,8] [--runs N] [--size NMiB] [--piece SIZE] [--seed-rate RATE] [--peer-rate RATE]" \
+        "[--download-rate RATE] [--chokers unchoke-all,tit-for-tat] [--cs-runs N]" >&2
     exit 2
 }
 while [[ $# -gt 0 ]]; do
@@ -45,6 +58,8 @@ while [[ $# -gt 0 ]]; do
         --seed-rate) SEED_RATE=$2 ;;
         --peer-rate) PEER_RATE=$2 ;;
         --download-rate) DOWN_RATE=$2 ;;
+        --chokers) CHOKERS=$2 ;;
+        --cs-runs) CS_RUNS=$2 ;;
         *) usage ;;
     esac
     shift 2
@@ -52,20 +67,12 @@ done
 [[ $PEERS =~ ^[0-9]+(,[0-9]+)*$ ]] || usage
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || usage
 [[ $SIZE_MIB =~ ^[0-9]+$ && $SIZE_MIB -gt 0 ]] || usage
+[[ $CHOKERS =~ ^(unchoke-all|tit-for-tat)(,(unchoke-all|tit-for-tat))*$ ]] || usage
+[[ $CS_RUNS =~ ^[0-9]+$ ]] || usage
 
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# bytes per second (or bytes) of 2MiB/s, 512KiB/s, 1MB/s, 65536
-to_bytes() {
-    local v=${1%/s}
-    awk -v v="$v" 'BEGIN {
-        n = v; u = v; sub(/[A-Za-z]+$/, "", n); sub(/^[0-9.]+/, "", u)
-        if (n !~ /^[0-9]+(\.[0-9]+)?$/) exit 1
-        m["" ] = 1; m["B"] = 1; m["KiB"] = 1024; m["MiB"] = 1048576; m["kB"] = 1000; m["KB"] = 1000; m["MB"] = 1e6
-        if (!(u in m)) exit 1
-        printf "%.0f", n * m[u] }'
-}
 U_S=$(to_bytes "$SEED_RATE") || die "bad --seed-rate $SEED_RATE"
 U_I=$(to_bytes "$PEER_RATE") || die "bad --peer-rate $PEER_RATE"
 D=$(to_bytes "$DOWN_RATE") || die "bad --download-rate $DOWN_RATE"
@@ -115,16 +122,25 @@ next_base() {
 
 # Leecher options: continuous rounds, up to 64 pieces at once but at most 2 from any one peer
 # (so every holder's upload is kept busy), pieces reported to the tracker every 500 ms, at most
-# 6 connections opened by each leecher (it also serves and fetches over those others open to
-# it): a full mesh of 32 would be ~2000 threads waking every 25 ms on 2 cores.
+# 10 connections per leecher (--max-peers, set in run_p2p): a full mesh of 32 would be ~2000
+# threads waking every 25 ms on 2 cores. In the client-server run each free rider may connect to
+# all N + 1, or it could fill its 10 with free riders and never reach the seed.
 read -ra EXTRA_LEECH_OPTS <<<"${BTSIM_LEECH_OPTS:-}" # split on spaces, as documented above
 LEECH_OPTS=(--min-peers 1 --round-interval 0 --parallel 64 --per-peer 2 --report-interval 500ms
-    --max-peers 10 --connect-to-all
+    --connect-to-all
     --ping-interval 1s --max-connections 64 --upload-rate "$U_I" --download-rate "$D")
 
-# run_p2p N TIMEOUT: sets T to the seconds from the leechers' start until the last is complete.
+# run_p2p N TIMEOUT MODE: sets T to the seconds from the leechers' start until the last is
+# complete. MODE: a choker (every peer runs it), or client-server (the seed unchoke-all, the
+# leechers --free-ride).
 run_p2p() {
-    local n=$1 limit=$2 i start done_count last ts
+    local n=$1 limit=$2 mode=$3 i start done_count last ts seed_choking leech_mode
+    if [[ $mode == client-server ]]; then
+        # every leecher must reach the seed: free riders never serve each other
+        seed_choking=unchoke-all leech_mode=(--free-ride --max-peers $((n + 1)))
+    else
+        seed_choking=$mode leech_mode=(--choking "$mode" --max-peers 10)
+    fi
     next_base
     rm -rf "$WORK/logs" "$WORK"/leech-*
     mkdir -p "$WORK/logs"
@@ -134,7 +150,7 @@ run_p2p() {
     wait_for_listen "$BASE"
     RUST_LOG=warn,bittorrent_sim::peer::run=info "$BIN" peer --port $((BASE + 1)) --bind 127.0.0.1 \
         --tracker "127.0.0.1:$BASE" --torrent "$TORRENT" --dir "$SEED_DIR" --min-peers 1 \
-        --max-connections 64 --upload-rate "$U_S" >"$WORK/logs/seed.log" 2>&1 &
+        --max-connections 64 --upload-rate "$U_S" --choking "$seed_choking" >"$WORK/logs/seed.log" 2>&1 &
     PIDS+=($!)
     wait_for_line "$WORK/logs/seed.log" "joined swarm" "$!"
     start=$(date +%s.%N)
@@ -142,14 +158,14 @@ run_p2p() {
         mkdir -p "$WORK/leech-$i"
         RUST_LOG=warn,bittorrent_sim::peer::engine=info "$BIN" peer --port $((BASE + 1 + i)) \
             --bind 127.0.0.1 --tracker "127.0.0.1:$BASE" --torrent "$TORRENT" \
-            --dir "$WORK/leech-$i" "${LEECH_OPTS[@]}" "${EXTRA_LEECH_OPTS[@]}" >"$WORK/logs/leech-$i.log" 2>&1 &
+            --dir "$WORK/leech-$i" "${LEECH_OPTS[@]}" "${leech_mode[@]}" "${EXTRA_LEECH_OPTS[@]}" >"$WORK/logs/leech-$i.log" 2>&1 &
         PIDS+=($!)
     done
     while :; do
         done_count=$( (grep -l "download complete" "$WORK"/logs/leech-*.log 2>/dev/null || true) | wc -l)
         [[ $done_count -ge $n ]] && break
         awk -v s="$start" -v now="$(date +%s.%N)" -v l="$limit" 'BEGIN { exit !(now - s > l) }' &&
-            die "N=$n: only $done_count of $n leechers complete after ${limit}s (see $WORK/logs)"
+            die "N=$n $mode: only $done_count of $n leechers complete after ${limit}s (see $WORK/logs)"
         sleep 0.1
     done
     # the time of the last `download complete` line (logged with milliseconds)
@@ -158,44 +174,68 @@ run_p2p() {
     T=$(awk -v a="$start" -v b="$ts" 'BEGIN { printf "%.2f", b - a }')
     cleanup
     for ((i = 1; i <= n; i++)); do
-        cmp -s "$DATA" "$WORK/leech-$i/$NAME" || die "N=$n: leecher $i does not hold an identical copy"
+        cmp -s "$DATA" "$WORK/leech-$i/$NAME" || die "N=$n $mode: leecher $i does not hold an identical copy"
     done
 }
 
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-        END { if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
+IFS=, read -r -a MODES <<<"$CHOKERS"
 echo "== F = $SIZE_MIB MiB in $PIECE pieces; u_s = $SEED_RATE; u_i = $PEER_RATE; d = $DOWN_RATE; $RUNS runs per N"
+echo "== P2P under --choking ${CHOKERS//,/ and }; client-server (seed alone, --free-ride leechers): $CS_RUNS run(s) per N"
 declare -A TIMES=()
 IFS=, read -r -a NS <<<"$PEERS"
 for ((r = 1; r <= RUNS; r++)); do
     for n in "${NS[@]}"; do
         read -r p2p cs term <<<"$(bounds "$n")"
         limit=$(awk -v c="$cs" 'BEGIN { printf "%d", 3 * c + 30 }')
-        run_p2p "$n" "$limit"
-        TIMES[$n]="${TIMES[$n]:-} $T"
-        echo "run $r N=$n ${T}s (P2P bound ${p2p}s)"
+        for mode in "${MODES[@]}"; do
+            run_p2p "$n" "$limit" "$mode"
+            TIMES[$n,$mode]="${TIMES[$n,$mode]:-} $T"
+            echo "run $r N=$n $mode ${T}s (P2P bound ${p2p}s)"
+        done
+        if [[ $r -le $CS_RUNS ]]; then
+            run_p2p "$n" "$limit" client-server
+            TIMES[$n,cs]="${TIMES[$n,cs]:-} $T"
+            echo "run $r N=$n client-server ${T}s (client-server bound ${cs}s)"
+        fi
     done
 done
 
+CSV=$WORK/p2p.csv
+SERIES=$WORK/p2p-series.csv
+echo "n,choker,runs,median_s,p2p_bound_s,binding_term,measured_over_bound,client_server_median_s,client_server_bound_s" >"$CSV"
+echo "n,series,seconds" >"$SERIES"
 echo
 echo "F = $SIZE_MIB MiB, pieces $PIECE, u_s = $SEED_RATE, u_i = $PEER_RATE, d = $DOWN_RATE; median of $RUNS runs"
 echo "time: leechers' start until the last leecher holds a verified copy"
+echo "client-server measured: the same seed (unchoke-all) alone, N leechers with --free-ride; median of $CS_RUNS run(s)"
 echo
-echo "| N | runs (s) | median (s) | P2P bound (s) | binding term | measured/bound | client-server bound (s) | client-server/measured |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| N | choker | runs (s) | median (s) | P2P bound (s) | binding term | measured/bound | client-server measured (s) | client-server bound (s) | client-server measured / P2P |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for n in "${NS[@]}"; do
     read -r p2p cs term <<<"$(bounds "$n")"
+    cs_m=-
     # shellcheck disable=SC2086 # a space-separated list of numbers
-    m=$(median ${TIMES[$n]})
-    runs=${TIMES[$n]// /, }
-    ratio=$(awk -v a="$m" -v b="$p2p" 'BEGIN { printf "%.2f", a / b }')
-    slower=$(awk -v a="$cs" -v b="$m" 'BEGIN { printf "%.1fx", a / b }')
-    printf '| %2s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$runs" "$m" "$p2p" "$term" "$ratio" "$cs" "$slower"
+    [[ -n ${TIMES[$n,cs]:-} ]] && cs_m=$(median ${TIMES[$n,cs]})
+    for mode in "${MODES[@]}"; do
+        # shellcheck disable=SC2086
+        m=$(median ${TIMES[$n,$mode]})
+        cs_ratio=-
+        [[ $cs_m != - ]] && cs_ratio=$(ratio "$cs_m" "$m")
+        runs=${TIMES[$n,$mode]# }
+        runs=${runs// /, }
+        printf '| %2s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$mode" "$runs" "$m" "$p2p" "$term" \
+            "$(ratio "$m" "$p2p")" "$cs_m" "$cs" "$cs_ratio"
+        echo "$n,$mode,${runs//, / },$m,$p2p,$term,$(ratio "$m" "$p2p"),$cs_m,$cs" >>"$CSV"
+        echo "$n,P2P measured (--choking $mode),$m" >>"$SERIES"
+    done
+    [[ $cs_m != - ]] && echo "$n,client-server measured (seed alone),$cs_m" >>"$SERIES"
+    echo "$n,P2P bound,$p2p" >>"$SERIES"
+    echo "$n,client-server bound,$cs" >>"$SERIES"
 done
+"$PY" "$BENCH/chart.py" lines "$SERIES" "$WORK/p2p.svg" --x "N (leechers)" --y "distribution time (s)" \
+    --title "Distribution time of $SIZE_MIB MiB: u_s = $SEED_RATE, u_i = $PEER_RATE, d = $DOWN_RATE"
 echo
 echo "client-server bound: the seed alone uploads N copies (N*F/u_s), so it grows linearly with N;"
-echo "client-server/measured: at best, a server alone would take that many times as long as the swarm did;"
+echo "client-server measured / P2P: how many times as long the seed alone took as the swarm did;"
 echo "the P2P bound flattens towards F/u_i as every leecher's upload joins in."
+echo "wrote $CSV, $SERIES and $WORK/p2p.svg"

@@ -1,5 +1,6 @@
 //! `bittorrent-sim diagram TRACE... -o OUT`: draws the messages of one or more `--trace` files
-//! as a sequence diagram, `OUT.md` (Mermaid, in a fence) and `OUT.svg` (self-contained).
+//! as a sequence diagram, `OUT.md` (Mermaid, in a fence) and `OUT.svg` (self-contained), and
+//! when a traced peer sent `unchoke`, `OUT-unchoke.svg`: who unchoked whom for how long.
 //!
 //! This file holds the configuration, the error type and [`run`] (the command line that fills
 //! the configuration is `cli/diagram.rs`); the work lives in:
@@ -10,7 +11,9 @@
 //! * [`order`]: pairing sends with receives and the causal order of the messages;
 //! * [`select`]: type and time filters, folding of repeated exchanges, the cap;
 //! * [`label`]: the text of each arrow;
-//! * [`mermaid`] and [`svg`]: the two renderings.
+//! * [`mermaid`] and [`svg`]: the two renderings;
+//! * [`unchoke`]: who unchoked whom and for how long, a matrix written as `OUT-unchoke.svg`
+//!   when a traced process sent `unchoke`.
 //!
 //! It draws what the traces say and nothing more: it never connects to anything.
 
@@ -22,6 +25,7 @@ pub mod order;
 pub mod resolve;
 pub mod select;
 pub mod svg;
+pub mod unchoke;
 
 use std::fmt;
 use std::fs;
@@ -115,9 +119,20 @@ impl Diagram {
 
 /// Reads the traces and selects what to draw.
 pub fn build(traces: &[PathBuf], selection: &Selection) -> Result<Diagram, DiagramError> {
-    let lines = model::read_traces(traces)?;
-    let resolver = Resolver::new(&lines);
-    let selected = select::select(order::messages(&lines, &resolver), selection);
+    Ok(build_from(&model::read_traces(traces)?, selection))
+}
+
+/// Selects what to draw from lines already read. A process's own records
+/// (`"protocol":"process"`, e.g. its configuration) name its address for the resolver but are
+/// no message: they are not drawn.
+fn build_from(lines: &[model::Line], selection: &Selection) -> Diagram {
+    let resolver = Resolver::new(lines);
+    let messages: Vec<model::Line> = lines
+        .iter()
+        .filter(|l| l.protocol != "process")
+        .cloned()
+        .collect();
+    let selected = select::select(order::messages(&messages, &resolver), selection);
     let mut participants: Vec<String> = Vec::new();
     for message in &selected.messages {
         for name in [&message.from, &message.to] {
@@ -133,13 +148,13 @@ pub fn build(traces: &[PathBuf], selection: &Selection) -> Result<Diagram, Diagr
         participants.dedup();
     }
     resolve::sort_participants(&mut participants, &resolver);
-    Ok(Diagram {
+    Diagram {
         participants,
         selected,
-    })
+    }
 }
 
-/// The subcommand: writes OUT.md and OUT.svg and says so.
+/// The subcommand: writes OUT.md, OUT.svg (and OUT-unchoke.svg) and says so.
 pub fn run(config: DiagramConfig) -> Result<(), DiagramError> {
     if let (Some(from), Some(to)) = (config.from, config.to)
         && from > to
@@ -163,12 +178,26 @@ pub fn run(config: DiagramConfig) -> Result<(), DiagramError> {
         fold: config.fold_pings,
         max_messages: config.max_messages,
     };
-    let diagram = build(&config.traces, &selection)?;
+    let lines = model::read_traces(&config.traces)?;
+    let diagram = build_from(&lines, &selection);
     let (md, svg) = output_paths(&config.output);
     write(&md, &diagram.mermaid())?;
     write(&svg, &diagram.svg())?;
+    let matrix = unchoke::matrix(&lines, &Resolver::new(&lines), config.from, config.to);
+    let unchoke_note = match matrix {
+        Some(matrix) => {
+            let path = unchoke_path(&svg);
+            write(&path, &unchoke::render(&matrix))?;
+            format!(
+                "; {} (who unchoked whom, {} peers)",
+                path.display(),
+                matrix.peers.len()
+            )
+        }
+        None => String::new(),
+    };
     println!(
-        "wrote {} and {} ({} arrows between {} participants{})",
+        "wrote {} and {} ({} arrows between {} participants{}){unchoke_note}",
         md.display(),
         svg.display(),
         diagram.selected.messages.len(),
@@ -195,6 +224,13 @@ pub fn output_paths(output: &Path) -> (PathBuf, PathBuf) {
     (with(".md"), with(".svg"))
 }
 
+/// `OUT.svg` gives `OUT-unchoke.svg`.
+pub fn unchoke_path(svg: &Path) -> PathBuf {
+    let mut name = svg.with_extension("").into_os_string();
+    name.push("-unchoke.svg");
+    PathBuf::from(name)
+}
+
 fn write(path: &Path, text: &str) -> Result<(), DiagramError> {
     fs::write(path, text).map_err(|source| DiagramError::Output {
         path: path.to_path_buf(),
@@ -219,5 +255,9 @@ mod tests {
         assert_eq!(both("swarm.md"), ("swarm.md".into(), "swarm.svg".into()));
         assert_eq!(both("swarm.svg"), ("swarm.md".into(), "swarm.svg".into()));
         assert_eq!(both("run.v2"), ("run.v2.md".into(), "run.v2.svg".into()));
+        assert_eq!(
+            unchoke_path(Path::new("out/run.v2.svg")),
+            Path::new("out/run.v2-unchoke.svg")
+        );
     }
 }

@@ -96,3 +96,52 @@ fn memory_bench_reports_peak_rss_of_seed_and_leech() {
         assert!(number(cells[2]) >= 0.5, "libtorrent: {cells:?}");
     }
 }
+
+#[test]
+fn incentives_bench_prints_every_class_and_writes_csv_and_charts() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new("bash")
+        .arg(root.join("bench/incentives.sh"))
+        .args(["--leechers", "3", "--free-riders", "1", "--runs", "1"])
+        .args(["--size", "1MiB", "--piece", "16KiB"])
+        .args(["--seed-rate", "2MiB/s"])
+        .args(["--rates", "1MiB/s,2MiB/s,4MiB/s", "--timeout", "90"])
+        .args(["--rechoke", "200ms", "--optimistic", "600ms"])
+        .env("BTSIM_BIN", env!("CARGO_BIN_EXE_bittorrent-sim"))
+        .env("BENCH_WORK", work.path())
+        // Outside the ephemeral range, away from bench runs at their defaults (19000-19999).
+        .env(
+            "BTSIM_BENCH_PORT",
+            (24_000 + (std::process::id() % 150) * 50).to_string(),
+        )
+        .output()
+        .expect("run bash");
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "incentives.sh failed:\n{out}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for class in ["4MiB/s", "2MiB/s", "1MiB/s", "free rider"] {
+        let cells = row(&out, class);
+        assert_eq!(cells.len(), 5, "{cells:?}");
+        assert_eq!(cells[1], "1 x 1", "{cells:?}");
+        assert!(number(cells[2]) > 0.0, "unchoke-all: {cells:?}");
+        assert!(number(cells[3]) > 0.0, "tit-for-tat: {cells:?}");
+    }
+    let dir = work.path().join("incentives");
+    let csv = std::fs::read_to_string(dir.join("incentives.csv")).expect("the CSV");
+    // A header and one row per peer (3 leechers + 1 free rider) and choker.
+    assert_eq!(csv.lines().count(), 1 + 2 * 4, "{csv}");
+    assert!(csv.lines().skip(1).all(|l| l.ends_with(",yes")), "{csv}");
+    for chart in [
+        "incentives.svg",
+        "unchoke-unchoke-all.svg",
+        "unchoke-tit-for-tat.svg",
+    ] {
+        let svg = std::fs::read_to_string(dir.join(chart)).expect(chart);
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{chart}: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg", "{chart}");
+    }
+}

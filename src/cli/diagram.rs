@@ -12,7 +12,8 @@ pub struct DiagramArgs {
     /// Trace files written with --trace, one per process (their order does not matter).
     #[arg(value_name = "TRACE", required = true)]
     pub traces: Vec<PathBuf>,
-    /// Output base name: writes OUT.md and OUT.svg (a trailing .md or .svg is dropped).
+    /// Output base name: writes OUT.md and OUT.svg (a trailing .md or .svg is dropped), and
+    /// OUT-unchoke.svg, who unchoked whom for how long, when a traced peer sent `unchoke`.
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     pub output: PathBuf,
     /// Draw only these message types (comma-separated, any case), e.g. JOIN,PEERS,have.

@@ -149,7 +149,7 @@ pub fn sort_participants(names: &mut [String], resolver: &Resolver) {
 }
 
 /// `peer-7001` as `[("peer-", 0), ("", 7001)]`, so numbers compare as numbers.
-fn natural_key(name: &str) -> Vec<(String, u64)> {
+pub fn natural_key(name: &str) -> Vec<(String, u64)> {
     let mut key = Vec::new();
     let mut text = String::new();
     let mut digits = String::new();

@@ -52,13 +52,7 @@ pub fn render(participants: &[String], selected: &Selected) -> String {
     let width = TIME_W + gap * participants.len().max(1) + 10;
     let height = bottom + BOX_H + TOP;
 
-    let mut out = String::new();
-    let _ = writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-    let _ = writeln!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{width}\" height=\"{height}\" \
-         viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">"
-    );
+    let mut out = open(width, height);
     let _ = writeln!(
         out,
         "<title>sequence diagram: {} arrows between {} participants</title>",
@@ -155,8 +149,17 @@ pub fn render(participants: &[String], selected: &Selected) -> String {
     out
 }
 
+/// The XML declaration and the opening `<svg>` tag of a `width` x `height` document.
+pub(super) fn open(width: usize, height: usize) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    )
+}
+
 /// Text safe in XML content and attribute values; characters XML 1.0 forbids become spaces.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

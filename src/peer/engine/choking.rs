@@ -99,6 +99,11 @@ impl Engine {
             .collect();
         for id in stuck {
             self.release_all(id);
+            // A remote that never unchoked us (a free rider sends no `choke`: every
+            // connection starts choked) refuses us from now on, so the picker stops asking it.
+            if let Some(conn) = self.conns.get_mut(&id) {
+                conn.choked_since.get_or_insert(conn.ready_at);
+            }
         }
         let have = self.shared.have_snapshot();
         let seeding = have.is_complete();
