@@ -30,6 +30,7 @@ Modes:
 
 Options:
   --seed-timers              the seed's timers: ping 10s, report 20s, round 30s, cleanup 15s
+                             (and the choker's 10s / 30s; the demo's are 2s / 6s)
   --slow-motion D             hold every message back by D (e.g. 500ms) so a class can follow it
                              (default: ping 1s, report 1s, round 500ms, cleanup 3s)
   --ping-interval T, --report-interval T, --round-interval T, --cleanup-interval T
@@ -43,6 +44,16 @@ Options:
   --no-build                 use the existing target/release/bittorrent-sim
   -h, --help                 this help
   -- PEER-ARGS...            extra options for every peer, e.g. -- --parallel 4
+
+Choking (whom each peer uploads to; the peers log "preferred neighbours now ..." and
+"optimistic unchoke ..."), passed after --:
+  -- --choking unchoke-all   the seed's simplified protocol (default tit-for-tat)
+  -- --unchoke-slots N       preferred neighbours (default 4)
+  -- --rechoke-interval D    choose them again this often (default 10s)
+  -- --optimistic-interval D move the optimistic unchoke this often (default 30s)
+  -- --free-ride             download but never unchoke anyone
+or from the environment: BTSIM_CHOKING, BTSIM_UNCHOKE_SLOTS, BTSIM_RECHOKE_INTERVAL,
+BTSIM_OPTIMISTIC_INTERVAL.
 
 Environment: RUST_LOG (default info) selects the log detail; logs are also written to
 test-run/swarm/logs/NAME.log.
@@ -105,6 +116,9 @@ derive_settings() {
     : "${PING:=10s}" "${REPORT:=20s}" "${ROUND:=30s}" "${CLEANUP:=15s}"
   else
     : "${PING:=1s}" "${REPORT:=1s}" "${ROUND:=500ms}" "${CLEANUP:=3s}"
+    # The choker at the demo's pace: a decision every 2 s, the optimistic unchoke every 6 s.
+    export BTSIM_RECHOKE_INTERVAL=${BTSIM_RECHOKE_INTERVAL:-2s}
+    export BTSIM_OPTIMISTIC_INTERVAL=${BTSIM_OPTIMISTIC_INTERVAL:-6s}
   fi
   export RUST_LOG=${RUST_LOG:-info}
 
