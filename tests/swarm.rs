@@ -299,12 +299,10 @@ fn remote_mode_tells_peers_apart_by_address_development_mode_by_port() {
             proc
         };
         let _a = start("127.0.0.2", "joined swarm");
-        // In development mode the second is the same peer (same port), and may not take the
-        // first one's place without its key (PROTOCOL.md 1.3).
-        let _b = start(
-            "127.0.0.3",
-            if remote { "joined swarm" } else { "wrong-key" },
-        );
+        // In development mode the second is the same peer (same port), and takes the first
+        // one's place: it seeds the same file, so it holds the key kept beside it
+        // (`.bittorrent-sim-key`, PROTOCOL.md 1.3), as a restarted peer would.
+        let _b = start("127.0.0.3", "joined swarm");
         let peers = listed(addr, s.meta.info_hash);
         assert_eq!(peers.len(), expected, "remote={remote}: {peers:?}");
         if remote {
@@ -425,4 +423,27 @@ fn a_torrent_made_by_mktorrent_is_shared() {
     let (leecher, _) = peer("leecher", s.dir.path(), addr, &with(&leech_dir));
     leecher.wait_for("download complete");
     assert!(s.copy("leech") == s.data);
+}
+
+#[test]
+fn a_killed_peer_restarted_on_its_port_and_directory_is_still_the_peer_the_tracker_knows() {
+    let s = swarm(4);
+    // A clean-up far away: the old record is still there when the peer comes back.
+    let (_tracker, addr) = tracker(s.dir.path(), &["--cleanup-interval", "1h"]);
+    s.fill("p1", s.all());
+    let port = restartable_port().to_string();
+    let args = s.peer_args("p1", &["--port", &port]);
+    let start = || {
+        let mut full = peer_args(0, addr, &FAST);
+        // `--port` again, later on the line: the last one given wins.
+        full.extend(args.iter().cloned());
+        Proc::start("p1", s.dir.path(), &full, &[])
+    };
+    let mut first = start();
+    first.wait_for("joined swarm");
+    first.kill(); // SIGKILL: no LEAVE
+    let second = start();
+    second.wait_for("joined swarm");
+    assert_eq!(second.count("wrong-key"), 0);
+    assert!(s.dir_of("p1").join(".bittorrent-sim-key").exists());
 }

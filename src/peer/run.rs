@@ -21,6 +21,9 @@ use super::task_loop;
 use super::tracker_client::{ClientError, TrackerClient, choose_swarm};
 use super::{PeerConfig, PeerError, PeerState, Source, TrackerAddr, new_peer_id};
 use crate::defaults::TRACKER_RETRY;
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+
 use crate::infohash::InfoHash;
 use crate::metainfo::{Metainfo, announce_url};
 use crate::net::Timeouts;
@@ -28,6 +31,7 @@ use crate::pieces::PieceSet;
 use crate::ratelimit::Limiter;
 use crate::trace::Dir;
 use crate::tracker::proto::ErrorCode;
+use crate::tracker::proto::Secret;
 
 /// Runs a peer until it is killed (or, with `--exit-when-complete`, until it is complete).
 pub fn run(config: PeerConfig) -> Result<(), PeerError> {
@@ -218,10 +222,15 @@ fn join(
     port: u16,
 ) -> Result<(Announcer, Vec<Candidate>), PeerError> {
     let mut announcer = match &config.tracker {
-        TrackerAddr::Text(addr) => Announcer::Text(TrackerClient {
-            tracker: *addr,
-            local_ip: config.bind,
-        }),
+        TrackerAddr::Text(addr) => {
+            let client = TrackerClient {
+                tracker: *addr,
+                local_ip: config.bind,
+            };
+            let secret = kept_secret(state);
+            client.remember_secret(state.metainfo.info_hash, port, secret);
+            Announcer::Text(client)
+        }
         TrackerAddr::Http { url, addr } => Announcer::http(HttpTracker {
             url: url.clone(),
             addr: *addr,
@@ -237,6 +246,35 @@ fn join(
         listed.len()
     );
     Ok((announcer, listed))
+}
+
+/// The tracker key of this peer's data directory (`.bittorrent-sim-key` beside the file):
+/// read when there, else drawn and written. A peer killed and started again on the same port
+/// and directory is then still the peer the tracker knows, instead of `ERR wrong-key` until
+/// the tracker's clean-up forgets it. A key that cannot be kept is only this process's.
+fn kept_secret(state: &PeerState) -> Secret {
+    let Some(dir) = state.storage.path().parent() else {
+        return Secret::random();
+    };
+    let path = dir.join(".bittorrent-sim-key");
+    if let Some(secret) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| Secret::parse(text.trim()))
+    {
+        return secret;
+    }
+    let secret = Secret::random();
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut file| writeln!(file, "{}", secret.as_str()));
+    if let Err(e) = written {
+        log::warn!("cannot keep the tracker key in {}: {e}", path.display());
+    }
+    secret
 }
 
 fn settings(config: &PeerConfig) -> Settings {

@@ -152,6 +152,12 @@ impl TrackerClient {
         }
     }
 
+    /// Makes `secret` the one this peer joins with as `port` in that swarm (a key kept with
+    /// its data, so a restarted peer is still the peer it was: [`super::run`]).
+    pub fn remember_secret(&self, info_hash: InfoHash, port: u16, secret: Secret) {
+        secrets().insert((self.tracker, info_hash, port), secret);
+    }
+
     /// The secret this process joined with as `port` in that swarm, drawn on first use.
     fn secret(&self, info_hash: InfoHash, port: u16) -> Secret {
         secrets()
