@@ -32,7 +32,7 @@ use rand::rngs::StdRng;
 use super::PeerState;
 use super::announcer::Candidate;
 use super::choker::{self, Choker};
-use super::connection::{Command, ConnId, Counters, Event, PieceFailure};
+use super::connection::{Command, ConnId, Event, PieceFailure};
 use super::picker::Avoid;
 pub(super) use crate::defaults::{CONNECT_TIMEOUTS, EARLY_CLOSE};
 use crate::pieces::PieceSet;
@@ -41,65 +41,8 @@ use backoff::Backoff;
 /// A holder whose data fails its hash this many times is never used again.
 pub const STRIKES_TO_BAN: u32 = 2;
 
-/// What the engine knows of one connection.
-struct ConnInfo {
-    addr: SocketAddr,
-    commands: Sender<Command>,
-    outgoing: bool,
-    ready: bool,
-    /// The remote's pieces, once its bitfield or a have arrived.
-    pieces: Option<PieceSet>,
-    /// Pieces this connection is fetching.
-    fetching: HashSet<u32>,
-    /// Block bytes each way, counted by the connection's thread (for the choker).
-    counters: Arc<Counters>,
-    /// The remote is interested in our pieces.
-    interested: bool,
-    /// The remote chokes us (every connection starts so, BEP 3).
-    choking_us: bool,
-    /// When the remote last sent `choke`; `None` while it never did. The picker skips a
-    /// holder that did.
-    choked_since: Option<Instant>,
-    /// When the handshake completed or the remote last changed its mind about choking us.
-    ready_at: Instant,
-    /// The remote's listening address, where known (an outgoing connection's address).
-    listen: Option<SocketAddr>,
-    /// When the connection was opened (the back-off counts an early close as a failure).
-    opened: Instant,
-    /// It brought data (a bitfield, a have, a piece): the back-off forgets its address.
-    useful: bool,
-}
-
-impl ConnInfo {
-    fn new(addr: SocketAddr, commands: Sender<Command>, outgoing: bool) -> ConnInfo {
-        ConnInfo {
-            addr,
-            commands,
-            outgoing,
-            ready: false,
-            pieces: None,
-            fetching: HashSet::new(),
-            counters: Arc::default(),
-            interested: false,
-            choking_us: true,
-            choked_since: None,
-            ready_at: Instant::now(),
-            listen: outgoing.then_some(addr),
-            opened: Instant::now(),
-            useful: false,
-        }
-    }
-
-    /// The remote's listening address when known, else the connection's (for logs).
-    fn name(&self) -> SocketAddr {
-        self.listen.unwrap_or(self.addr)
-    }
-
-    /// Whether the remote said `choke` and has not unchoked us since.
-    fn refuses_us(&self) -> bool {
-        self.choking_us && self.choked_since.is_some()
-    }
-}
+mod conn_info;
+use conn_info::ConnInfo;
 
 /// What one connection event changed, for the task loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
