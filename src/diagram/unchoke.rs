@@ -4,9 +4,8 @@
 //!
 //! * An *interval* opens when a process sends `unchoke` on a connection and closes at the next
 //!   `choke` it sends on that connection, or else at the connection's end: the last line the
-//!   uploader traced on that connection (the trace has no close record, and an open connection
-//!   sends a keep-alive every few seconds, so the last line is at most that far from its end),
-//!   which is also where its trace ends.
+//!   uploader traced on that connection, which is its `close` record (or, in a trace cut short
+//!   by a kill, the last message, at most a keep-alive interval before the end).
 //! * A cell is the fraction of the run that the row (uploader) kept the column (downloader)
 //!   unchoked: the sum of its intervals inside the run, over the run's length. The run is the
 //!   span of all traces (first to last line of any file), narrowed by `--from`/`--to`.

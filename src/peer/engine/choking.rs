@@ -52,7 +52,6 @@ impl Engine {
             return Handled::Nothing;
         };
         conn.choking_us = choked;
-        conn.ready_at = Instant::now();
         if !choked {
             conn.choked_since = None;
             return Handled::MayFetch;

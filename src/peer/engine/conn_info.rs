@@ -31,7 +31,8 @@ pub(super) struct ConnInfo {
     /// When the remote last sent `choke`; `None` while it never did. The picker skips a
     /// holder that did.
     pub(super) choked_since: Option<Instant>,
-    /// When the handshake completed or the remote last changed its mind about choking us.
+    /// When the handshake completed: how long a remote that never unchoked us has kept us
+    /// waiting (once it sends `choke`, `choked_since` counts instead).
     pub(super) ready_at: Instant,
     /// The remote's listening address, where known (an outgoing connection's address).
     pub(super) listen: Option<SocketAddr>,
