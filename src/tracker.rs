@@ -26,7 +26,7 @@
 //!    The status page has a port of its own as well (`--page-port`, 8080), because browsers
 //!    refuse port 6000: a second accept thread, `tracker-page-accept`, runs the same loop on
 //!    it, sharing the budgets and the thread cap; its connection threads are `tracker-page-N`.
-//! 4. Meanwhile the scheduler thread fires a clean-up every `cleanup_interval`, which drops
+//! 4. Meanwhile the scheduler thread fires a clean-up every `cleanup_interval` (`tracker/cleanup.rs`), which drops
 //!    the peers that did not ping since the previous one.
 //!
 //! What each request does to the table is in `tracker/table/answer.rs` (a `PUBLISH` body is
@@ -36,6 +36,7 @@
 
 mod accept;
 pub mod announce;
+mod cleanup;
 pub mod http;
 pub mod page;
 pub mod proto;
@@ -55,7 +56,6 @@ use crate::admission::{Gate, MAX_PENDING, Ticket};
 use crate::metainfo::{Metainfo, MetainfoError};
 use crate::net::traced::{Traced, slow_motion};
 use crate::net::{self, Timeouts};
-use crate::scheduler;
 use crate::threads::{self, ThreadCap};
 use crate::trace::{self, Dir};
 use accept::Server;
@@ -192,7 +192,7 @@ impl Tracker {
                 local.port()
             ),
         }
-        start_cleanup(Arc::clone(&self.table), self.config.cleanup_interval)?;
+        cleanup::start(Arc::clone(&self.table), self.config.cleanup_interval)?;
         let max_connections = self.config.max_connections;
         let gate = Gate::new(max_connections, pending_budget(max_connections));
         let server = Server {
@@ -241,28 +241,6 @@ pub fn pending_budget(max_connections: usize) -> usize {
 /// Binds and serves: what `bittorrent-sim tracker` runs.
 pub fn run(config: TrackerConfig) -> Result<(), TrackerError> {
     Tracker::bind(config)?.serve()
-}
-
-#[derive(Debug, Clone, Copy)]
-struct CleanUp;
-
-/// Step 4: the scheduler thread fires `CleanUp`; the clean-up thread applies it.
-fn start_cleanup(table: Arc<PeerTable>, every: Duration) -> io::Result<()> {
-    let ticks = scheduler::start("scheduler", vec![(every, CleanUp)])?;
-    threads::spawn_named("tracker-cleanup", move || {
-        for CleanUp in ticks {
-            let removed = table.remove_stale();
-            for gone in &removed {
-                info!(
-                    "clean-up: dropped {} from swarm {} (silent since the last clean-up)",
-                    gone.addr,
-                    gone.info_hash.short()
-                );
-            }
-            debug!("clean-up done, {} peers dropped", removed.len());
-        }
-    })?;
-    Ok(())
 }
 
 /// Step 3: one connection, in its own thread, one request at a time.
