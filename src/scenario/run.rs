@@ -2,7 +2,7 @@
 //!
 //! 1. read and parse the file (`parse.rs`), make the run directory, the shared file, its
 //!    torrent and the peers' starting copies (`prepare.rs`);
-//! 2. start the tracker (`tracker --trace`), wait until its port accepts a connection;
+//! 2. start the tracker (child processes: `child.rs`) (`tracker --trace`), wait until its port accepts a connection;
 //! 3. every 50 ms: apply the steps that are due (join: start the peer; leave: SIGTERM; crash:
 //!    SIGKILL; rejoin: start it again on its port and directory), and read the new lines of
 //!    each running peer's log for `download complete`;
@@ -16,16 +16,16 @@
 //! The log is read only to know when to stop; the verdict is the byte comparison and the
 //! pictures come from the traces.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom};
+use std::fs;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::parse::{self, Scenario};
-use super::plan::{self, Action, PlannedPeer};
+use super::child::{log_says_complete, millis, peer_command, spawn, trace_path};
+use super::parse;
+use super::plan::{self, Action};
 use super::{ScenarioConfig, ScenarioError, io_context, prepare, summary, timeline};
 use crate::diagram::{self, model, select::Selection};
 
@@ -33,13 +33,13 @@ const TICK: Duration = Duration::from_millis(50);
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 /// A peer while the scenario runs.
-struct Running {
-    port: u16,
-    ip: IpAddr,
-    dir: PathBuf,
+pub(super) struct Running {
+    pub(super) port: u16,
+    pub(super) ip: IpAddr,
+    pub(super) dir: PathBuf,
     child: Option<Child>,
     /// How many times it was started (its trace files are NAME.jsonl, NAME-2.jsonl...).
-    runs: usize,
+    pub(super) runs: usize,
     log_offset: u64,
     complete: bool,
     /// It ended without being told to.
@@ -321,94 +321,6 @@ pub fn run(config: ScenarioConfig) -> Result<(), ScenarioError> {
 
     // Step 7.
     summary::print(&scenario, &peers, &verdicts, &timeline, outcome, &dir)
-}
-
-/// `peer` with the scenario's timers and the group's options, tracing to its own file.
-fn peer_command(
-    exe: &Path,
-    scenario: &Scenario,
-    peer: &PlannedPeer,
-    r: &Running,
-    tracker: SocketAddr,
-    torrent: &Path,
-    dir: &Path,
-) -> Command {
-    let group = &scenario.groups[peer.group];
-    let mut cmd = Command::new(exe);
-    cmd.args([
-        "peer",
-        "--port",
-        &r.port.to_string(),
-        "--bind",
-        &r.ip.to_string(),
-    ]);
-    cmd.args(["--tracker", &tracker.to_string()]);
-    cmd.arg("--torrent").arg(torrent).arg("--dir").arg(&r.dir);
-    cmd.args(["--min-peers", &scenario.min_peers.to_string()]);
-    cmd.args(["--ping-interval", &millis(scenario.ping_interval)]);
-    cmd.args(["--report-interval", &millis(scenario.report_interval)]);
-    cmd.args(["--round-interval", &millis(scenario.round_interval)]);
-    cmd.args([
-        "--upload-rate",
-        &group.up.to_string(),
-        "--download-rate",
-        &group.down.to_string(),
-    ]);
-    if let Some(picker) = &group.picker {
-        cmd.args(["--picker", picker]);
-    }
-    if let Some(choking) = &group.choking {
-        cmd.args(["--choking", choking]);
-    }
-    if group.free_ride {
-        cmd.arg("--free-ride");
-    }
-    cmd.args(&group.args);
-    cmd.arg("--trace").arg(trace_path(dir, &peer.name, r.runs));
-    cmd
-}
-
-fn trace_path(dir: &Path, name: &str, run: usize) -> PathBuf {
-    match run {
-        1 => dir.join(format!("traces/{name}.jsonl")),
-        n => dir.join(format!("traces/{name}-{n}.jsonl")),
-    }
-}
-
-fn millis(d: Duration) -> String {
-    format!("{}ms", d.as_millis())
-}
-
-/// Starts `cmd` with its output appended to `log`.
-fn spawn(mut cmd: Command, log: &Path) -> Result<Child, ScenarioError> {
-    let what = || format!("cannot start {cmd:?}");
-    let out = io_context(
-        OpenOptions::new().create(true).append(true).open(log),
-        || format!("cannot write {}", log.display()),
-    )?;
-    let err = io_context(out.try_clone(), what)?;
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .env("RUST_LOG", "info")
-        .spawn();
-    io_context(child, || format!("cannot start {}", log.display()))
-}
-
-/// Whether the log lines written since `offset` say the download completed.
-fn log_says_complete(dir: &Path, name: &str, offset: &mut u64) -> bool {
-    let Ok(mut file) = File::open(dir.join(format!("logs/{name}.log"))) else {
-        return false;
-    };
-    let mut text = String::new();
-    if file.seek(SeekFrom::Start(*offset)).is_err() || file.read_to_string(&mut text).is_err() {
-        return false;
-    }
-    // Keep a partial last line for the next read.
-    let whole = text.rfind('\n').map_or(0, |i| i + 1);
-    *offset += whole as u64;
-    text[..whole].contains("download complete")
 }
 
 fn write(path: &Path, text: &str) -> Result<(), ScenarioError> {
