@@ -14,6 +14,7 @@
 //! It does not speak any protocol itself: every message goes between the child processes.
 
 pub mod chart;
+mod child;
 pub mod parse;
 pub mod plan;
 pub mod prepare;
