@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod interop;
 mod sample;
+pub mod tool;
 
 #[allow(unused_imports)] // each test binary uses its part
 pub use sample::{PIECE, Sample, sample};
