@@ -51,7 +51,9 @@ where
 /// A slot is free again only once its thread has been *joined*, not merely when its work
 /// returned: between the two the operating system is still tearing the thread down, and under a
 /// flood of short connections those half-gone threads would otherwise pile up beyond the cap.
-/// Joining a thread whose work has returned takes microseconds.
+/// Threads that have exited are joined at every spawn (that join cannot block); one still being
+/// torn down is waited for only when the cap is reached, because on a busy machine that wait
+/// lasts until the scheduler runs the dying thread, and the accept loop would wait with it.
 #[derive(Clone)]
 pub struct ThreadCap {
     inner: Arc<(Mutex<Vec<Running>>, Condvar)>,
@@ -85,8 +87,8 @@ impl ThreadCap {
         self.max
     }
 
-    /// Waits for a free slot (joining the threads whose work has returned), then runs `work`
-    /// on a new thread called `name`.
+    /// Waits for a free slot (joining the threads that have exited, and at the cap those whose
+    /// work has returned), then runs `work` on a new thread called `name`.
     pub fn spawn<F>(&self, name: String, work: F) -> io::Result<()>
     where
         F: FnOnce() + Send + 'static,
@@ -94,8 +96,15 @@ impl ThreadCap {
         let (running, freed) = &*self.inner;
         let mut list = running.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
+            // Threads that have exited are joined at once (a join that cannot block). One whose
+            // work returned but that is still being torn down keeps its slot; it is waited for
+            // only when every slot is taken, so the spawner (an accept loop) never waits for
+            // another thread to be scheduled while there is room.
+            let cap_reached = list.len() >= self.max;
             let finished: Vec<Running> = list
-                .extract_if(.., |r| r.done.load(Ordering::Acquire))
+                .extract_if(.., |r| {
+                    r.handle.is_finished() || (cap_reached && r.done.load(Ordering::Acquire))
+                })
                 .collect();
             if !finished.is_empty() {
                 // Their work has returned and they no longer touch the lock: join them
