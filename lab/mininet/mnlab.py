@@ -84,7 +84,8 @@ def common_arguments(parser):
     parser.add_argument('--workdir', help='files and logs, kept [a new /tmp/btmn.*]')
     parser.add_argument('--prefix', default='', help='prefix of the host and switch names '
                         '(at most 7 characters), so that runs do not collide [none: h1, s1]')
-    parser.add_argument('--bw', default='none', help='Mbit/s of each link end (an htb qdisc), or none [none]')
+    parser.add_argument('--bw', default='none',
+                        help='Mbit/s of each link end (an htb qdisc), or none [none]')
     # TCLink shapes both ends of a host's link, so host to host a packet meets two: 10 ms and
     # 0.5 % per end are 20 ms and about 1 % one way, as lab/lab.sh's defaults.
     parser.add_argument('--delay', default='10ms', help='delay of each link end [10ms]')
