@@ -31,6 +31,7 @@ try:
 except ImportError:  # mnlab.main says loudly that Mininet is missing
     Topo = object
 
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout, written as root
 sys.path.insert(0, os.path.dirname(os.path.abspath(inspect.currentframe().f_code.co_filename)))
 import mnlab  # noqa: E402 pylint: disable=wrong-import-position
 
