@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(transmission-cli transmission-daemon mktorrent python3-libtorrent aria2 opentracker tshark chromium tmux wrk iperf3
-    shellcheck netcat-openbsd mininet bridge-utils)
+    shellcheck netcat-openbsd mininet bridge-utils iputils-ping)
 missing=()
 command -v npm >/dev/null 2>&1 || packages+=(npm) # for the browser tests (Mermaid), below
 for package in "${packages[@]}"; do
