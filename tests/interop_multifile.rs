@@ -37,9 +37,12 @@ fn utf8(path: &Path) -> &str {
     path.to_str().expect("temporary paths are utf-8")
 }
 
+/// Each file of the folder: its path under the folder, and its bytes.
+type Files = Vec<(&'static str, Vec<u8>)>;
+
 /// Writes the folder `dir/shared` (and, with `empty`, a zero-length `empty.txt`); returns it
 /// and each file's bytes.
-fn folder(dir: &Path, empty: bool) -> (PathBuf, Vec<(&'static str, Vec<u8>)>) {
+fn folder(dir: &Path, empty: bool) -> (PathBuf, Files) {
     let root = dir.join("shared");
     let mut files = Vec::new();
     for (i, (path, len)) in FILES.into_iter().enumerate() {
@@ -353,7 +356,7 @@ fn aria2_downloads_a_folder_from_our_seeder() {
 
 /// A foreign torrent (mktorrent) announcing to our tracker, a folder copy in `DIR/seed/shared`
 /// for the other client to seed from, and the tracker.
-fn foreign_swarm(dir: &Path) -> (Proc, String, PathBuf, Vec<(&'static str, Vec<u8>)>) {
+fn foreign_swarm(dir: &Path) -> (Proc, String, PathBuf, Files) {
     let (root, files) = folder(dir, false);
     let seed_dir = dir.join("seed");
     std::fs::create_dir(&seed_dir).expect("mkdir");

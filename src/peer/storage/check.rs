@@ -89,10 +89,9 @@ impl Storage {
                 continue;
             }
             let local = from.saturating_sub(start);
-            if let Some(at) = self.with_file(index, |file| next_data(file, local))? {
-                if at < len {
-                    return Ok(Some(start + at));
-                }
+            let found = self.with_file(index, |file| next_data(file, local))?;
+            if let Some(at) = found.filter(|at| *at < len) {
+                return Ok(Some(start + at));
             }
         }
         Ok(None)

@@ -41,6 +41,11 @@ impl Layout {
         self.files.len()
     }
 
+    /// Whether there is no file at all (a torrent always has one).
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     /// `(start, length)` of file `index`.
     pub fn file(&self, index: usize) -> (u64, u64) {
         self.files[index]
