@@ -153,10 +153,9 @@ fn learn_swarm(config: &PeerConfig) -> Result<Arc<Metainfo>, PeerError> {
         Learn::Tracker(source) => tracker_error(config, source),
         Learn::Peer(e) => e,
     })?;
-    let files = match &metainfo.files {
-        Some(files) => format!("a folder of {} files, ", files.len()),
-        None => String::new(),
-    };
+    let files = (metainfo.files.as_ref()).map_or(String::new(), |f| {
+        format!("a folder of {} files, ", f.len())
+    });
     info!(
         "swarm {} : {} ({files}{} bytes, {} pieces of {} bytes)",
         metainfo.info_hash,
