@@ -31,7 +31,15 @@ fn our_peers_seed_and_download_a_folder_through_our_tracker() {
     let dir = tmp.path();
     let (root, files) = folder(dir, true);
     let (tracker, addr) = tracker(dir, &[]);
-    let (seeder, _) = our_seeder(dir, addr, &root, files.len());
+    // Seeding `.` from inside the folder: named after it, its tracker key kept outside it.
+    let args = ["--seed", ".", "--piece-length", "16KiB", "--min-peers", "1"];
+    let (seeder, _) = peer("seeder", &root, addr, &args);
+    seeder.wait_for("shared (a folder of 4 files");
+    assert!(dir.join(".bittorrent-sim-key").exists());
+    assert!(
+        !root.join(".bittorrent-sim-key").exists(),
+        "key inside the shared folder"
+    );
     // The leecher has no torrent: it fetches the folder's metainfo the seeder PUBLISHed.
     let leecher = our_leecher(dir, addr, &[]);
     leecher.wait_for("shared (a folder of 4 files, 110001 bytes, 7 pieces of 16384 bytes)");

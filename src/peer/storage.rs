@@ -113,10 +113,16 @@ impl Storage {
                 handle: keep_open.then_some(file),
             });
         }
+        // A folder's path in full: its parent holds the tracker key (`run.rs`), which must not
+        // land inside the folder being shared, as `--seed .` would otherwise make it.
+        let path = match metainfo.is_multi_file() {
+            true => fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            false => path.to_path_buf(),
+        };
         Ok(Storage {
             files,
             layout: Layout::new(wanted.iter().map(|(_, len)| *len)),
-            path: path.to_path_buf(),
+            path,
             metainfo,
             writable: false,
             fresh: false,

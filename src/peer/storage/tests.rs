@@ -179,3 +179,45 @@ fn a_folder_is_created_written_across_files_and_checked_again() {
         "{err}"
     );
 }
+
+#[test]
+fn more_files_than_kept_open_are_opened_for_each_read_and_write() {
+    use crate::defaults::MAX_OPEN_FILES;
+    let count = MAX_OPEN_FILES + 6;
+    let data: Vec<u8> = (0..count * 100).map(|i| (i * 31 % 253) as u8).collect();
+    let files: Vec<Value> = (0..count)
+        .map(|i| {
+            let path = vec![
+                Value::from(format!("d{}", i % 3)),
+                Value::from(format!("f{i}")),
+            ];
+            Value::dict([("length", Value::Int(100)), ("path", Value::List(path))])
+        })
+        .collect();
+    let info = Value::dict([
+        ("files", Value::List(files)),
+        ("name", Value::from("many")),
+        ("piece length", Value::Int(256)),
+        (
+            "pieces",
+            Value::Bytes(data.chunks(256).flat_map(sha1).collect()),
+        ),
+    ]);
+    let bytes = bencode::encode(&Value::dict([("info", info)]));
+    let meta = Arc::new(Metainfo::from_bytes(&bytes).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::create_in(dir.path(), Arc::clone(&meta)).unwrap();
+    assert!(storage.files.iter().all(|f| f.handle.is_none()));
+    for (index, piece) in data.chunks(256).enumerate() {
+        storage.write_piece(index as u32, piece).unwrap();
+    }
+    drop(storage);
+    let storage = Storage::create_in(dir.path(), meta).unwrap();
+    assert_eq!(
+        storage.verify_all().unwrap().count(),
+        data.len().div_ceil(256) as u32
+    );
+    let last = count - 1;
+    let copy = std::fs::read(dir.path().join(format!("many/d{}/f{last}", last % 3))).unwrap();
+    assert_eq!(copy, data[last * 100..]);
+}
