@@ -89,6 +89,9 @@ pub const EARLY_CLOSE: Duration = Duration::from_secs(10);
 pub const COMPLETE_LIST_INTERVAL: Duration = Duration::from_secs(5);
 /// After the disk filled up, downloads are paused this long before one more piece is tried.
 pub const DISK_FULL_RETRY: Duration = Duration::from_secs(30);
+/// A multi-file torrent of at most this many files keeps every file open; one with more opens
+/// a file for each read or write (a process may hold only ~1024 descriptors by default).
+pub const MAX_OPEN_FILES: usize = 64;
 /// Timeouts of an outgoing peer connection until its handshake is done.
 pub const CONNECT_TIMEOUTS: Timeouts = Timeouts {
     connect: Duration::from_secs(5),

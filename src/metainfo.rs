@@ -1,5 +1,6 @@
-//! BEP 3 metainfo (`.torrent`) files for single-file torrents: parsing (from bytes or a file),
-//! building one for a local file, and the tracker address helpers.
+//! BEP 3 metainfo (`.torrent`) files, single-file (`length`) and multi-file (`files`, a
+//! folder): parsing (from a `.torrent`'s bytes, a file, or a bare `info` dictionary), building
+//! one for a local file or folder, and the tracker address helpers.
 //!
 //! The info-hash is the SHA-1 of the `info` dictionary's bytes exactly as they appear in the
 //! file (the span kept by [`crate::bencode`]), never of a re-encoding, so unknown keys such as
@@ -10,18 +11,23 @@
 //! of the `info` bytes as found, which is what other clients compute. A key repeated with a
 //! different value is refused: two readers would see two different torrents.
 //!
-//! What it does not do: multi-file torrents (refused with a clear message), announce lists,
-//! web seeds, BEP 52 (v2) torrents, or any network I/O. The only I/O is reading and writing
-//! `.torrent` files and reading the file being hashed by [`Metainfo::build`].
+//! What it does not do: announce lists, web seeds, BEP 52 (v2) torrents, BEP 47 file
+//! attributes, or any network I/O. The only I/O is reading and writing `.torrent` files and
+//! reading the files being hashed by [`Metainfo::build`].
 //!
 //! This file holds the [`Metainfo`] type, its limits, reading a `.torrent` from bytes or a
 //! file, writing one, and the piece arithmetic. The rest lives beside it: `parse` (the checks
-//! on a torrent's bytes and its name), `build` (hashing a local file into a torrent), `error`
-//! ([`MetainfoError`]) and `announce` (tracker address helpers).
+//! on a torrent's bytes and its name), `files` (a folder's file list and its path rules),
+//! `build` (hashing a local file or folder into a torrent), `error` ([`MetainfoError`]) and
+//! `announce` (tracker address helpers).
 
 mod announce;
 mod build;
 mod error;
+mod files;
+mod folder;
+#[cfg(test)]
+mod multi_tests;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -34,6 +40,7 @@ use crate::infohash::InfoHash;
 
 pub use announce::{announce_url, tracker_addr_from_announce};
 pub use error::MetainfoError;
+pub use files::{FileEntry, MAX_FILES};
 pub use parse::MAX_NAME_LEN;
 
 /// Largest `.torrent` we read, from disk or from the network.
@@ -41,13 +48,17 @@ pub const MAX_TORRENT_BYTES: usize = 8 << 20;
 /// Largest piece length accepted: a piece is held in memory while it is verified.
 pub const MAX_PIECE_LENGTH: u64 = 16 << 20;
 
-/// A single-file torrent's metainfo.
+/// A torrent's metainfo: one file named `name`, or a folder named `name` holding `files`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metainfo {
     pub announce: Option<String>,
+    /// The file's name, or the folder's for a multi-file torrent.
     pub name: String,
     pub piece_length: u64,
+    /// The data's total length: the file's, or the sum of the folder's files.
     pub length: u64,
+    /// `None` for a single-file torrent; the folder's files, in torrent order, otherwise.
+    pub files: Option<Vec<FileEntry>>,
     pub piece_hashes: Vec<[u8; 20]>,
     pub info_hash: InfoHash,
     raw: Vec<u8>,
@@ -63,6 +74,30 @@ impl Metainfo {
             });
         }
         Metainfo::parse(bytes.to_vec())
+    }
+
+    /// The metainfo of a bare `info` dictionary (as fetched from peers by BEP 9, or kept by a
+    /// tracker), single- or multi-file, with `announce` as its tracker. The info-hash is the
+    /// SHA-1 of `info` exactly as given; [`Metainfo::as_bytes`] is then a `.torrent` wrapping
+    /// those bytes unchanged (`d8:announce...4:info<info>e`).
+    pub fn from_info_bytes(info: &[u8], announce: Option<&str>) -> Result<Metainfo, MetainfoError> {
+        let mut raw = Vec::with_capacity(info.len() + 64);
+        raw.push(b'd');
+        if let Some(url) = announce {
+            raw.extend_from_slice(format!("8:announce{}:", url.len()).as_bytes());
+            raw.extend_from_slice(url.as_bytes());
+        }
+        raw.extend_from_slice(b"4:info");
+        raw.extend_from_slice(info);
+        raw.push(b'e');
+        let metainfo = Metainfo::from_bytes(&raw)?;
+        // Bytes after the dictionary would have been read as more keys of the wrapper.
+        if metainfo.info_hash != InfoHash(crate::infohash::sha1(info)) {
+            return Err(error::invalid(
+                "the info bytes are not one bencoded dictionary: something follows it",
+            ));
+        }
+        Ok(metainfo)
     }
 
     /// Reads and parses a `.torrent` file of at most [`MAX_TORRENT_BYTES`].

@@ -5,10 +5,10 @@
 //!
 //! 1. `bind` + `listen` on `--port`, first, so that `--port 0` has its real port before
 //!    anything is named after it; nothing is accepted yet.
-//! 2. Learn the swarm: read `--torrent`, hash `--seed FILE`, or ask the tracker (`SWARMS`,
+//! 2. Learn the swarm: read `--torrent`, hash `--seed FILE|DIR`, or ask the tracker (`SWARMS`,
 //!    then `METAINFO`), each a `connect`/`write`/`read`/close exchange
 //!    (`peer/tracker_client.rs`).
-//! 3. Open the data file and verify what is already on disk: only pieces whose SHA-1 matches
+//! 3. Open the data file (or the files of a folder) and verify what is already on disk: only pieces whose SHA-1 matches
 //!    are ever reported (`peer/storage.rs`).
 //! 4. `PUBLISH` the metainfo and `JOIN` the swarm with the pieces held (`peer/announcer.rs`).
 //! 5. Start the accept thread (`peer/listener.rs`): each peer that connects to us gets its own
@@ -126,7 +126,7 @@ impl TrackerAddr {
 pub enum Source {
     /// A `.torrent` file.
     Torrent(PathBuf),
-    /// `--seed FILE`: hash FILE now and seed it in place.
+    /// `--seed FILE` or `--seed DIR`: hash the file or folder now and seed it in place.
     Seed { file: PathBuf, piece_length: u64 },
     /// Ask the tracker: the swarm named, or the only one it knows.
     Tracker(Option<InfoHash>),

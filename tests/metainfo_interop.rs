@@ -1,7 +1,8 @@
 //! Interoperability of `bittorrent_sim::metainfo` with real BitTorrent tools, run as
 //! subprocesses on temporary files: torrents made by `mktorrent` must parse and verify against
 //! their file, and torrents made by `Metainfo::build` must be read by `transmission-show` and
-//! by libtorrent (`python3-libtorrent`) with the same info-hash, piece count, size and name.
+//! by libtorrent (`python3-libtorrent`) with the same info-hash, piece count, size and name;
+//! the same both ways for a folder (multi-file) torrent.
 //!
 //! No network. A missing tool skips its test with a message on stderr, unless `CI=true`, where
 //! it fails. This does not test downloading, only the `.torrent` format.
@@ -231,4 +232,62 @@ fn mktorrent_info_hash_agrees_with_libtorrent() {
         (pieces, size, name),
         (meta.num_pieces(), meta.length, meta.name)
     );
+}
+
+/// A folder `dir/album` of three files (20 000, 1 and 30 000 bytes, one in a subfolder).
+fn data_folder(dir: &Path) -> PathBuf {
+    let root = dir.join("album");
+    data_file(&root, "a.bin", 20_000);
+    data_file(&root.join("sub"), "b.bin", 1);
+    data_file(&root, "c.bin", 30_000);
+    root
+}
+
+#[test]
+fn folder_torrents_agree_with_libtorrent_and_transmission_both_ways() {
+    if !libtorrent_available()
+        || !available("mktorrent", &["-h"], "apt-get install mktorrent")
+        || !available(
+            "transmission-show",
+            &["--help"],
+            "apt-get install transmission-cli",
+        )
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = data_folder(dir.path());
+    // Ours, read by them.
+    let meta = Metainfo::build(&root, 1 << 15, Some(ANNOUNCE.to_string())).unwrap();
+    let ours = dir.path().join("ours.torrent");
+    meta.write_to_file(&ours).unwrap();
+    let (hash, pieces, size, name, _) = libtorrent_reads(&ours);
+    assert_eq!(hash, meta.info_hash.to_hex());
+    assert_eq!((pieces, size, name.as_str()), (2, 50_001, "album"));
+    let out = check(
+        run("transmission-show", &[path_str(&ours)]).unwrap(),
+        "transmission-show",
+    );
+    assert!(
+        out.contains(&format!("Hash: {}", meta.info_hash.to_hex())),
+        "{out}"
+    );
+    assert!(out.contains("sub/b.bin"), "{out}");
+    // mktorrent's, read by us and by libtorrent.
+    let theirs = dir.path().join("mk.torrent");
+    let args = [
+        "-l",
+        "15",
+        "-a",
+        ANNOUNCE,
+        "-o",
+        path_str(&theirs),
+        path_str(&root),
+    ];
+    check(run("mktorrent", &args).unwrap(), "mktorrent");
+    let mk = Metainfo::from_file(&theirs).unwrap();
+    let (hash, pieces, size, name, _) = libtorrent_reads(&theirs);
+    assert_eq!(hash, mk.info_hash.to_hex());
+    assert_eq!((pieces, size, name), (mk.num_pieces(), mk.length, mk.name));
+    assert_eq!(mk.files.as_ref().map(Vec::len), Some(3));
 }

@@ -10,7 +10,9 @@ use crate::units::parse_size;
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The file to describe.
+    /// The file, or folder (a multi-file torrent of its regular files, sorted by path), to
+    /// describe.
+    #[arg(value_name = "FILE|DIR")]
     pub file: PathBuf,
     /// Piece length in bytes (suffixes KiB, MiB allowed).
     #[arg(long, default_value = defaults::PIECE_LENGTH_TEXT, value_parser = parse_size)]
@@ -18,7 +20,8 @@ pub struct CreateArgs {
     /// Tracker written as the announce URL: HOST:PORT becomes http://HOST:PORT/announce.
     #[arg(long, value_name = "HOST:PORT|URL")]
     pub tracker: Option<String>,
-    /// Where to write the .torrent (default FILE.torrent in the current directory).
+    /// Where to write the .torrent (default NAME.torrent in the current directory, NAME the
+    /// file's or folder's name).
     #[arg(short = 'o', long = "output", value_name = "OUT.torrent")]
     pub output: Option<PathBuf>,
 }

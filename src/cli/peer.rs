@@ -34,10 +34,11 @@ pub struct PeerArgs {
     /// Which of the tracker's swarms to join, when it knows several.
     #[arg(long, value_name = "HEX")]
     pub info_hash: Option<InfoHash>,
-    /// Seed FILE in place: build its metainfo in memory and publish it to the tracker.
-    #[arg(long, value_name = "FILE")]
+    /// Seed FILE, or the folder DIR (a multi-file torrent, as `create DIR` makes), in place:
+    /// build its metainfo in memory and publish it to the tracker.
+    #[arg(long, value_name = "FILE|DIR")]
     pub seed: Option<PathBuf>,
-    /// Directory that holds the downloaded file (default ./peer-PORT).
+    /// Directory that holds the downloaded file, or the torrent's folder (default ./peer-PORT).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Address to listen on and to connect from.

@@ -20,17 +20,13 @@ pub enum MetainfoError {
     Invalid(String),
     /// Not (canonical) bencode at all.
     Bencode(BencodeError),
-    /// A torrent with a `files` list, which this implementation cannot download yet.
-    MultiFile {
-        name: String,
-        files: usize,
-    },
     /// More than [`MAX_TORRENT_BYTES`]; `path` is the file it came from, if any.
     TooLarge {
         path: Option<PathBuf>,
         size: u64,
     },
-    /// [`Metainfo::build`] was given an empty file: there is nothing to share.
+    /// [`Metainfo::build`] was given an empty file or a folder without a byte in it: there is
+    /// nothing to share.
     Empty {
         path: PathBuf,
     },
@@ -48,11 +44,6 @@ impl fmt::Display for MetainfoError {
             MetainfoError::InFile { path, source } => write!(f, "{}: {source}", path.display()),
             MetainfoError::Invalid(why) => write!(f, "invalid metainfo: {why}"),
             MetainfoError::Bencode(e) => write!(f, "invalid metainfo: not bencode: {e}"),
-            MetainfoError::MultiFile { name, files } => write!(
-                f,
-                "multi-file torrents are not supported yet (torrent \"{name}\" has {files} \
-                 files); make a single-file torrent"
-            ),
             MetainfoError::TooLarge { path, size } => {
                 if let Some(path) = path {
                     write!(f, "{}: ", path.display())?;

@@ -5,11 +5,15 @@
 //! The bytes go through [`bencode::decode_lenient`]: out-of-order or same-value repeated keys
 //! are read with a warning, and the info-hash is the SHA-1 of the `info` span as found.
 //!
+//! A torrent has either `length` (one file named `name`) or `files` (a folder named `name`,
+//! read by [`super::files`]), never both.
+//!
 //! What it does not do: any I/O (the caller has the bytes in memory, at most
-//! [`super::MAX_TORRENT_BYTES`]), multi-file torrents (refused with [`MetainfoError::MultiFile`]), or
-//! meaning for keys it does not know (ignored, but hashed with `info`).
+//! [`super::MAX_TORRENT_BYTES`]), or meaning for keys it does not know (ignored, but hashed
+//! with `info`).
 
 use super::error::invalid;
+use super::files::{check_component, parse_files};
 use super::{MAX_PIECE_LENGTH, Metainfo, MetainfoError};
 use crate::bencode::{self, Node};
 use crate::infohash::{InfoHash, sha1};
@@ -51,17 +55,27 @@ impl Metainfo {
             )));
         }
         let name = text(field(info, "name")?, "name")?.to_string();
-        if let Some(files) = info.get(b"files") {
-            let files = files.as_list().map_or(0, <[Node]>::len);
-            return Err(MetainfoError::MultiFile { name, files });
-        }
         check_name(&name)?;
         let piece_length = number(
             field(info, "piece length")?,
             "piece length",
             MAX_PIECE_LENGTH,
         )?;
-        let length = number(field(info, "length")?, "length", i64::MAX as u64)?;
+        let (length, files) = match (info.get(b"length"), info.get(b"files")) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "`info` has both `length` and `files`: is it one file or a folder?",
+                ));
+            }
+            (None, Some(files)) => {
+                let (files, total) = parse_files(files)?;
+                (total, Some(files))
+            }
+            (length, None) => {
+                let length = length.ok_or_else(|| invalid("`info` has no `length`"))?;
+                (number(length, "length", i64::MAX as u64)?, None)
+            }
+        };
         let pieces = field(info, "pieces")?;
         let pieces = pieces.as_bytes().ok_or_else(|| {
             invalid(format!(
@@ -97,6 +111,7 @@ impl Metainfo {
             name,
             piece_length,
             length,
+            files,
             piece_hashes,
             info_hash,
             raw,
@@ -139,23 +154,11 @@ fn number(node: &Node<'_>, key: &str, max: u64) -> Result<u64, MetainfoError> {
 /// The longest torrent name accepted, in bytes (a file name on most file systems).
 pub const MAX_NAME_LEN: usize = 255;
 
-/// The torrent's name becomes a file name on disk (it must not climb out of the directory),
-/// and is shown to others: in tracker replies and terminals (no control characters, which
-/// could break a protocol line or drive a terminal; not longer than [`MAX_NAME_LEN`]).
+/// The torrent's name becomes a file or folder name on disk (it must not climb out of the
+/// directory), and is shown to others: in tracker replies and terminals (no control characters,
+/// which could break a protocol line or drive a terminal; not longer than [`MAX_NAME_LEN`]).
 pub(super) fn check_name(name: &str) -> Result<(), MetainfoError> {
-    let why = if name.is_empty() {
-        "it is empty"
-    } else if name == "." || name == ".." {
-        "it names a directory"
-    } else if name.contains(['/', '\\']) {
-        "it contains a path separator"
-    } else if name.contains('\0') {
-        "it contains a nul byte"
-    } else if name.chars().any(char::is_control) {
-        "it contains a control character"
-    } else if name.len() > MAX_NAME_LEN {
-        "it is longer than 255 bytes"
-    } else {
+    let Err(why) = check_component(name) else {
         return Ok(());
     };
     Err(invalid(format!(

@@ -105,26 +105,6 @@ fn last_piece_is_shorter() {
 }
 
 #[test]
-fn refuses_multi_file_torrents() {
-    let bytes = with_info(&[
-        b"5:files",                                               // "files"
-        b"l",                                                     // list of 2 files
-        b"d6:lengthi1e4:pathl1:aee",                              //   a
-        b"d6:lengthi1e4:pathl1:bee",                              //   b
-        b"e",                                                     // end of files
-        b"4:name4:dir1",                                          // "dir1"
-        b"12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaa", // one piece
-    ]);
-    let err = Metainfo::from_bytes(&bytes).unwrap_err();
-    assert!(matches!(err, MetainfoError::MultiFile { files: 2, .. }));
-    assert_eq!(
-        err.to_string(),
-        "multi-file torrents are not supported yet (torrent \"dir1\" has 2 files); \
-         make a single-file torrent"
-    );
-}
-
-#[test]
 fn refuses_unsafe_names() {
     let names: [&[u8]; 7] = [b"", b".", b"..", b"a/b", b"/etc/passwd", b"a\\b", b"a\0b"];
     for name in names {

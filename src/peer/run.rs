@@ -153,8 +153,11 @@ fn learn_swarm(config: &PeerConfig) -> Result<Arc<Metainfo>, PeerError> {
         Learn::Tracker(source) => tracker_error(config, source),
         Learn::Peer(e) => e,
     })?;
+    let files = (metainfo.files.as_ref()).map_or(String::new(), |f| {
+        format!("a folder of {} files, ", f.len())
+    });
     info!(
-        "swarm {} : {} ({} bytes, {} pieces of {} bytes)",
+        "swarm {} : {} ({files}{} bytes, {} pieces of {} bytes)",
         metainfo.info_hash,
         metainfo.name,
         metainfo.length,
@@ -164,7 +167,7 @@ fn learn_swarm(config: &PeerConfig) -> Result<Arc<Metainfo>, PeerError> {
     Ok(Arc::new(metainfo))
 }
 
-/// Step 3: the data file, and the pieces on disk that verify; with them, everything the
+/// Step 3: the data file (or folder of files), and the pieces on disk that verify; with them, everything the
 /// peer's threads share.
 fn open_data(
     config: &PeerConfig,

@@ -1,146 +1,145 @@
-//! The peer's copy of the torrent's file on disk: positioned reads and writes of pieces and
-//! blocks (`read_at`/`write_at`, no shared cursor, so upload and download threads use one
-//! `File` at once), and the start-up check that finds which pieces already verify.
+//! The peer's copy of the torrent's data on disk: one file, or a folder of files for a
+//! multi-file torrent (`DIR/NAME/path...`, directories created as needed, zero-length files
+//! created empty). A piece or block maps onto (file, offset, length) segments
+//! ([`layout::Layout`]), a piece spanning files is read and written across them. Reads and
+//! writes are positioned (`read_at`/`write_at`, no shared cursor), so upload and download
+//! threads use one `File` at once. The start-up check that finds which pieces already verify
+//! is `check.rs`.
 //!
-//! The start-up check costs what is on disk, not what the torrent could hold: a download
-//! creates its file sparse at full length (a legal 1 TiB torrent does so instantly), and on a
-//! restart a piece lying entirely in a hole was never written, so it is known without reading
-//! it: it verifies only if its hash is that of zeros (computed once per piece length). Holes
-//! are found with `lseek(SEEK_DATA)` (Linux, 64-bit; std has no API for it, so `lseek` is
-//! declared here, no extra crate); where that is missing or refused, every piece is read, as
-//! before. A progress line is logged every 10% or 5 s of the check.
-//!
-//! No network here.
+//! What it does not do: follow or refuse symbolic links already present under `--dir` (the
+//! torrent's paths are checked when it is read), or any network I/O.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use log::info;
-
-use crate::infohash::sha1;
+use crate::defaults::MAX_OPEN_FILES;
 use crate::metainfo::Metainfo;
-use crate::pieces::PieceSet;
 
-/// The data file of one torrent.
+mod check;
+pub mod layout;
+
+pub use check::{Check, PROGRESS_EVERY};
+use layout::Layout;
+
+/// The data files of one torrent.
 pub struct Storage {
-    file: File,
+    files: Vec<DataFile>,
+    layout: Layout,
+    /// The file, or the torrent's folder.
     path: PathBuf,
     metainfo: Arc<Metainfo>,
     writable: bool,
-    /// The file was empty or new: nothing on it can verify, so the start-up check is skipped.
+    /// Every file was empty or new: nothing on them can verify, so the start-up check is
+    /// skipped.
     fresh: bool,
 }
 
+/// One file of the torrent; `handle` is `None` when there are too many files to keep open
+/// ([`MAX_OPEN_FILES`]): it is then opened for each read or write.
+struct DataFile {
+    path: PathBuf,
+    handle: Option<File>,
+}
+
 impl Storage {
-    /// Opens (creating it, sparse, at full length) `dir/<name>` for downloading into.
+    /// Opens (creating them, sparse, at full length) the torrent's files under `dir`:
+    /// `dir/<name>`, or `dir/<name>/<path>...` for a folder, for downloading into.
     pub fn create_in(dir: &Path, metainfo: Arc<Metainfo>) -> io::Result<Storage> {
         fs::create_dir_all(dir).map_err(|e| with_path(e, "cannot create directory", dir))?;
-        let path = dir.join(&metainfo.name);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| with_path(e, "cannot open", &path))?;
-        let len = file.metadata()?.len();
-        let fresh = len == 0;
-        if len != metainfo.length {
-            // A longer file keeps its first bytes (they may verify); a shorter one grows sparse.
-            file.set_len(metainfo.length)
-                .map_err(|e| with_path(e, "cannot size", &path))?;
+        let wanted = metainfo.file_layout();
+        let keep_open = wanted.len() <= MAX_OPEN_FILES;
+        let mut files = Vec::with_capacity(wanted.len());
+        let mut fresh = true;
+        for (relative, length) in &wanted {
+            let path = dir.join(relative);
+            if let Some(parent) = path.parent().filter(|p| *p != dir) {
+                fs::create_dir_all(parent)
+                    .map_err(|e| with_path(e, "cannot create directory", parent))?;
+            }
+            let file = open(&path, true)?;
+            let len = file.metadata()?.len();
+            fresh &= len == 0;
+            if len != *length {
+                // A longer file keeps its first bytes (they may verify); a shorter one grows
+                // sparse.
+                file.set_len(*length)
+                    .map_err(|e| with_path(e, "cannot size", &path))?;
+            }
+            files.push(DataFile {
+                path,
+                handle: keep_open.then_some(file),
+            });
         }
         Ok(Storage {
-            file,
-            path,
+            files,
+            layout: Layout::new(wanted.iter().map(|(_, len)| *len)),
+            path: dir.join(&metainfo.name),
             metainfo,
             writable: true,
             fresh,
         })
     }
 
-    /// Opens an existing complete file read-only, to seed it in place.
+    /// Opens an existing complete file, or folder of files, read-only, to seed it in place.
+    /// Each file must have the length the metainfo gives it.
     pub fn open_seed(path: &Path, metainfo: Arc<Metainfo>) -> io::Result<Storage> {
-        let file = File::open(path).map_err(|e| with_path(e, "cannot open", path))?;
+        let wanted = metainfo.file_layout();
+        let keep_open = wanted.len() <= MAX_OPEN_FILES;
+        let mut files = Vec::with_capacity(wanted.len());
+        for (relative, length) in &wanted {
+            // `relative` starts with the torrent's name, which is `path`'s last component.
+            let inside = relative.strip_prefix(&metainfo.name).unwrap_or(relative);
+            let file_path = if inside.as_os_str().is_empty() {
+                path.to_path_buf()
+            } else {
+                path.join(inside)
+            };
+            let file = open(&file_path, false)?;
+            let len = file.metadata()?.len();
+            if len != *length {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} has {len} bytes, the torrent says {length}: it changed since it was hashed",
+                        file_path.display()
+                    ),
+                ));
+            }
+            files.push(DataFile {
+                path: file_path,
+                handle: keep_open.then_some(file),
+            });
+        }
+        // A folder's path in full: its parent holds the tracker key (`run.rs`), which must not
+        // land inside the folder being shared, as `--seed .` would otherwise make it.
+        let path = match metainfo.is_multi_file() {
+            true => fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            false => path.to_path_buf(),
+        };
         Ok(Storage {
-            file,
-            path: path.to_path_buf(),
+            files,
+            layout: Layout::new(wanted.iter().map(|(_, len)| *len)),
+            path,
             metainfo,
             writable: false,
             fresh: false,
         })
     }
 
+    /// The data file, or the torrent's folder.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The pieces whose SHA-1 matches the metainfo (see [`Storage::check`]).
-    pub fn verify_all(&self) -> io::Result<PieceSet> {
-        Ok(self.check()?.have)
-    }
-
-    /// Finds the pieces whose SHA-1 matches the metainfo, reading only those that hold data:
-    /// a piece entirely in a hole of the sparse file is skipped (it verifies if its hash is the
-    /// hash of zeros). Logs its progress every 10% or [`PROGRESS_EVERY`].
-    pub fn check(&self) -> io::Result<Check> {
-        let count = self.metainfo.num_pieces();
-        let mut check = Check {
-            have: PieceSet::empty(count),
-            hashed: 0,
-            in_holes: 0,
-        };
-        if self.fresh {
-            check.in_holes = count;
-            return Ok(check);
-        }
-        let piece_length = self.metainfo.piece_length;
-        let mut buffer = vec![0u8; piece_length as usize];
-        let mut zeros = ZeroHashes::default();
-        let mut progress = Progress::new(&self.path, count);
-        let mut index = 0;
-        while index < count {
-            let start = self.metainfo.piece_offset(index);
-            let len = self.metainfo.piece_len(index);
-            let first_data = next_data(&self.file, start)?;
-            // Every piece before the one holding the next data lies in a hole.
-            let data_piece =
-                first_data.map_or(count, |at| (at / piece_length).min(count as u64) as u32);
-            if data_piece > index {
-                for hole in index..data_piece {
-                    let len = self.metainfo.piece_len(hole);
-                    if zeros.hash(len) == *self.metainfo.piece_hash(hole) {
-                        check.have.insert(hole);
-                    }
-                }
-                check.in_holes += data_piece - index;
-                index = data_piece;
-                progress.at(index, check.hashed);
-                continue;
-            }
-            let piece = &mut buffer[..len as usize];
-            self.file.read_exact_at(piece, start)?;
-            check.hashed += 1;
-            if &sha1(piece) == self.metainfo.piece_hash(index) {
-                check.have.insert(index);
-            }
-            index += 1;
-            progress.at(index, check.hashed);
-        }
-        Ok(check)
-    }
-
     /// Reads `buf.len()` bytes at `begin` inside piece `index`. The caller checked the bounds.
     pub fn read_block(&self, index: u32, begin: u32, buf: &mut [u8]) -> io::Result<()> {
-        self.file
-            .read_exact_at(buf, self.metainfo.piece_offset(index) + u64::from(begin))
+        self.read_at(self.metainfo.piece_offset(index) + u64::from(begin), buf)
     }
 
-    /// Writes a whole verified piece at its offset.
+    /// Writes a whole verified piece at its offset, across files where it spans them.
     pub fn write_piece(&self, index: u32, data: &[u8]) -> io::Result<()> {
         if !self.writable {
             return Err(io::Error::new(
@@ -148,108 +147,61 @@ impl Storage {
                 "seeding read-only",
             ));
         }
-        self.file
-            .write_all_at(data, self.metainfo.piece_offset(index))
+        let mut done = 0;
+        for segment in self
+            .layout
+            .segments(self.metainfo.piece_offset(index), data.len())
+        {
+            let part = &data[done..done + segment.len];
+            self.with_file(segment.file, |f| f.write_all_at(part, segment.offset))?;
+            done += segment.len;
+        }
+        if done < data.len() {
+            return Err(past_the_end());
+        }
+        Ok(())
     }
-}
 
-/// What [`Storage::check`] found and what it cost.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    pub have: PieceSet,
-    /// Pieces read from disk and hashed.
-    pub hashed: u32,
-    /// Pieces found entirely in holes, so not read.
-    pub in_holes: u32,
-}
+    /// Reads `buf.len()` bytes at offset `at` of the torrent's data, across files.
+    fn read_at(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
+        let mut done = 0;
+        for segment in self.layout.segments(at, buf.len()) {
+            let part = &mut buf[done..done + segment.len];
+            self.with_file(segment.file, |f| f.read_exact_at(part, segment.offset))?;
+            done += segment.len;
+        }
+        if done < buf.len() {
+            return Err(past_the_end());
+        }
+        Ok(())
+    }
 
-/// At most this long between two progress lines of the start-up check.
-pub const PROGRESS_EVERY: Duration = Duration::from_secs(5);
-
-/// The progress lines of a check: one per 10% of the pieces, or per [`PROGRESS_EVERY`].
-struct Progress<'a> {
-    path: &'a Path,
-    count: u32,
-    next_tenth: u32,
-    last: Instant,
-}
-
-impl<'a> Progress<'a> {
-    fn new(path: &'a Path, count: u32) -> Self {
-        Progress {
-            path,
-            count,
-            next_tenth: 1,
-            last: Instant::now(),
+    /// Runs `op` on file `index`, opening it first when it is not kept open.
+    fn with_file<T>(&self, index: usize, op: impl FnOnce(&File) -> io::Result<T>) -> io::Result<T> {
+        let data = &self.files[index];
+        match &data.handle {
+            Some(file) => op(file),
+            None => op(&open(&data.path, self.writable)?),
         }
     }
-
-    /// `done` pieces of `count` checked, `hashed` of them read.
-    fn at(&mut self, done: u32, hashed: u32) {
-        let tenth = (u64::from(done) * 10 / u64::from(self.count.max(1))) as u32;
-        if tenth < self.next_tenth && self.last.elapsed() < PROGRESS_EVERY {
-            return;
-        }
-        self.next_tenth = tenth + 1;
-        self.last = Instant::now();
-        info!(
-            "checking {}: {}% ({done} of {} pieces, {hashed} read, the rest in holes)",
-            self.path.display(),
-            u64::from(done) * 100 / u64::from(self.count.max(1)),
-            self.count
-        );
-    }
 }
 
-/// The SHA-1 of a piece of zeros, per piece length (a torrent has at most two).
-#[derive(Default)]
-struct ZeroHashes(Vec<(u32, [u8; 20])>);
-
-impl ZeroHashes {
-    fn hash(&mut self, len: u32) -> [u8; 20] {
-        if let Some((_, hash)) = self.0.iter().find(|(l, _)| *l == len) {
-            return *hash;
-        }
-        let hash = sha1(&vec![0u8; len as usize]);
-        self.0.push((len, hash));
-        hash
-    }
+/// Opens `path` for reading, and for writing (created if missing) when `write`.
+fn open(path: &Path, write: bool) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(write)
+        .create(write)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| with_path(e, "cannot open", path))
 }
 
-/// The offset of the first byte of data at or after `from`, `None` when only a hole follows.
-/// Where holes cannot be asked for, everything is data: `Some(from)`.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-fn next_data(file: &File, from: u64) -> io::Result<Option<u64>> {
-    use std::os::fd::AsRawFd;
-    const SEEK_DATA: i32 = 3;
-    const ENXIO: i32 = 6;
-    const EINVAL: i32 = 22;
-    unsafe extern "C" {
-        // off_t is 64 bits on 64-bit Linux.
-        fn lseek(fd: i32, offset: i64, whence: i32) -> i64;
-    }
-    let Ok(offset) = i64::try_from(from) else {
-        return Ok(Some(from));
-    };
-    // SAFETY: lseek touches no memory of ours; the descriptor stays open while `file` is
-    // borrowed. It moves the file's cursor, which nothing here uses (reads and writes are
-    // positioned).
-    let at = unsafe { lseek(file.as_raw_fd(), offset, SEEK_DATA) };
-    if at >= 0 {
-        return Ok(Some(at as u64));
-    }
-    let error = io::Error::last_os_error();
-    match error.raw_os_error() {
-        Some(ENXIO) => Ok(None),
-        // A file system without SEEK_DATA: read everything.
-        Some(EINVAL) => Ok(Some(from)),
-        _ => Err(error),
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-fn next_data(_file: &File, from: u64) -> io::Result<Option<u64>> {
-    Ok(Some(from))
+fn past_the_end() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "read or write past the end of the torrent's data",
+    )
 }
 
 fn with_path(error: io::Error, what: &str, path: &Path) -> io::Error {
