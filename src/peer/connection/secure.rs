@@ -1,0 +1,139 @@
+//! Step 2a of a connection (`connection.rs`), before the BitTorrent handshake: which handshake
+//! this connection speaks, plain BEP 3 or MSE-encrypted (`mse.rs`), as `--encryption` allows.
+//!
+//! * Outgoing: the handshake of this attempt (`Encryption::attempts`; `connection.rs` retries
+//!   on a new connection with the next one). MSE carries our BitTorrent handshake as its
+//!   initial payload.
+//! * Incoming: the first 20 bytes tell. `\x13BitTorrent protocol` is a plain handshake (those
+//!   bytes are handed on, still unread, to `connection/handshake.rs`); anything else is the
+//!   start of an MSE public key, and we answer as MSE's receiver.
+//!
+//! Both ways, every read ends by `--handshake-timeout` however slowly bytes trickle in. What
+//! it returns: the connection's reading half (keystream and bytes read ahead) and writing
+//! half's keystream, both none for plain.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
+
+use super::ConnError;
+use crate::mse::{self, Decryptor, Handshake, Method, keys::Cipher};
+use crate::net::{self, traced::Traced};
+use crate::peer::PeerState;
+use crate::wire::{self, PROTOCOL};
+
+/// A connection whose handshake kind is settled.
+pub(super) struct Secured {
+    pub input: Decryptor,
+    pub output: Option<Cipher>,
+    /// Which handshake, and with MSE which method followed.
+    pub handshake: Handshake,
+    pub method: Option<Method>,
+    /// Our BitTorrent handshake already went, as MSE's initial payload.
+    pub handshake_sent: bool,
+}
+
+impl Secured {
+    fn plain(read_ahead: Vec<u8>) -> Secured {
+        Secured {
+            input: Decryptor::new(None, read_ahead),
+            output: None,
+            handshake: Handshake::Plain,
+            method: None,
+            handshake_sent: false,
+        }
+    }
+
+    fn encrypted(negotiated: mse::Negotiated, handshake_sent: bool) -> Secured {
+        Secured {
+            input: negotiated.input,
+            output: negotiated.output,
+            handshake: Handshake::Encrypted,
+            method: Some(negotiated.method),
+            handshake_sent,
+        }
+    }
+
+    /// For logs: `plain handshake`, `encrypted handshake (rc4)` or `encrypted handshake
+    /// (plaintext)`.
+    pub fn describe(&self) -> String {
+        match self.method {
+            None => format!("{} handshake", self.handshake.name()),
+            Some(method) => format!("{} handshake ({})", self.handshake.name(), method.name()),
+        }
+    }
+
+    /// The trace's `encryption` field: `none`, `rc4` or `plaintext` (MSE's).
+    pub fn trace_name(&self) -> &'static str {
+        self.method.map_or("none", Method::name)
+    }
+}
+
+/// An outgoing attempt with `handshake`.
+pub(super) fn outgoing(
+    stream: &TcpStream,
+    remote: SocketAddr,
+    handshake: Handshake,
+    shared: &PeerState,
+) -> Result<Secured, ConnError> {
+    if handshake == Handshake::Plain {
+        return Ok(Secured::plain(Vec::new()));
+    }
+    let mut ours = Vec::with_capacity(wire::HANDSHAKE_LEN);
+    wire::Handshake::new(shared.metainfo.info_hash, shared.peer_id)
+        .with_extensions()
+        .write_to(&mut ours)?;
+    let negotiated = mse::initiate(
+        &mut reader(stream, remote, shared),
+        &mut Traced::new(stream, remote),
+        &shared.metainfo.info_hash.0,
+        shared.encryption.provide(),
+        &ours,
+    )?;
+    Ok(Secured::encrypted(negotiated, true))
+}
+
+/// An accepted connection: plain or MSE by its first 20 bytes.
+pub(super) fn incoming(
+    stream: &TcpStream,
+    remote: SocketAddr,
+    shared: &PeerState,
+) -> Result<Secured, ConnError> {
+    let mut reader = reader(stream, remote, shared);
+    let mut first = [0u8; 20];
+    reader.read_exact(&mut first)?;
+    let plain = usize::from(first[0]) == PROTOCOL.len() && &first[1..] == PROTOCOL;
+    let handshake = if plain {
+        Handshake::Plain
+    } else {
+        Handshake::Encrypted
+    };
+    let policy = shared.encryption;
+    if !policy.accepts(handshake) {
+        return Err(mse::MseError::Refused { handshake, policy }.into());
+    }
+    if plain {
+        return Ok(Secured::plain(first.to_vec()));
+    }
+    let negotiated = mse::respond(
+        &mut reader,
+        &mut Traced::new(stream, remote),
+        &first,
+        &shared.metainfo.info_hash.0,
+        |provide| policy.select(provide),
+    )?;
+    Ok(Secured::encrypted(negotiated, false))
+}
+
+/// The socket's reads, all ending by one `--handshake-timeout` deadline.
+fn reader<'a>(
+    stream: &'a TcpStream,
+    remote: SocketAddr,
+    shared: &PeerState,
+) -> net::ReadBefore<'a, Traced<'a>> {
+    net::ReadBefore {
+        inner: Traced::new(stream, remote),
+        stream,
+        deadline: Instant::now() + shared.handshake_timeout,
+    }
+}

@@ -1,0 +1,77 @@
+//! Protocol encryption (MSE) between our own peers, real processes on loopback: two peers that
+//! require it complete a download over RC4; `prefer` falls back to a plain handshake with a
+//! peer that has encryption off, and `allow` to an encrypted one with a peer that requires it;
+//! a plain-only peer is refused by one that requires encryption, and backs off instead of
+//! reconnecting in a storm.
+
+mod common;
+
+use std::time::Instant;
+
+use common::*;
+
+/// A small sample (8 pieces of 16 KiB, the last one short) and its torrent.
+fn small() -> Sample {
+    sample(8 * PIECE - 100, 11, PIECE, "orig", "sample.torrent")
+}
+
+/// A seed with `--encryption SEED` and a leecher with `--encryption LEECHER`: the leecher
+/// completes, with an identical copy; returns both for the log checks.
+fn download(seed: &str, leecher: &str) -> (Proc, Proc) {
+    let s = small();
+    let (tracker, addr) = tracker(s.dir.path(), &[]);
+    let (seed, _) = s.seed("seed", addr, &["--encryption", seed]);
+    let (leecher, _) = s.peer("leecher", addr, &["--encryption", leecher]);
+    leecher.wait_for("download complete");
+    assert!(s.copy("leecher") == s.data, "the downloaded copy differs");
+    drop(tracker);
+    (seed, leecher)
+}
+
+#[test]
+fn two_peers_requiring_encryption_complete_a_download_over_rc4() {
+    let (seed, leecher) = download("require", "require");
+    assert!(leecher.count("encrypted handshake (rc4) done") > 0);
+    assert!(seed.count("encrypted handshake (rc4) done") > 0);
+    assert_eq!(leecher.count("plain handshake done"), 0);
+    assert_eq!(seed.count("plain handshake done"), 0);
+}
+
+#[test]
+fn prefer_falls_back_to_plain_with_a_peer_that_has_encryption_off() {
+    let (seed, leecher) = download("off", "prefer");
+    assert!(seed.count("encrypted handshake refused (--encryption off)") > 0);
+    leecher.wait_for("encrypted handshake failed");
+    assert!(leecher.count("plain handshake done") > 0);
+}
+
+#[test]
+fn allow_retries_encrypted_with_a_peer_that_requires_it() {
+    let (seed, leecher) = download("require", "allow");
+    assert!(seed.count("plain handshake refused (--encryption require)") > 0);
+    leecher.wait_for("plain handshake failed");
+    assert!(leecher.count("encrypted handshake (rc4) done") > 0);
+}
+
+#[test]
+fn a_plain_peer_is_refused_by_one_requiring_encryption_and_backs_off() {
+    let s = small();
+    let (_tracker, addr) = tracker(s.dir.path(), &[]);
+    let (seed, seed_addr) = s.seed("seed", addr, &["--encryption", "require"]);
+    let (leecher, _) = s.peer("leecher", addr, &["--encryption", "off"]);
+    let first = leecher.wait_line(
+        |l| l.contains(&format!("{seed_addr}: connection failed")) && l.contains(" 1 in a row"),
+        "the first failed connection to the seed",
+    );
+    let started = Instant::now();
+    leecher.wait_line(
+        |l| l.contains(&format!("{seed_addr}: connection failed")) && l.contains(" 2 in a row"),
+        "the second failed connection to the seed",
+    );
+    // The second attempt waited out the first rest (1 s); no storm of reconnections.
+    assert!(started.elapsed().as_millis() >= 900, "{first}");
+    let refused = seed.count("plain handshake refused (--encryption require)");
+    assert!((1..=3).contains(&refused), "{refused} refusals");
+    assert_eq!(leecher.count("download complete"), 0);
+    assert_eq!(leecher.count("handshake done"), 0);
+}
