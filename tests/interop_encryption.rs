@@ -208,7 +208,10 @@ fn libtorrent_forcing_encryption_downloads_from_our_seed() {
     );
     let copy = std::fs::read(save.join("sample.bin")).expect("libtorrent's copy");
     assert!(copy == data, "libtorrent's copy differs");
-    let line = seed.wait_for("encrypted handshake (rc4) done, peer id -LT");
+    let line = seed.wait_line(
+        |l| l.contains("handshake done, peer id -LT") && l.ends_with("(encrypted, rc4)"),
+        "an rc4 handshake with libtorrent",
+    );
     eprintln!("our seed: {line}");
 }
 
@@ -251,7 +254,15 @@ fn our_leecher_requiring_encryption_downloads_from_a_libtorrent_seed() {
     let copy = std::fs::read(leech_dir.join("sample.bin")).expect("our copy");
     assert!(copy == data, "our copy differs");
     let lt_addr = format!("127.0.0.1:{lt_port}");
-    let line = leecher.wait_for(&format!("{lt_addr}: encrypted handshake (rc4) done"));
+    let line = leecher.wait_line(
+        |l| l.contains(&format!("{lt_addr}: handshake done")) && l.ends_with("(encrypted, rc4)"),
+        "an rc4 handshake with libtorrent",
+    );
+    assert!(
+        leecher.count(&format!(
+            "{lt_addr}: encrypted handshake (rc4) negotiated, we initiated"
+        )) > 0
+    );
     eprintln!("our leecher: {line}");
-    assert_eq!(leecher.count("plain handshake done"), 0);
+    assert_eq!(leecher.count("(plain)"), 0);
 }

@@ -69,9 +69,9 @@ pub(super) fn exchange(
         trace_handshake(Dir::Send, &shared.peer_id);
     }
     info!(
-        "{remote}: {} done, peer id {}",
-        secured.describe(),
-        printable(&theirs.peer_id)
+        "{remote}: handshake done, peer id {} ({})",
+        printable(&theirs.peer_id),
+        secured.describe()
     );
     Ok(theirs.supports_extensions())
 }

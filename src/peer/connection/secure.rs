@@ -16,6 +16,8 @@ use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
+use log::info;
+
 use super::ConnError;
 use crate::mse::{self, Decryptor, Handshake, Method, keys::Cipher};
 use crate::net::{self, traced::Traced};
@@ -54,12 +56,11 @@ impl Secured {
         }
     }
 
-    /// For logs: `plain handshake`, `encrypted handshake (rc4)` or `encrypted handshake
-    /// (plaintext)`.
+    /// For logs: `plain`, `encrypted, rc4` or `encrypted, plaintext`.
     pub fn describe(&self) -> String {
         match self.method {
-            None => format!("{} handshake", self.handshake.name()),
-            Some(method) => format!("{} handshake ({})", self.handshake.name(), method.name()),
+            None => self.handshake.name().to_string(),
+            Some(method) => format!("{}, {}", self.handshake.name(), method.name()),
         }
     }
 
@@ -90,6 +91,10 @@ pub(super) fn outgoing(
         shared.encryption.provide(),
         &ours,
     )?;
+    info!(
+        "{remote}: encrypted handshake ({}) negotiated, we initiated",
+        negotiated.method.name()
+    );
     Ok(Secured::encrypted(negotiated, true))
 }
 
@@ -122,6 +127,10 @@ pub(super) fn incoming(
         &shared.metainfo.info_hash.0,
         |provide| policy.select(provide),
     )?;
+    info!(
+        "{remote}: encrypted handshake ({}) negotiated, the remote initiated",
+        negotiated.method.name()
+    );
     Ok(Secured::encrypted(negotiated, false))
 }
 
