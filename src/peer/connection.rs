@@ -5,13 +5,13 @@
 //!
 //! 1. `connect` (an outgoing connection) or `accept` (done by the listener, `peer/listener.rs`).
 //! 2. The handshakes, all of it within `--handshake-timeout` however slowly it trickles in:
-//!    a. plain BEP 3 or MSE-encrypted (`connection/secure.rs`, `mse.rs`), as `--encryption`
-//!       says: an outgoing connection tries its handshakes in turn, each on a new connection
-//!       (`prefer`: encrypted, then plain); an accepted one is told by its first 20 bytes;
-//!    b. `write_all` our BitTorrent handshake and `read_exact` theirs (the side that connected
-//!       writes first), through the encrypting and decrypting halves when RC4 was chosen;
-//!       garbage or another swarm's info-hash ends it here. An accepted connection then takes
-//!       an established slot (`admission.rs`; refused when all are taken).
+//!    * plain BEP 3 or MSE-encrypted (`connection/secure.rs`, `mse.rs`), as `--encryption`
+//!      says: an outgoing connection tries its handshakes in turn, each on a new connection
+//!      (`prefer`: encrypted, then plain); an accepted one is told by its first 20 bytes;
+//!    * `write_all` our BitTorrent handshake and `read_exact` theirs (the side that connected
+//!      writes first), through the encrypting and decrypting halves when RC4 was chosen;
+//!      garbage or another swarm's info-hash ends it here. An accepted connection then takes
+//!      an established slot (`admission.rs`; refused when all are taken).
 //!
 //!    Then `write_all` our bitfield.
 //! 3. The loop, until the remote leaves, misbehaves, or the engine says close:
@@ -45,7 +45,7 @@
 //! engine fetches the piece from another holder.
 //!
 //! This file holds the steps in order ([`run`]) and the loop; beside it,
-//! `connection/secure.rs` does step 2a, `connection/handshake.rs` step 2b, `connection/receive.rs` reads and
+//! `connection/secure.rs` does step 2's first half, `connection/handshake.rs` its second, `connection/receive.rs` reads and
 //! handles frames, `connection/download.rs` fetches pieces, `connection/upload.rs` serves
 //! blocks, and `connection/error.rs` says why a connection ended.
 

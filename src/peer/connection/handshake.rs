@@ -1,10 +1,10 @@
-//! Step 2b of a connection (`connection.rs`), the BitTorrent handshake, after step 2a chose
-//! plain or MSE-encrypted (`connection/secure.rs`; reads and writes then go through its
-//! halves): `write_all` ours and `read_exact` theirs (the side that connected writes first;
-//! over MSE ours already went as the initial payload), all of it within `--handshake-timeout`
-//! however slowly it trickles in. Garbage, another swarm's info-hash or our own peer id ends
-//! the connection here; an accepted connection takes its established slot (`admission.rs`)
-//! before it answers.
+//! The second half of step 2 of a connection (`connection.rs`): the BitTorrent handshake,
+//! plain or inside MSE as the first half chose (`connection/secure.rs`; reads and writes then
+//! go through its halves). `write_all` ours and `read_exact` theirs (the side that connected
+//! writes first; over MSE ours already went as the initial payload), all of it within
+//! `--handshake-timeout` however slowly it trickles in. Garbage, another swarm's info-hash or
+//! our own peer id ends the connection here; an accepted connection takes its established
+//! slot (`admission.rs`) before it answers.
 //!
 //! Nothing after the handshake: the bitfield and the loop are `connection.rs`'s.
 
@@ -22,7 +22,7 @@ use crate::peer::PeerState;
 use crate::trace::{self, Dir};
 use crate::wire::Handshake;
 
-/// Step 2b: `write_all` our handshake and `read_exact` theirs, the side that connected
+/// Step 2, second half: `write_all` our handshake and `read_exact` theirs, the side that connected
 /// first; an accepted connection takes its established slot before it answers.
 pub(super) fn exchange(
     stream: &TcpStream,

@@ -1,5 +1,6 @@
-//! Step 2a of a connection (`connection.rs`), before the BitTorrent handshake: which handshake
-//! this connection speaks, plain BEP 3 or MSE-encrypted (`mse.rs`), as `--encryption` allows.
+//! The first half of step 2 of a connection (`connection.rs`), before the BitTorrent
+//! handshake: which handshake this connection speaks, plain BEP 3 or MSE-encrypted
+//! (`mse.rs`), as `--encryption` allows.
 //!
 //! * Outgoing: the handshake of this attempt (`Encryption::attempts`; `connection.rs` retries
 //!   on a new connection with the next one). MSE carries our BitTorrent handshake as its
