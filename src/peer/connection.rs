@@ -188,7 +188,7 @@ fn handshake_and_serve(
     let (input, writer, extensions) = loop {
         let attempt = attempts.get(tried).copied().unwrap_or(Handshake::Plain);
         tried += 1;
-        let e = match handshakes(stream, remote, &mut side, attempt, shared) {
+        let e = match secure::handshakes(stream, remote, &mut side, attempt, shared) {
             Ok(done) => break done,
             Err(e) => e,
         };
@@ -222,28 +222,6 @@ fn handshake_and_serve(
     });
     // 3. the loop
     conn.serve(&commands)
-}
-
-/// The halves of a connection whose handshakes are done, and whether the remote speaks BEP 10.
-type Handshaken<'a> = (Decryptor, BufWriter<Encrypting<Traced<'a>>>, bool);
-
-/// Step 2: plain or encrypted (`attempt`, outgoing; the remote's choice, incoming), then the
-/// BitTorrent handshake through the halves that chose.
-fn handshakes<'a>(
-    stream: &'a TcpStream,
-    remote: SocketAddr,
-    side: &mut Side,
-    attempt: Handshake,
-    shared: &PeerState,
-) -> Result<Handshaken<'a>, ConnError> {
-    let mut secured = match side {
-        Side::Outgoing => secure::outgoing(stream, remote, attempt, shared)?,
-        Side::Incoming(_) => secure::incoming(stream, remote, shared)?,
-    };
-    let output = Encrypting::new(Traced::new(stream, remote), secured.output.take());
-    let mut writer = BufWriter::with_capacity(64 * 1024, output);
-    let extensions = handshake::exchange(stream, remote, side, shared, &mut secured, &mut writer)?;
-    Ok((secured.input, writer, extensions))
 }
 
 impl<'a> Connection<'a> {

@@ -9,18 +9,19 @@
 //!   bytes are handed on, still unread, to `connection/handshake.rs`); anything else is the
 //!   start of an MSE public key, and we answer as MSE's receiver.
 //!
-//! Both ways, every read ends by `--handshake-timeout` however slowly bytes trickle in. What
+//! [`handshakes`] then runs the BitTorrent handshake (`connection/handshake.rs`) through the
+//! halves chosen. Both ways, every read ends by `--handshake-timeout` however slowly bytes trickle in. What
 //! it returns: the connection's reading half (keystream and bytes read ahead) and writing
 //! half's keystream, both none for plain.
 
-use std::io::Read;
+use std::io::{BufWriter, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Instant;
 
 use log::info;
 
-use super::ConnError;
-use crate::mse::{self, Decryptor, Handshake, Method, keys::Cipher};
+use super::{ConnError, Side};
+use crate::mse::{self, Decryptor, Encrypting, Handshake, Method, keys::Cipher};
 use crate::net::{self, traced::Traced};
 use crate::peer::PeerState;
 use crate::wire::{self, PROTOCOL};
@@ -69,6 +70,29 @@ impl Secured {
     pub fn trace_name(&self) -> &'static str {
         self.method.map_or("none", Method::name)
     }
+}
+
+/// The halves of a connection whose handshakes are done, and whether the remote speaks BEP 10.
+pub(super) type Handshaken<'a> = (Decryptor, BufWriter<Encrypting<Traced<'a>>>, bool);
+
+/// Step 2: plain or encrypted (`attempt`, outgoing; the remote's choice, incoming), then the
+/// BitTorrent handshake through the halves that chose.
+pub(super) fn handshakes<'a>(
+    stream: &'a TcpStream,
+    remote: SocketAddr,
+    side: &mut Side,
+    attempt: Handshake,
+    shared: &PeerState,
+) -> Result<Handshaken<'a>, ConnError> {
+    let mut secured = match side {
+        Side::Outgoing => outgoing(stream, remote, attempt, shared)?,
+        Side::Incoming(_) => incoming(stream, remote, shared)?,
+    };
+    let output = Encrypting::new(Traced::new(stream, remote), secured.output.take());
+    let mut writer = BufWriter::with_capacity(64 * 1024, output);
+    let extensions =
+        super::handshake::exchange(stream, remote, side, shared, &mut secured, &mut writer)?;
+    Ok((secured.input, writer, extensions))
 }
 
 /// An outgoing attempt with `handshake`.
