@@ -1,8 +1,8 @@
 //! Protocol encryption (MSE) between our own peers, real processes on loopback: two peers that
 //! require it complete a download over RC4; `prefer` falls back to a plain handshake with a
 //! peer that has encryption off, and `allow` to an encrypted one with a peer that requires it;
-//! a plain-only peer is refused by one that requires encryption, and backs off instead of
-//! reconnecting in a storm.
+//! a plain-only peer is refused by one that requires encryption (and the other way round), and
+//! backs off instead of reconnecting in a storm.
 
 mod common;
 
@@ -53,25 +53,43 @@ fn allow_retries_encrypted_with_a_peer_that_requires_it() {
     assert!(leecher.count("(encrypted, rc4)") > 0);
 }
 
-#[test]
-fn a_plain_peer_is_refused_by_one_requiring_encryption_and_backs_off() {
+/// A seed with `--encryption SEED` refuses every handshake of a leecher with `--encryption
+/// LEECHER`: the leecher's dials fail, and each failure doubles its rest (1 s, then 2 s)
+/// instead of a storm of reconnections. `refusal`: the seed's log line.
+fn refused_and_backed_off(seed: &str, leecher: &str, refusal: &str) {
     let s = small();
     let (_tracker, addr) = tracker(s.dir.path(), &[]);
-    let (seed, seed_addr) = s.seed("seed", addr, &["--encryption", "require"]);
-    let (leecher, _) = s.peer("leecher", addr, &["--encryption", "off"]);
-    let first = leecher.wait_line(
-        |l| l.contains(&format!("{seed_addr}: connection failed")) && l.contains(" 1 in a row"),
-        "the first failed connection to the seed",
-    );
+    let (seed, seed_addr) = s.seed("seed", addr, &["--encryption", seed]);
+    let (leecher, _) = s.peer("leecher", addr, &["--encryption", leecher]);
+    let failed = |n: u32| {
+        let needle = format!("{seed_addr}: connection failed");
+        move |l: &str| l.contains(&needle) && l.contains(&format!(" {n} in a row"))
+    };
+    let first = leecher.wait_line(failed(1), "the first failed connection to the seed");
     let started = Instant::now();
-    leecher.wait_line(
-        |l| l.contains(&format!("{seed_addr}: connection failed")) && l.contains(" 2 in a row"),
-        "the second failed connection to the seed",
-    );
-    // The second attempt waited out the first rest (1 s); no storm of reconnections.
+    leecher.wait_line(failed(2), "the second failed connection to the seed");
+    // The second dial waited out the first rest (1 s).
     assert!(started.elapsed().as_millis() >= 900, "{first}");
-    let refused = seed.count("plain handshake refused (--encryption require)");
+    let refused = seed.count(refusal);
     assert!((1..=3).contains(&refused), "{refused} refusals");
     assert_eq!(leecher.count("download complete"), 0);
     assert_eq!(leecher.count("handshake done"), 0);
+}
+
+#[test]
+fn a_plain_peer_is_refused_by_one_requiring_encryption_and_backs_off() {
+    refused_and_backed_off(
+        "require",
+        "off",
+        "plain handshake refused (--encryption require)",
+    );
+}
+
+#[test]
+fn a_peer_requiring_encryption_is_refused_by_a_plain_one_and_backs_off() {
+    refused_and_backed_off(
+        "off",
+        "require",
+        "encrypted handshake refused (--encryption off)",
+    );
 }
