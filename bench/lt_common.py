@@ -7,8 +7,9 @@ Sessions listen on loopback only. DHT, local peer discovery, UPnP and NAT-PMP ar
 only peers a session finds are those given to `connect_peer` or listed by the torrent's tracker.
 uTP is off too: our peer speaks TCP only, and libtorrent tries uTP first on an outgoing
 connection, which costs a ~5 s time-out before it falls back to TCP. Encryption is left at its
-default (`pe_enabled`): libtorrent first sends an encrypted handshake, our peer closes on it
-("not a bittorrent handshake"), and libtorrent reconnects in plain BEP 3 at once.
+default (`pe_enabled`): libtorrent first sends an encrypted handshake (MSE) offering RC4 and
+plaintext, and our peer (`--encryption allow`) answers it, selecting plaintext.
+tests/interop_encryption.rs forces RC4 instead.
 
 This module only builds sessions and adds torrents; the scripts decide what to print and when
 to exit.

@@ -47,6 +47,11 @@ pub const SNUB_TIMEOUT: Duration = duration(SNUB_TIMEOUT_TEXT);
 /// `--handshake-timeout`: an accepted connection must send its whole handshake within this.
 pub const HANDSHAKE_TIMEOUT_TEXT: &str = "10s";
 pub const HANDSHAKE_TIMEOUT: Duration = duration(HANDSHAKE_TIMEOUT_TEXT);
+/// `peer --encryption`: dial with the plain BEP 3 handshake and retry encrypted (MSE) when the
+/// remote closes it; accept both. Real clients accept both too (libtorrent's and qBittorrent's
+/// default, Transmission's "prefer"), though they dial encrypted first; plain first keeps
+/// every connection between our own peers readable in Wireshark and in the trace.
+pub const ENCRYPTION_TEXT: &str = "allow";
 /// `--tracker-wait`: a peer whose tracker refuses the connection at start-up retries for this
 /// long (students start processes in any order); 0: fail at once, as scripts expect.
 pub const TRACKER_WAIT_TEXT: &str = "30s";

@@ -21,6 +21,7 @@ pub mod flood;
 pub mod infohash;
 pub mod logging;
 pub mod metainfo;
+pub mod mse;
 pub mod net;
 pub mod observe;
 pub mod peer;

@@ -50,6 +50,7 @@ use std::time::Duration;
 
 use crate::infohash::InfoHash;
 use crate::metainfo::{Metainfo, MetainfoError};
+use crate::mse::Encryption;
 use crate::pieces::PieceSet;
 use crate::ratelimit::Limiter;
 pub use run::run;
@@ -90,6 +91,8 @@ pub struct PeerConfig {
     pub stall_timeout: Duration,
     /// `--handshake-timeout`: an accepted connection must complete its handshake this fast.
     pub handshake_timeout: Duration,
+    /// `--encryption`: which handshakes (plain, MSE) we try and accept.
+    pub encryption: Encryption,
     /// `--choking`, `--unchoke-slots`, `--optimistic-interval`, `--snub-timeout`, `--free-ride`.
     pub choking: choker::Settings,
     /// `--rechoke-interval`.
@@ -201,6 +204,8 @@ pub struct PeerState {
     pub stall_timeout: Duration,
     /// A handshake must arrive whole within this long.
     pub handshake_timeout: Duration,
+    /// `--encryption`: plain BEP 3 or MSE-encrypted handshakes, tried and accepted.
+    pub encryption: Encryption,
     have: Mutex<PieceSet>,
     /// `--upload-rate`: every block we send is charged here first.
     pub upload_limit: Option<Limiter>,

@@ -17,7 +17,9 @@
 //! * `dir`: `send` or `recv`;
 //! * `type`: the message's name in its protocol (`JOIN`, `PEERS`, `announce`, `handshake`,
 //!   `request`, `piece`, `QUERY`, `RESPONSE`...);
-//! * `fields`: its key fields, numbers or strings. Never payload bytes.
+//! * `fields`: its key fields, numbers or strings. Never payload bytes. A peer wire
+//!   `handshake` also says `encryption`: `none` (plain BEP 3), `rc4` or `plaintext` (after an
+//!   MSE handshake, `mse.rs`).
 //!
 //! Two records are not messages: a peer's first, `"protocol":"process","type":"config"` (local
 //! and remote both its own address), gives its `upload_rate` and `download_rate` (bytes per

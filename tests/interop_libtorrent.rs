@@ -334,7 +334,8 @@ fn libtorrent_downloads_from_our_seeder(piece_length: u64) {
             at as u64 / piece_length
         );
     }
-    // The bytes came from our peer's upload side, over a plain BEP 3 handshake.
+    // The bytes came from our peer's upload side, after libtorrent's encrypted (MSE) handshake
+    // with plaintext selected, or a plain BEP 3 one.
     let seeder_log = children.log(seeder);
     assert!(
         seeder_log.contains("handshake done, peer id -LT"),

@@ -13,6 +13,7 @@ use super::{Failure, ObserveArgs};
 use crate::defaults;
 use crate::infohash::InfoHash;
 use crate::metainfo::Metainfo;
+use crate::mse::Encryption;
 use crate::net;
 use crate::peer::choker::{self, Policy};
 use crate::peer::http_tracker::AnnounceUrl;
@@ -111,6 +112,12 @@ pub struct PeerArgs {
     /// Close an accepted connection that has not sent its handshake within this long.
     #[arg(long, default_value = defaults::HANDSHAKE_TIMEOUT_TEXT, value_parser = parse_duration)]
     pub handshake_timeout: Duration,
+    /// Protocol encryption (MSE/PE), as libtorrent, qBittorrent and aria2 speak it. allow:
+    /// dial plain, retry encrypted if the remote closes; prefer: dial encrypted (RC4), retry
+    /// plain; require: encrypted with RC4 only, both ways; off: plain only. All but off
+    /// accept encrypted incoming connections, all but require plain ones.
+    #[arg(long, value_enum, default_value = defaults::ENCRYPTION_TEXT, env = "BTSIM_ENCRYPTION")]
+    pub encryption: EncryptionArg,
     #[command(flatten)]
     pub choking: ChokingArgs,
     #[command(flatten)]
@@ -150,6 +157,26 @@ pub struct ChokingArgs {
     /// experiment, bench/incentives.sh).
     #[arg(long)]
     pub free_ride: bool,
+}
+
+/// `--encryption`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EncryptionArg {
+    Off,
+    Allow,
+    Prefer,
+    Require,
+}
+
+impl From<EncryptionArg> for Encryption {
+    fn from(arg: EncryptionArg) -> Encryption {
+        match arg {
+            EncryptionArg::Off => Encryption::Off,
+            EncryptionArg::Allow => Encryption::Allow,
+            EncryptionArg::Prefer => Encryption::Prefer,
+            EncryptionArg::Require => Encryption::Require,
+        }
+    }
 }
 
 /// `--choking`.
@@ -225,6 +252,7 @@ impl TryFrom<PeerArgs> for PeerConfig {
             keepalive: args.keepalive,
             stall_timeout: args.stall_timeout,
             handshake_timeout: args.handshake_timeout,
+            encryption: args.encryption.into(),
             choking: choker::Settings::from(&args.choking),
             rechoke_interval: args.choking.rechoke_interval,
             trace: args.observe.trace,

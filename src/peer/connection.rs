@@ -4,10 +4,16 @@
 //! The blocking calls, in order ([`run`]):
 //!
 //! 1. `connect` (an outgoing connection) or `accept` (done by the listener, `peer/listener.rs`).
-//! 2. `write_all` our handshake and `read_exact` theirs (the side that connected writes first),
-//!    all of it within `--handshake-timeout` however slowly it trickles in; garbage or another
-//!    swarm's info-hash ends it here. An accepted connection then takes an established slot
-//!    (`admission.rs`; refused when all are taken). Then `write_all` our bitfield.
+//! 2. The handshakes, all of it within `--handshake-timeout` however slowly it trickles in:
+//!    * plain BEP 3 or MSE-encrypted (`connection/secure.rs`, `mse.rs`), as `--encryption`
+//!      says: an outgoing connection tries its handshakes in turn, each on a new connection
+//!      (`prefer`: encrypted, then plain); an accepted one is told by its first 20 bytes;
+//!    * `write_all` our BitTorrent handshake and `read_exact` theirs (the side that connected
+//!      writes first), through the encrypting and decrypting halves when RC4 was chosen;
+//!      garbage or another swarm's info-hash ends it here. An accepted connection then takes
+//!      an established slot (`admission.rs`; refused when all are taken).
+//!
+//!    Then `write_all` our bitfield.
 //! 3. The loop, until the remote leaves, misbehaves, or the engine says close:
 //!    * take the engine's commands (fetch a piece, cancel one, announce a `have`, and the
 //!      choker's `choke` / `unchoke`);
@@ -39,7 +45,7 @@
 //! engine fetches the piece from another holder.
 //!
 //! This file holds the steps in order ([`run`]) and the loop; beside it,
-//! `connection/handshake.rs` does step 2's handshake, `connection/receive.rs` reads and
+//! `connection/secure.rs` does step 2's first half, `connection/handshake.rs` its second, `connection/receive.rs` reads and
 //! handles frames, `connection/download.rs` fetches pieces, `connection/upload.rs` serves
 //! blocks, and `connection/error.rs` says why a connection ended.
 
@@ -47,6 +53,7 @@ mod download;
 mod error;
 mod handshake;
 mod receive;
+mod secure;
 mod upload;
 
 use std::io::{BufWriter, Write};
@@ -60,6 +67,8 @@ use log::info;
 use super::PeerState;
 use super::frames::FrameReader;
 use crate::admission::Ticket;
+use crate::defaults::CONNECT_TIMEOUTS;
+use crate::mse::{Decryptor, Encrypting, Handshake};
 use crate::net::{
     self,
     traced::{Traced, slow_motion},
@@ -92,7 +101,10 @@ struct Connection<'a> {
     local: Option<SocketAddr>,
     shared: &'a PeerState,
     stream: &'a TcpStream,
-    writer: BufWriter<Traced<'a>>,
+    /// The writing half: RC4-encrypting after an MSE handshake that chose it, else plain.
+    writer: BufWriter<Encrypting<Traced<'a>>>,
+    /// The reading half: its keystream (or none) and bytes the handshake read ahead.
+    input: Decryptor,
     frames: FrameReader,
     events: &'a Sender<Event>,
     counters: Arc<Counters>,
@@ -127,7 +139,8 @@ pub fn run(
     events: Sender<Event>,
     commands: (Sender<Command>, Receiver<Command>),
 ) {
-    let result = handshake_and_serve(&stream, remote, side, id, &shared, &events, commands);
+    let mut stream = stream;
+    let result = handshake_and_serve(&mut stream, remote, side, id, &shared, &events, commands);
     // 4. close, whatever ended the connection; the engine hears why
     net::close(&stream, remote);
     trace::record(
@@ -156,21 +169,41 @@ pub fn run(
     });
 }
 
-/// Steps 2 and 3 on a connected socket; `run` does step 4 whatever they return.
+/// Steps 2 and 3 on a connected socket; `run` does step 4 whatever they return. An outgoing
+/// connection whose handshake failed is replaced by a new one for the next handshake
+/// `--encryption` tries.
 fn handshake_and_serve(
-    stream: &TcpStream,
+    stream: &mut TcpStream,
     remote: SocketAddr,
-    side: Side,
+    mut side: Side,
     id: ConnId,
     shared: &PeerState,
     events: &Sender<Event>,
     (commands_tx, commands): (Sender<Command>, Receiver<Command>),
 ) -> Result<(), ConnError> {
     let outgoing = matches!(side, Side::Outgoing);
-    let mut writer = BufWriter::with_capacity(64 * 1024, Traced::new(stream, remote));
-    // 2. the handshakes, then our bitfield
-    let extensions = handshake::exchange(stream, remote, side, shared, &mut writer)?;
-    let mut conn = Connection::new(id, remote, stream, writer, shared, events);
+    // 2. the handshakes (plain or encrypted, then BitTorrent's), then our bitfield
+    let attempts = shared.encryption.attempts();
+    let mut tried = 0;
+    let (input, writer, extensions) = loop {
+        let attempt = attempts.get(tried).copied().unwrap_or(Handshake::Plain);
+        tried += 1;
+        let e = match secure::handshakes(stream, remote, &mut side, attempt, shared) {
+            Ok(done) => break done,
+            Err(e) => e,
+        };
+        if !(outgoing && tried < attempts.len() && e.is_handshake_failure()) {
+            return Err(e);
+        }
+        info!(
+            "{remote}: {} handshake failed ({e}); trying a {} handshake on a new connection",
+            attempt.name(),
+            attempts[tried].name()
+        );
+        net::close(stream, remote);
+        *stream = net::connect(remote, shared.local_ip, CONNECT_TIMEOUTS)?;
+    };
+    let mut conn = Connection::new(id, remote, stream, writer, input, shared, events);
     conn.send_bitfield()?;
     if extensions {
         // BEP 10, after the bitfield (which BEP 3 wants first): our listening port.
@@ -197,7 +230,8 @@ impl<'a> Connection<'a> {
         id: ConnId,
         remote: SocketAddr,
         stream: &'a TcpStream,
-        writer: BufWriter<Traced<'a>>,
+        writer: BufWriter<Encrypting<Traced<'a>>>,
+        input: Decryptor,
         shared: &'a PeerState,
         events: &'a Sender<Event>,
     ) -> Connection<'a> {
@@ -209,6 +243,7 @@ impl<'a> Connection<'a> {
             shared,
             stream,
             writer,
+            input,
             frames: FrameReader::new(),
             events,
             counters: Arc::default(),

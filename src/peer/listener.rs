@@ -5,7 +5,9 @@
 //! 2. Set the socket's timeouts (`net::configure`; the read timeout is the handshake's).
 //! 3. Admit it (below): the oldest pending connection may be shut down to make room.
 //! 4. Spawn its own named thread (`peer-PORT-in-N`), running the same connection steps as an
-//!    outgoing one from the handshake on (`connection.rs`), and loop to 1.
+//!    outgoing one from the handshake on (`connection.rs`), and loop to 1. The first 20 bytes
+//!    tell a plain BEP 3 handshake from an encrypted one (MSE), both on this one port, as
+//!    `--encryption` allows (`connection/secure.rs`).
 //!
 //! Admission (`admission.rs`): an accepted connection is *pending* until its handshake is
 //! read, with a budget of [`MAX_PENDING`] such connections; one more evicts (shuts down) the

@@ -208,6 +208,7 @@ fn open_data(
         keepalive: config.keepalive,
         stall_timeout: config.stall_timeout,
         handshake_timeout: config.handshake_timeout,
+        encryption: config.encryption,
         have: Mutex::new(have),
         upload_limit: Limiter::new(config.upload_rate),
         download_limit: Limiter::new(config.download_rate),

@@ -53,9 +53,12 @@ impl Connection<'_> {
         Ok(None)
     }
 
-    /// Whether bytes wait on the socket (a non-blocking `peek`; a closed socket counts: the
-    /// next `read` will see it).
+    /// Whether bytes wait on the socket or in the reading half (a non-blocking `peek`; a
+    /// closed socket counts: the next `read` will see it).
     fn socket_has_data(&self) -> Result<bool, ConnError> {
+        if self.input.has_pending() {
+            return Ok(true); // read ahead by the handshake
+        }
         self.stream.set_nonblocking(true)?;
         let peeked = self.stream.peek(&mut [0; 1]);
         self.stream.set_nonblocking(false)?;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::IDLE_TIMEOUT;
 use crate::admission::Refused;
+use crate::mse::MseError;
 use crate::wire::WireError;
 
 /// Why a fetched piece was not kept.
@@ -31,6 +32,8 @@ impl fmt::Display for PieceFailure {
 #[derive(Debug)]
 pub enum ConnError {
     Wire(WireError),
+    /// The MSE handshake failed, or `--encryption` refused the remote's kind of handshake.
+    Mse(MseError),
     WrongSwarm,
     /// The handshake carried our own peer id: we connected to ourselves.
     Myself,
@@ -56,6 +59,7 @@ impl fmt::Display for ConnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ConnError::Wire(e) => write!(f, "{e}"),
+            ConnError::Mse(e) => write!(f, "{e}"),
             ConnError::WrongSwarm => f.write_str("handshake names another swarm"),
             ConnError::Myself => f.write_str("connected to ourselves"),
             ConnError::BadBitfield => f.write_str("bitfield of the wrong size"),
@@ -89,6 +93,12 @@ impl From<WireError> for ConnError {
     }
 }
 
+impl From<MseError> for ConnError {
+    fn from(e: MseError) -> Self {
+        ConnError::Mse(e)
+    }
+}
+
 impl From<std::io::Error> for ConnError {
     fn from(e: std::io::Error) -> Self {
         ConnError::Wire(WireError::Io(e))
@@ -99,5 +109,14 @@ impl ConnError {
     /// The remote went away rather than misbehaved.
     pub fn is_disconnect(&self) -> bool {
         matches!(self, ConnError::Wire(e) if e.is_disconnect())
+    }
+
+    /// The handshake failed in a way another kind of handshake may not (the remote closed,
+    /// was silent, or spoke garbage): worth a retry with the next `--encryption` attempt.
+    pub fn is_handshake_failure(&self) -> bool {
+        matches!(
+            self,
+            ConnError::Wire(_) | ConnError::Mse(MseError::Io(_) | MseError::NoSync { .. })
+        )
     }
 }

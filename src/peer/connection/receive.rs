@@ -48,7 +48,7 @@ impl Connection<'_> {
             self.stream.set_read_timeout(Some(idle_for))?;
             self.read_timeout = idle_for;
         }
-        let mut reader = Traced::polling(self.stream, self.remote);
+        let mut reader = self.input.reader(Traced::polling(self.stream, self.remote));
         let mut next = self.frames.next(&mut reader)?;
         if self.nonblocking {
             self.stream.set_nonblocking(false)?;
