@@ -152,7 +152,7 @@ fn create_for(file: &Path, announce: &str, out: &Path) -> Metainfo {
             "create",
             utf8(file),
             "--piece-length",
-            &PIECE_64K.to_string(),
+            "64KiB",
         ])
         .args(["--tracker", announce, "-o", utf8(out)])
         .output()
@@ -416,7 +416,7 @@ fn our_peer_completes_with_opentracker_as_its_tracker() {
             "--seed",
             utf8(&file),
             "--piece-length",
-            &PIECE_64K.to_string(),
+            "64KiB",
             "--min-peers",
             "1",
         ],

@@ -12,7 +12,7 @@ use crate::units::parse_size;
 pub struct CreateArgs {
     /// The file to describe.
     pub file: PathBuf,
-    /// Piece length in bytes (suffixes KiB, MiB allowed).
+    /// Piece length, with its unit: B, KiB, MiB or GiB (a bare number is refused).
     #[arg(long, default_value = defaults::PIECE_LENGTH_TEXT, value_parser = parse_size)]
     pub piece_length: u64,
     /// Tracker written as the announce URL: HOST:PORT becomes http://HOST:PORT/announce.
