@@ -43,7 +43,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let forms = "give a whole number with its unit: B, KiB, MiB or GiB (for example 256KiB)";
     let text = text.trim();
-    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(digits);
     let scale: u64 = match unit {
         "B" => 1,
@@ -124,8 +126,20 @@ mod tests {
         assert_eq!(parse_size("1MiB"), Ok(1 << 20));
         assert_eq!(parse_size("2GiB"), Ok(2 << 30));
         let bare = parse_size("16384").unwrap_err();
-        assert!(bare.contains("bare number") && bare.contains("KiB"), "{bare}");
-        for bad in ["lots", "1m", "16k", "1.5MiB", "KiB", "-1B", "4 MiB", "99999999999999GiB"] {
+        assert!(
+            bare.contains("bare number") && bare.contains("KiB"),
+            "{bare}"
+        );
+        for bad in [
+            "lots",
+            "1m",
+            "16k",
+            "1.5MiB",
+            "KiB",
+            "-1B",
+            "4 MiB",
+            "99999999999999GiB",
+        ] {
             assert!(parse_size(bad).is_err(), "{bad}");
         }
     }

@@ -176,8 +176,11 @@ fn every_script_refuses_a_size_without_its_unit() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{script} {args:?}: {stderr}");
         assert!(
-            stderr.contains(&format!("{} {}", args[args.len() - 2], args[args.len() - 1]))
-                && stderr.contains("a bare number is ambiguous")
+            stderr.contains(&format!(
+                "{} {}",
+                args[args.len() - 2],
+                args[args.len() - 1]
+            )) && stderr.contains("a bare number is ambiguous")
                 && stderr.contains("B, KiB, MiB or GiB"),
             "{script} {args:?}: {stderr}"
         );

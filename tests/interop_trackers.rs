@@ -148,12 +148,7 @@ fn sample(dir: &Path) -> (PathBuf, Vec<u8>) {
 /// `bittorrent-sim create FILE --tracker ANNOUNCE`: the torrent and its metainfo.
 fn create_for(file: &Path, announce: &str, out: &Path) -> Metainfo {
     let created = Command::new(BIN)
-        .args([
-            "create",
-            utf8(file),
-            "--piece-length",
-            "64KiB",
-        ])
+        .args(["create", utf8(file), "--piece-length", "64KiB"])
         .args(["--tracker", announce, "-o", utf8(out)])
         .output()
         .expect("run create");

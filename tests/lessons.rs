@@ -31,8 +31,16 @@ fn every_page_has_runnable_blocks_and_the_index_lists_every_page() {
     for page in &pages {
         let text = fs::read_to_string(dir.join(page)).expect("page");
         assert!(!blocks(&text).is_empty(), "{page} has no `sh lesson` block");
-        assert!(index.contains(&format!("]({page})")), "the index lacks {page}");
-        for part in ["**Goal.**", "## Run it", "## What to look at", "## Questions"] {
+        assert!(
+            index.contains(&format!("]({page})")),
+            "the index lacks {page}"
+        );
+        for part in [
+            "**Goal.**",
+            "## Run it",
+            "## What to look at",
+            "## Questions",
+        ] {
             assert!(text.contains(part), "{page} lacks {part}");
         }
         assert!(
@@ -54,8 +62,14 @@ fn lesson_1_each_picker_logs_its_own_choices_and_both_swarms_finish() {
         eprintln!("01 {picker}: leechers completed at {done:?} s");
         for i in 1..=6 {
             let log = run.read(&format!("{dir}/logs/leechers-{i}.log"));
-            assert!(log.contains(&format!("round: {picker} missing piece ")), "{log}");
-            assert!(!log.contains(&format!("round: {other} missing piece ")), "{log}");
+            assert!(
+                log.contains(&format!("round: {picker} missing piece ")),
+                "{log}"
+            );
+            assert!(
+                !log.contains(&format!("round: {other} missing piece ")),
+                "{log}"
+            );
         }
     }
 }
@@ -82,7 +96,11 @@ fn lesson_2_a_late_leecher_finishes_from_the_leechers_after_the_seed_left() {
     assert!(!late.contains(&format!("127.0.0.1:{port}")), "{late}");
 
     // Too early: nobody completes, and some piece never reached any leecher.
-    assert!(run.output.contains("the swarm could not finish"), "{}", run.tail());
+    assert!(
+        run.output.contains("the swarm could not finish"),
+        "{}",
+        run.tail()
+    );
     let rows = events(&run, "lesson-runs/02-too-early");
     assert!(completions(&rows, "leechers").is_empty(), "{rows:?}");
     let held: BTreeSet<&str> = rows
@@ -91,7 +109,10 @@ fn lesson_2_a_late_leecher_finishes_from_the_leechers_after_the_seed_left() {
         .map(|r| r[4].as_str())
         .collect();
     assert!(held.len() < 16, "the leechers hold all 16 pieces: {held:?}");
-    eprintln!("02 too early: the leechers together hold {} of 16", held.len());
+    eprintln!(
+        "02 too early: the leechers together hold {} of 16",
+        held.len()
+    );
 }
 
 #[test]
@@ -107,8 +128,15 @@ fn lesson_3_each_churner_crashes_rejoins_and_completes() {
             .filter(|r| r[1] == churner && r[3] != "piece")
             .map(|r| r[3].as_str())
             .collect();
-        assert_eq!(seen, ["joined", "crashed", "rejoined", "completed"], "{churner}");
-        assert!(run.path(&format!("{dir}/traces/{churner}-2.jsonl")).exists());
+        assert_eq!(
+            seen,
+            ["joined", "crashed", "rejoined", "completed"],
+            "{churner}"
+        );
+        assert!(
+            run.path(&format!("{dir}/traces/{churner}-2.jsonl"))
+                .exists()
+        );
     }
 }
 
@@ -125,14 +153,20 @@ fn lesson_4_ttl_1_2_3_find_exactly_these_chunks() {
     let base = free_udp_base(4).to_string();
     let run = run_page("04-flood-ttl-reach.md", &[("BASE", base)], LIMIT);
     run.assert_ok("04");
-    let expected: [&[u16]; 3] = [&[6, 7, 8, 9, 10], &[1, 2, 3, 6, 7, 8, 9, 10], &[
-        1, 2, 3, 5, 6, 7, 8, 9, 10,
-    ]];
+    let expected: [&[u16]; 3] = [
+        &[6, 7, 8, 9, 10],
+        &[1, 2, 3, 6, 7, 8, 9, 10],
+        &[1, 2, 3, 5, 6, 7, 8, 9, 10],
+    ];
     for (ttl, want) in (1..=3).zip(expected) {
         let log = run.read(&format!("lesson-runs/04-ttl/output-ttl{ttl}.log"));
         let want: BTreeSet<u16> = want.iter().copied().collect();
         assert_eq!(found(&log), want, "TTL {ttl}:\n{log}");
-        assert_eq!(log.lines().count(), 10, "TTL {ttl}: one line per chunk:\n{log}");
+        assert_eq!(
+            log.lines().count(),
+            10,
+            "TTL {ttl}: one line per chunk:\n{log}"
+        );
     }
 }
 
@@ -154,7 +188,11 @@ fn lesson_5_under_30_percent_loss_every_chunk_arrives_after_resends() {
     let resends = client.matches("resend ").count();
     let drops: usize = ["client", "peer1", "peer2", "peer3", "peer4", "peer5"]
         .iter()
-        .map(|name| run.read(&format!("{dir}/{name}.log")).matches("drop ").count())
+        .map(|name| {
+            run.read(&format!("{dir}/{name}.log"))
+                .matches("drop ")
+                .count()
+        })
         .sum();
     eprintln!("05: {resends} resends, {drops} drops");
     assert!(resends > 0 && drops > 0, "{resends} resends, {drops} drops");
@@ -235,8 +273,17 @@ fn lesson_8_free_riders_complete_and_upload_nothing() {
         assert_eq!(sent(&trace, "unchoke"), 0, "{rider} unchoked");
     }
     let shared: usize = (1..=3)
-        .map(|i| sent(&run.read(&format!("{dir}/traces/sharers-{i}.jsonl")), "piece"))
+        .map(|i| {
+            sent(
+                &run.read(&format!("{dir}/traces/sharers-{i}.jsonl")),
+                "piece",
+            )
+        })
         .sum();
     assert!(shared > 0, "the sharers uploaded nothing");
-    assert!(run.output.contains("preferred neighbours now"), "{}", run.tail());
+    assert!(
+        run.output.contains("preferred neighbours now"),
+        "{}",
+        run.tail()
+    );
 }
