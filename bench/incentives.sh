@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Does tit-for-tat punish free riders? Completion times per upload class, under both chokers.
 #
-#   bench/incentives.sh [--leechers 12] [--free-riders 3] [--runs 3] [--size NMiB] [--piece SIZE]
+#   bench/incentives.sh [--leechers 12] [--free-riders 3] [--runs 3] [--size 16MiB] [--piece 32KiB]
 #                       [--seed-rate RATE] [--rates R1,R2,R3] [--download-rate RATE]
 #                       [--slots K] [--rechoke D] [--optimistic D] [--timeout SECS]
+#
+# Sizes take their unit (16MiB, 32KiB): a bare number is refused (scripts/lib/size.sh).
 #
 # Defaults: a 16 MiB file in 32 KiB pieces; one seed capped at 2MiB/s (at 512KiB/s every peer
 # waits on the seed's new pieces whatever the choker: docs/incentives.md); 12 leechers in three
@@ -41,8 +43,10 @@ SLOTS=4
 RECHOKE=2s
 OPTIMISTIC=6s
 TIMEOUT=600
+# shellcheck source=scripts/lib/size.sh
+. "$(dirname "$0")/../scripts/lib/size.sh" # size_arg: the size options' one parser
 usage() {
-    echo "usage: $0 [--leechers N] [--free-riders F] [--runs R] [--size NMiB] [--piece SIZE] [--seed-rate RATE]" \
+    echo "usage: $0 [--leechers N] [--free-riders F] [--runs R] [--size 16MiB] [--piece 32KiB] [--seed-rate RATE]" \
         "[--rates R1,R2,R3] [--download-rate RATE] [--slots K] [--rechoke D] [--optimistic D] [--timeout SECS]" >&2
     exit 2
 }
@@ -52,8 +56,7 @@ while [[ $# -gt 0 ]]; do
         --leechers) LEECHERS=$2 ;;
         --free-riders) FREE=$2 ;;
         --runs) RUNS=$2 ;;
-        --size) [[ $2 =~ ^([0-9]+)MiB$ ]] || { echo "$0: --size $2: give the unit, e.g. --size 16MiB (a bare number is ambiguous)" >&2; exit 2; }
-            SIZE_MIB=${BASH_REMATCH[1]} ;;
+        --size) SIZE_MIB=$(size_arg --size "$2" mib) || exit 2 ;;
         --piece) PIECE=$2 ;;
         --seed-rate) SEED_RATE=$2 ;;
         --rates) RATES=$2 ;;
@@ -69,7 +72,6 @@ done
 [[ $LEECHERS =~ ^[0-9]+$ && $LEECHERS -gt 0 ]] || usage
 [[ $FREE =~ ^[0-9]+$ ]] || usage
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || usage
-[[ $SIZE_MIB =~ ^[0-9]+$ && $SIZE_MIB -gt 0 ]] || usage
 [[ $TIMEOUT =~ ^[0-9]+$ && $TIMEOUT -gt 0 ]] || usage
 [[ $((LEECHERS + FREE)) -le 47 ]] || die "at most 47 peers (a block of 50 ports per run)"
 
@@ -84,7 +86,7 @@ for rate in "${CLASS_RATES[@]}"; do
 done
 U_S=$(to_bytes "$SEED_RATE") || die "bad --seed-rate $SEED_RATE"
 D=$(to_bytes "$DOWN_RATE") || die "bad --download-rate $DOWN_RATE"
-PIECE_BYTES=$(to_bytes "$PIECE") || die "bad --piece $PIECE"
+PIECE_BYTES=$(size_arg --piece "$PIECE") || exit 2
 
 WORK=$WORK/incentives
 build

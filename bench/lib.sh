@@ -100,7 +100,9 @@ while True:
         rm -f "$WORK/data-${mib}M".*torrent "$WORK/data-${mib}M"-*.torrent
     fi
     if [[ ! -s $TORRENT ]]; then
-        "$BIN" create --piece-length "${piece:-256KiB}" -o "$TORRENT" "$DATA"
+        local length=256KiB
+        [[ -z $piece ]] || length=${piece}B
+        "$BIN" create --piece-length "$length" -o "$TORRENT" "$DATA"
     fi
     if ! cmp -s "$DATA" "$SEED_DIR/$NAME"; then
         mkdir -p "$SEED_DIR"
@@ -114,7 +116,8 @@ need_libtorrent() {
         die "python3-libtorrent is missing (scripts/setup.sh installs it)"
 }
 
-# to_bytes RATE: bytes per second (or bytes) of 2MiB/s, 512KiB/s, 1MB/s, 65536; fails otherwise.
+# to_bytes RATE: bytes per second of 2MiB/s, 512KiB/s, 1MB/s, 65536; fails otherwise. (Sizes go
+# through scripts/lib/size.sh, which requires a unit.)
 to_bytes() {
     local v=${1%/s}
     awk -v v="$v" 'BEGIN {

@@ -2,7 +2,9 @@
 # Benchmark: peak memory of a seeding and of a leeching peer, bittorrent-sim against libtorrent
 # 2.0 (python3-libtorrent), for one 1 seed -> 1 leecher transfer on loopback.
 #
-#   bench/memory.sh [--size MiB] [--runs N]      (defaults: 1024 MiB, 3 runs)
+#   bench/memory.sh [--size SIZE] [--runs N]      (defaults: 1GiB, 3 runs)
+#
+# SIZE takes its unit (1GiB, 64MiB; a whole number of MiB): a bare number is refused.
 #
 # Peak RSS is the kernel's (wait4 ru_maxrss, via bench/peak_rss.py), so nothing is missed between
 # samples. The seeder is measured from its start (which includes checking the whole file) until
@@ -13,15 +15,16 @@ set -euo pipefail
 
 SIZE_MIB=1024
 RUNS=3
-usage() { echo "usage: $0 [--size MiB] [--runs N]" >&2; exit 2; }
+usage() { echo "usage: $0 [--size 1GiB] [--runs N]" >&2; exit 2; }
+# shellcheck source=scripts/lib/size.sh
+. "$(dirname "$0")/../scripts/lib/size.sh" # size_arg: the size options' one parser
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --size) [[ $# -ge 2 ]] || usage; SIZE_MIB=$2; shift 2 ;;
+        --size) [[ $# -ge 2 ]] || usage; SIZE_MIB=$(size_arg --size "$2" mib) || exit 2; shift 2 ;;
         --runs) [[ $# -ge 2 ]] || usage; RUNS=$2; shift 2 ;;
         *) usage ;;
     esac
 done
-[[ $SIZE_MIB =~ ^[0-9]+$ && $SIZE_MIB -gt 0 ]] || usage
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || usage
 
 # shellcheck source=bench/lib.sh

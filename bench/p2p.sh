@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # P2P vs client-server: time to distribute one file from a rate-limited seed to N leechers.
 #
-#   bench/p2p.sh [--peers 2,4,8,16,32] [--runs 3] [--size NMiB] [--piece SIZE]
+#   bench/p2p.sh [--peers 2,4,8,16,32] [--runs 3] [--size 16MiB] [--piece 32KiB]
 #                [--seed-rate RATE] [--peer-rate RATE] [--download-rate RATE]
 #                [--chokers unchoke-all,tit-for-tat] [--cs-runs 1]
 #
+# Sizes take their unit (16MiB, 32KiB): a bare number is refused (scripts/lib/size.sh).
 # Defaults: 16 MiB file, 32 KiB pieces, seed upload u_s = 2MiB/s, each leecher's upload
 # u_i = 512KiB/s, each leecher's download d = 4MiB/s. Per N, every run starts a tracker, a seed
 # (--upload-rate u_s) and N leechers (--upload-rate u_i --download-rate d, continuous rounds),
@@ -42,8 +43,11 @@ PEER_RATE=512KiB/s
 DOWN_RATE=4MiB/s
 CHOKERS=unchoke-all
 CS_RUNS=1
+# shellcheck source=scripts/lib/size.sh
+. "$(dirname "$0")/../scripts/lib/size.sh" # size_arg: the size options' one parser
+PIECE_BYTES=$(size_bytes "$PIECE")
 usage() {
-    echo "usage: $0 [--peers 2,4,8] [--runs N] [--size NMiB] [--piece SIZE] [--seed-rate RATE] [--peer-rate RATE]" \
+    echo "usage: $0 [--peers 2,4,8] [--runs N] [--size 16MiB] [--piece 32KiB] [--seed-rate RATE] [--peer-rate RATE]" \
         "[--download-rate RATE] [--chokers unchoke-all,tit-for-tat] [--cs-runs N]" >&2
     exit 2
 }
@@ -52,9 +56,8 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --peers) PEERS=$2 ;;
         --runs) RUNS=$2 ;;
-        --size) [[ $2 =~ ^([0-9]+)MiB$ ]] || { echo "$0: --size $2: give the unit, e.g. --size 16MiB (a bare number is ambiguous)" >&2; exit 2; }
-            SIZE_MIB=${BASH_REMATCH[1]} ;;
-        --piece) PIECE=$2 ;;
+        --size) SIZE_MIB=$(size_arg --size "$2" mib) || exit 2 ;;
+        --piece) PIECE=$2; PIECE_BYTES=$(size_arg --piece "$2") || exit 2 ;;
         --seed-rate) SEED_RATE=$2 ;;
         --peer-rate) PEER_RATE=$2 ;;
         --download-rate) DOWN_RATE=$2 ;;
@@ -66,7 +69,6 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $PEERS =~ ^[0-9]+(,[0-9]+)*$ ]] || usage
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || usage
-[[ $SIZE_MIB =~ ^[0-9]+$ && $SIZE_MIB -gt 0 ]] || usage
 [[ $CHOKERS =~ ^(unchoke-all|tit-for-tat)(,(unchoke-all|tit-for-tat))*$ ]] || usage
 [[ $CS_RUNS =~ ^[0-9]+$ ]] || usage
 
@@ -76,7 +78,6 @@ done
 U_S=$(to_bytes "$SEED_RATE") || die "bad --seed-rate $SEED_RATE"
 U_I=$(to_bytes "$PEER_RATE") || die "bad --peer-rate $PEER_RATE"
 D=$(to_bytes "$DOWN_RATE") || die "bad --download-rate $DOWN_RATE"
-PIECE_BYTES=$(to_bytes "$PIECE") || die "bad --piece $PIECE"
 [[ $U_S -gt 0 && $U_I -gt 0 && $D -gt 0 ]] || die "every rate must be above 0 for the bounds"
 F=$((SIZE_MIB * 1048576))
 
@@ -104,7 +105,7 @@ if [[ ! -s $DATA || $(stat -c %s "$DATA") -ne $F ]]; then
     mv "$DATA.tmp" "$DATA"
     rm -f "$WORK"/data-"${SIZE_MIB}"M-*.torrent
 fi
-[[ -s $TORRENT ]] || "$BIN" create --piece-length "$PIECE_BYTES" -o "$TORRENT" "$DATA" >/dev/null
+[[ -s $TORRENT ]] || "$BIN" create --piece-length "${PIECE_BYTES}B" -o "$TORRENT" "$DATA" >/dev/null
 if ! cmp -s "$DATA" "$SEED_DIR/$NAME"; then
     mkdir -p "$SEED_DIR"
     cp "$DATA" "$SEED_DIR/$NAME"

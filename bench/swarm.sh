@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: bittorrent-sim against libtorrent 2.0 (python3-libtorrent) on loopback.
 #
-#   bench/swarm.sh [--size MiB] [--runs N] [--no-link]   (defaults: 256 MiB, 5 runs)
+#   bench/swarm.sh [--size SIZE] [--runs N] [--no-link]   (defaults: 256MiB, 5 runs)
+#
+# SIZE takes its unit (256MiB, 1GiB; a whole number of MiB): a bare number is refused.
 #
 # Scenarios, each timed from the start of the leecher(s) until every leecher holds a verified
 # copy (then checked with cmp):
@@ -15,17 +17,18 @@ set -euo pipefail
 SIZE_MIB=256
 RUNS=5
 LINK_TEST=yes
-usage() { echo "usage: $0 [--size MiB] [--runs N] [--no-link]" >&2; exit 2; }
+usage() { echo "usage: $0 [--size 256MiB] [--runs N] [--no-link]" >&2; exit 2; }
+# shellcheck source=scripts/lib/size.sh
+. "$(dirname "$0")/../scripts/lib/size.sh" # size_arg: the size options' one parser
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --size) [[ $# -ge 2 ]] || usage; SIZE_MIB=$2; shift 2 ;;
+        --size) [[ $# -ge 2 ]] || usage; SIZE_MIB=$(size_arg --size "$2" mib) || exit 2; shift 2 ;;
         --runs) [[ $# -ge 2 ]] || usage; RUNS=$2; shift 2 ;;
         --no-link) LINK_TEST=no; shift ;;
         -h|--help) usage ;;
         *) usage ;;
     esac
 done
-[[ $SIZE_MIB =~ ^[0-9]+$ && $SIZE_MIB -gt 0 ]] || usage
 [[ $RUNS =~ ^[0-9]+$ && $RUNS -gt 0 ]] || usage
 
 # shellcheck source=bench/lib.sh

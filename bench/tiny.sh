@@ -2,11 +2,13 @@
 # Small pieces and full pipelines, before and after: this tree against a reference build of
 # another revision (default `main`), measured in the same run.
 #
-#   bench/tiny.sh [--ref REV] [--size BYTES] [--pieces 1,3] [--window S] [--idle S]
-#                 [--lt-size MiB] [--lt-pieces 16KiB,32KiB] [--no-lt]
+#   bench/tiny.sh [--ref REV] [--size 100000B] [--pieces 1B,3B] [--window S] [--idle S]
+#                 [--lt-size 16MiB] [--lt-pieces 16KiB,32KiB] [--no-lt]
+#
+# Sizes take their unit (B, KiB, MiB, GiB); a bare number is refused.
 #
 # 1. Tiny pieces: a tracker, our seed and our leecher (--round-interval 0 --min-peers 1, other
-#    options default) for a BYTES-byte file (default 100 000) cut in pieces of 1 and 3 bytes.
+#    options default) for a --size file (default 100000B) cut in pieces of 1 and 3 bytes.
 #    Pieces per second = pieces verified / seconds from the leecher's start until it completes
 #    or --window seconds pass (default 60; a build at ~130 pieces/s would need ~13 min for
 #    100 000 one-byte pieces).
@@ -15,7 +17,7 @@
 #    (default 10), as a percentage of one core. Every connection thread waits in `read` with
 #    its tick: this is what a shorter tick would cost.
 # 3. Against a libtorrent seed (python3-libtorrent): our leecher (--round-interval 0
-#    --min-peers 1 --parallel 4) downloads a --lt-size MiB file (default 16) in 16 KiB and
+#    --min-peers 1 --parallel 4) downloads a --lt-size file (default 16MiB) in 16 KiB and
 #    32 KiB pieces; the seed is listed with our tracker by a `JOIN` on its behalf. Seconds
 #    until `download complete`, and MiB/s; every copy is checked with cmp.
 #
@@ -26,14 +28,16 @@ set -euo pipefail
 
 REF=main
 SIZE=100000
-PIECES=1,3
+PIECES=1B,3B
 WINDOW=60
 IDLE=10
 LT_MIB=16
 LT_PIECES=16KiB,32KiB
 LT=yes
+# shellcheck source=scripts/lib/size.sh
+. "$(dirname "$0")/../scripts/lib/size.sh" # size_arg: the size options' one parser
 usage() {
-    echo "usage: $0 [--ref REV] [--size BYTES] [--pieces 1,3] [--window S] [--idle S] [--lt-size MiB] [--lt-pieces 16KiB,32KiB] [--no-lt]" >&2
+    echo "usage: $0 [--ref REV] [--size 100000B] [--pieces 1B,3B] [--window S] [--idle S] [--lt-size 16MiB] [--lt-pieces 16KiB,32KiB] [--no-lt]" >&2
     exit 2
 }
 while [[ $# -gt 0 ]]; do
@@ -43,17 +47,25 @@ while [[ $# -gt 0 ]]; do
     [[ $# -ge 2 ]] || usage
     case "$1" in
         --ref) REF=$2 ;;
-        --size) SIZE=$2 ;;
+        --size) SIZE=$(size_arg --size "$2") || exit 2 ;;
         --pieces) PIECES=$2 ;;
         --window) WINDOW=$2 ;;
         --idle) IDLE=$2 ;;
-        --lt-size) LT_MIB=$2 ;;
+        --lt-size) LT_MIB=$(size_arg --lt-size "$2" mib) || exit 2 ;;
         --lt-pieces) LT_PIECES=$2 ;;
         *) usage ;;
     esac
     shift 2
 done
-[[ $SIZE =~ ^[0-9]+$ && $SIZE -gt 0 && $WINDOW =~ ^[0-9]+$ && $IDLE =~ ^[0-9]+$ ]] || usage
+[[ $WINDOW =~ ^[0-9]+$ && $IDLE =~ ^[0-9]+$ ]] || usage
+# Piece lengths in bytes: 1B,3B -> 1 3; 16KiB,32KiB -> 16384 32768.
+piece_list() {
+    local list=() p
+    IFS=, read -r -a list <<<"$2"
+    for p in "${list[@]}"; do size_arg "$1" "$p" || return 2; done
+}
+PIECES=$(piece_list --pieces "$PIECES") || exit 2
+LT_PIECES=$(piece_list --lt-pieces "$LT_PIECES") || exit 2
 
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -97,7 +109,7 @@ run_tiny() {
     next_base
     torrent=$WORK/tiny-$SIZE-$piece.torrent
     [[ -s $data ]] || head -c "$SIZE" /dev/urandom >"$data"
-    [[ -s $torrent ]] || "$NEW_BIN" create --piece-length "$piece" -o "$torrent" "$data" >/dev/null
+    [[ -s $torrent ]] || "$NEW_BIN" create --piece-length "${piece}B" -o "$torrent" "$data" >/dev/null
     rm -rf "$WORK/seed" "$WORK/leech" && mkdir -p "$WORK/seed" "$WORK/leech"
     cp "$data" "$WORK/seed/"
     RUST_LOG=warn "$bin" tracker --port "$BASE" --bind 127.0.0.1 --torrent "$torrent" \
@@ -137,7 +149,7 @@ idle_cpu() {
     local bin=$1 data=$WORK/tiny-$SIZE.bin torrent=$WORK/tiny-$SIZE-3.torrent seed t0 t1 hash hz
     next_base
     [[ -s $data ]] || head -c "$SIZE" /dev/urandom >"$data"
-    [[ -s $torrent ]] || "$NEW_BIN" create --piece-length 3 -o "$torrent" "$data" >/dev/null
+    [[ -s $torrent ]] || "$NEW_BIN" create --piece-length 3B -o "$torrent" "$data" >/dev/null
     rm -rf "$WORK/seed" && mkdir -p "$WORK/seed" && cp "$data" "$WORK/seed/"
     RUST_LOG=warn "$bin" tracker --port "$BASE" --bind 127.0.0.1 --torrent "$torrent" \
         >"$WORK/logs/tracker.log" 2>&1 &
@@ -178,7 +190,7 @@ run_lt() {
     local seed start ts hash n leech
     next_base
     [[ -s $data ]] || head -c $((LT_MIB * 1048576)) /dev/urandom >"$data"
-    [[ -s $torrent ]] || "$NEW_BIN" create --piece-length "$piece" -o "$torrent" "$data" >/dev/null
+    [[ -s $torrent ]] || "$NEW_BIN" create --piece-length "${piece}B" -o "$torrent" "$data" >/dev/null
     rm -rf "$WORK/seed" "$WORK/leech" && mkdir -p "$WORK/seed" "$WORK/leech"
     cp "$data" "$WORK/seed/"
     RUST_LOG=warn "$bin" tracker --port "$BASE" --bind 127.0.0.1 --torrent "$torrent" \
@@ -191,8 +203,7 @@ run_lt() {
     PIDS+=("$seed")
     wait_for_line "$WORK/logs/lt-seed.log" "seeding" "$seed"
     hash=$(info_hash "$torrent")
-    n=$(awk -v s=$((LT_MIB * 1048576)) -v p="$(grep -o '[0-9]*' <<<"$piece")" \
-        'BEGIN { printf "%d", (s + p * 1024 - 1) / (p * 1024) }')
+    n=$(((LT_MIB * 1048576 + piece - 1) / piece))
     exec 3<>"/dev/tcp/127.0.0.1/$BASE"
     printf 'JOIN %s %d 0-%d\n' "$hash" $((BASE + 1)) $((n - 1)) >&3
     read -r -t 5 _ <&3 || die "the tracker did not answer the JOIN"
@@ -211,7 +222,7 @@ run_lt() {
 }
 
 declare -A R=()
-IFS=, read -r -a PS <<<"$PIECES"
+mapfile -t PS <<<"$PIECES"
 for p in "${PS[@]}"; do
     for which in ref new; do
         bin=$REF_BIN
@@ -229,7 +240,7 @@ for which in ref new; do
     R[$which-idle]=$IDLE_CPU
     echo "$which: idle seed with 8 silent connections: $IDLE_CPU% of a core"
 done
-IFS=, read -r -a LPS <<<"$LT_PIECES"
+mapfile -t LPS <<<"$LT_PIECES"
 if [[ $LT == yes ]]; then
     need_libtorrent
     for p in "${LPS[@]}"; do
@@ -238,7 +249,7 @@ if [[ $LT == yes ]]; then
             [[ $which == new ]] && bin=$NEW_BIN
             run_lt "$bin" "$p"
             R[$which-lt-$p]=$LT_T
-            echo "$which: $LT_MIB MiB in $p pieces from libtorrent: ${LT_T}s"
+            echo "$which: $LT_MIB MiB in $p-byte pieces from libtorrent: ${LT_T}s"
         done
     done
 fi

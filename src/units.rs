@@ -37,24 +37,31 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     ))
 }
 
-/// Parses a byte size: `16384`, `16k`/`16KiB`, `1m`/`1MiB` (powers of two).
+/// Parses a byte size: a whole number with its unit, `B`, `KiB`, `MiB` or `GiB` (powers of two):
+/// `16384B`, `16KiB`, `1MiB`. A bare number is refused, as scripts/lib/size.sh refuses it in
+/// the scripts: `4` meant 4 MiB to one script and 4 bytes to another.
 pub fn parse_size(text: &str) -> Result<u64, String> {
-    let lower = text.trim().to_ascii_lowercase();
-    let (number, scale) = [
-        ("kib", 1u64 << 10),
-        ("mib", 1 << 20),
-        ("gib", 1 << 30),
-        ("k", 1 << 10),
-        ("m", 1 << 20),
-        ("g", 1 << 30),
-    ]
-    .iter()
-    .find_map(|(suffix, scale)| lower.strip_suffix(suffix).map(|n| (n.to_string(), *scale)))
-    .unwrap_or((lower.clone(), 1));
+    let forms = "give a whole number with its unit: B, KiB, MiB or GiB (for example 256KiB)";
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let scale: u64 = match unit {
+        "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "" if !number.is_empty() => {
+            return Err(format!(
+                "`{text}`: a bare number is ambiguous (bytes? MiB?); {forms}"
+            ));
+        }
+        _ => return Err(format!("`{text}` is not a size; {forms}")),
+    };
     let value: u64 = number
-        .trim()
         .parse()
-        .map_err(|_| format!("`{text}` is not a size (for example 262144 or 256KiB)"))?;
+        .map_err(|_| format!("`{text}` is not a size; {forms}"))?;
     value
         .checked_mul(scale)
         .ok_or_else(|| format!("`{text}` is too large"))
@@ -113,12 +120,28 @@ mod tests {
     }
 
     #[test]
-    fn sizes_accept_binary_suffixes() {
-        assert_eq!(parse_size("16384"), Ok(16384));
+    fn sizes_need_one_of_the_binary_units() {
+        assert_eq!(parse_size("16384B"), Ok(16384));
         assert_eq!(parse_size("256KiB"), Ok(262_144));
-        assert_eq!(parse_size("1m"), Ok(1 << 20));
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("99999999999999g").is_err());
+        assert_eq!(parse_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        let bare = parse_size("16384").unwrap_err();
+        assert!(
+            bare.contains("bare number") && bare.contains("KiB"),
+            "{bare}"
+        );
+        for bad in [
+            "lots",
+            "1m",
+            "16k",
+            "1.5MiB",
+            "KiB",
+            "-1B",
+            "4 MiB",
+            "99999999999999GiB",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

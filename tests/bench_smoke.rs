@@ -63,7 +63,7 @@ fn swarm_bench_runs_every_scenario_against_libtorrent() {
     ) {
         return;
     }
-    let out = run_bench("swarm.sh", &["--size", "2", "--runs", "1", "--no-link"]);
+    let out = run_bench("swarm.sh", &["--size", "2MiB", "--runs", "1", "--no-link"]);
     for (scenario, reference) in [
         ("single", "libtorrent  "),
         ("single", "libtorrent hp-seed"),
@@ -87,7 +87,7 @@ fn memory_bench_reports_peak_rss_of_seed_and_leech() {
     ) {
         return;
     }
-    let out = run_bench("memory.sh", &["--size", "4", "--runs", "1"]);
+    let out = run_bench("memory.sh", &["--size", "4MiB", "--runs", "1"]);
     for role in ["seed ", "leech"] {
         let cells = row(&out, role);
         assert_eq!(cells.len(), 5, "{cells:?}");
@@ -143,5 +143,46 @@ fn incentives_bench_prints_every_class_and_writes_csv_and_charts() {
         let svg = std::fs::read_to_string(dir.join(chart)).expect(chart);
         let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{chart}: {e}"));
         assert_eq!(doc.root_element().tag_name().name(), "svg", "{chart}");
+    }
+}
+
+/// Every size option of the scripts goes through scripts/lib/size.sh: a bare number is refused
+/// (exit 2) with a message naming the option and the accepted forms, before anything is built
+/// or started.
+#[test]
+fn every_script_refuses_a_size_without_its_unit() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cases: [(&str, &[&str]); 9] = [
+        ("bench/swarm.sh", &["--size", "4"]),
+        ("bench/memory.sh", &["--size", "4"]),
+        ("bench/p2p.sh", &["--size", "4"]),
+        ("bench/p2p.sh", &["--piece", "16384"]),
+        ("bench/incentives.sh", &["--size", "4"]),
+        ("bench/tiny.sh", &["--size", "100000"]),
+        ("bench/tiny.sh", &["--pieces", "3"]),
+        ("test.sh", &["--headless", "--no-build", "--size", "4"]),
+        ("lab/lab.sh", &["swarm", "--file-size", "4"]),
+    ];
+    let work = tempfile::tempdir().expect("tempdir");
+    for (script, args) in cases {
+        let output = Command::new("bash")
+            .arg(root.join(script))
+            .args(args)
+            .env("BTSIM_BIN", "/nonexistent/bittorrent-sim")
+            .env("BENCH_WORK", work.path())
+            .env("CI", "true")
+            .output()
+            .expect("run bash");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{script} {args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{} {}",
+                args[args.len() - 2],
+                args[args.len() - 1]
+            )) && stderr.contains("a bare number is ambiguous")
+                && stderr.contains("B, KiB, MiB or GiB"),
+            "{script} {args:?}: {stderr}"
+        );
     }
 }

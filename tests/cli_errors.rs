@@ -90,6 +90,16 @@ fn errors_are_one_line_with_a_distinct_exit_code() {
             "needs a unit",
         ),
         (
+            vec!["create", "missing.bin", "--piece-length", "16384"],
+            2,
+            "a bare number is ambiguous",
+        ),
+        (
+            vec!["tracker", "--port", "0", "--metainfo-budget", "16k"],
+            2,
+            "B, KiB, MiB or GiB",
+        ),
+        (
             vec!["tracker", "--torrent", corrupt, "--port", "0"],
             65,
             "corrupt.torrent",

@@ -154,7 +154,7 @@ fn create(file: &Path, announce: Option<&str>, out: &Path) {
         "create",
         utf8(file),
         "--piece-length",
-        &PIECE_64K.to_string(),
+        "64KiB",
     ]);
     if let Some(url) = announce {
         command.args(["--tracker", url]);

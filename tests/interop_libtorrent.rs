@@ -233,7 +233,7 @@ fn libtorrent_downloads_from_our_seeder(piece_length: u64) {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let (file, data) = data_file(dir.path(), "shared.bin", FILE_LEN);
-    let piece_arg = piece_length.to_string();
+    let piece_arg = format!("{piece_length}B");
 
     // The torrent libtorrent gets, made by our `create` (no --tracker: no announce URL).
     let torrent = dir.path().join("shared.torrent");

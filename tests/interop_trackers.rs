@@ -224,7 +224,7 @@ fn our_peer_completes_with_opentracker_as_its_tracker() {
             "--seed",
             utf8(&file),
             "--piece-length",
-            &PIECE_64K.to_string(),
+            "64KiB",
             "--min-peers",
             "1",
         ],

@@ -290,7 +290,7 @@ fn remote_mode_tells_peers_apart_by_address_development_mode_by_port() {
                 "--tracker",
                 &tracker_arg,
                 "--piece-length",
-                "16384",
+                "16KiB",
                 "--seed",
                 seed.to_str().expect("utf-8"),
             ];

@@ -61,17 +61,10 @@ duration_ms() {
     *) echo "$num" ;;
   esac
 }
-# Bytes of a size: 4MiB, 512KiB, 1000B. The unit is required: a bare 4 could mean bytes or MiB
-# (bench/p2p.sh --size once took MiB), so it is refused, as there.
-size_bytes() {
-  [[ "$1" =~ ^([0-9]+)(B|KiB|MiB|GiB)$ ]] || return 1
-  case "${BASH_REMATCH[2]}" in
-    KiB) echo $((BASH_REMATCH[1] << 10)) ;;
-    MiB) echo $((BASH_REMATCH[1] << 20)) ;;
-    GiB) echo $((BASH_REMATCH[1] << 30)) ;;
-    *) echo "${BASH_REMATCH[1]}" ;;
-  esac
-}
+# Sizes (--file-size, --piece-length): scripts/lib/size.sh, the one parser every script shares;
+# a bare 4 could mean bytes or MiB, so it is refused.
+# shellcheck source=scripts/lib/size.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/size.sh"
 # Bits per second of a tc rate: 100mbit, 512kbit, 1gbit, 8000bit.
 rate_bps() {
   [[ "$1" =~ ^([0-9]+)(bit|kbit|mbit|gbit)$ ]] || return 1
@@ -93,8 +86,8 @@ check_options() {
   loss_pct="${BASH_REMATCH[1]}"
   awk -v l="$loss_pct" 'BEGIN { exit !(l <= 100) }' || usage_error "--loss $loss: at most 100%"
   [[ "$rate" = none ]] || rate_bps "$rate" >/dev/null || usage_error "--rate $rate: expected e.g. 100mbit or none"
-  file_bytes="$(size_bytes "$file_size")" || usage_error "--file-size $file_size: give a unit (B, KiB, MiB, GiB), e.g. 4MiB; a bare number is ambiguous"
-  size_bytes "$piece_length" >/dev/null || usage_error "--piece-length $piece_length: give a unit (B, KiB, MiB), e.g. 256KiB"
+  file_bytes="$(size_bytes "$file_size")" || usage_error "$(size_error --file-size "$file_size")"
+  size_bytes "$piece_length" >/dev/null || usage_error "$(size_error --piece-length "$piece_length")"
   ((file_bytes > 0)) || usage_error "--file-size must be above 0"
   timeout_ms="$(duration_ms "$timeout")" || usage_error "--timeout $timeout: expected e.g. 300s"
   timeout_s="${timeout_ms%.*}"; timeout_s=$(((timeout_s + 999) / 1000))

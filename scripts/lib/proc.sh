@@ -1,24 +1,15 @@
 # shellcheck shell=bash
-# scripts/lib/proc.sh, sourced by test.sh: messages, sizes and clocks, and the processes of a run
-# (is a pid alive and ours, is a port taken, stop what the pid files name, close the tmux
-# session). Defines functions only; reads PIDS and SESSION, which test.sh sets.
+# scripts/lib/proc.sh, sourced by test.sh: messages, sizes (scripts/lib/size.sh) and clocks,
+# and the processes of a run (is a pid alive and ours, is a port taken, stop what the pid files
+# name, close the tmux session). Defines functions only; reads PIDS and SESSION, which test.sh sets.
 # shellcheck disable=SC2153 # PIDS is test.sh's, not a misspelt pids
 
 die() { echo "test.sh: $*" >&2; exit 2; }
 say() { printf '==> %s\n' "$*"; }
 
-# "4MiB", "128KiB", "65536" -> bytes
-to_bytes() {
-  local v=$1 n unit
-  [[ $v =~ ^([0-9]+)[[:space:]]*([A-Za-z]*)$ ]] || die "bad size: $v"
-  n=${BASH_REMATCH[1]} unit=${BASH_REMATCH[2]}
-  case $unit in
-    ''|B) echo "$n" ;;
-    K|k|KiB|kiB|KB|kB) echo $((n * 1024)) ;;
-    M|MiB|MB) echo $((n * 1024 * 1024)) ;;
-    *) die "bad size unit in $v (use KiB or MiB)" ;;
-  esac
-}
+# Sizes: size_bytes and size_error, the parser every script shares (a unit is required).
+# shellcheck source=scripts/lib/size.sh
+source "$(dirname "${BASH_SOURCE[0]}")/size.sh"
 
 now_ms() {
   if [[ -n ${EPOCHREALTIME:-} ]]; then

@@ -39,8 +39,9 @@ Options:
                              --seed-timers, 30 s per piece + 120)
   --port-base N              tracker on N, peers on N+1001..N+1004 (default 6000: 6000,
                              7001-7004); env TRACKER_PORT and PEER_PORT (first peer) override
-  --size LEN                 sample file size (default 4MiB; suffixes KiB, MiB)
-  --piece-length LEN         piece length (default 128KiB, so 32 pieces)
+  --size LEN                 sample file size (default 4MiB; a unit is required: B, KiB,
+                             MiB, GiB)
+  --piece-length LEN         piece length (default 128KiB, so 32 pieces; a unit required)
   --no-build                 use the existing target/release/bittorrent-sim
   -h, --help                 this help
   -- PEER-ARGS...            extra options for every peer, e.g. -- --parallel 4
@@ -122,8 +123,8 @@ derive_settings() {
   fi
   export RUST_LOG=${RUST_LOG:-info}
 
-  SIZE_BYTES=$(to_bytes "$SIZE")
-  PIECE_BYTES=$(to_bytes "$PIECE_LENGTH")
+  SIZE_BYTES=$(size_bytes "$SIZE") || die "$(size_error --size "$SIZE")"
+  PIECE_BYTES=$(size_bytes "$PIECE_LENGTH") || die "$(size_error --piece-length "$PIECE_LENGTH")"
   ((SIZE_BYTES > 0 && PIECE_BYTES > 0)) || die "size and piece length must be positive"
   NUM_PIECES=$(((SIZE_BYTES + PIECE_BYTES - 1) / PIECE_BYTES))
   ((NUM_PIECES >= 2)) || die "the sample needs at least 2 pieces (size $SIZE, pieces $PIECE_LENGTH)"

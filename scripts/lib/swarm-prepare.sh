@@ -54,7 +54,7 @@ prepare_run() {
   lines=$(((SIZE_BYTES + 63) / 64))
   seq -f 'bittorrent-sim sample file, line %010.0f, 64 bytes per line.' 0 $((lines - 1)) >"$SWARM/$SAMPLE"
   truncate -s "$SIZE_BYTES" "$SWARM/$SAMPLE"
-  "$BIN" create "$SWARM/$SAMPLE" --piece-length "$PIECE_BYTES" --tracker "127.0.0.1:$TRACKER_PORT" \
+  "$BIN" create "$SWARM/$SAMPLE" --piece-length "${PIECE_BYTES}B" --tracker "127.0.0.1:$TRACKER_PORT" \
     -o "$SWARM/$SAMPLE.torrent" >/dev/null
   say "$SAMPLE: $SIZE_BYTES bytes, $NUM_PIECES pieces of $PIECE_BYTES bytes; $SAMPLE.torrent announces 127.0.0.1:$TRACKER_PORT"
 

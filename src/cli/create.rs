@@ -14,7 +14,7 @@ pub struct CreateArgs {
     /// describe.
     #[arg(value_name = "FILE|DIR")]
     pub file: PathBuf,
-    /// Piece length in bytes (suffixes KiB, MiB allowed).
+    /// Piece length, with its unit: B, KiB, MiB or GiB (a bare number is refused).
     #[arg(long, default_value = defaults::PIECE_LENGTH_TEXT, value_parser = parse_size)]
     pub piece_length: u64,
     /// Tracker written as the announce URL: HOST:PORT becomes http://HOST:PORT/announce.

@@ -33,7 +33,7 @@ pub fn create_for(file: &Path, announce: &str, out: &Path) -> Metainfo {
             "create",
             utf8(file),
             "--piece-length",
-            &PIECE_64K.to_string(),
+            "64KiB",
         ])
         .args(["--tracker", announce, "-o", utf8(out)])
         .output()

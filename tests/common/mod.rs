@@ -259,7 +259,7 @@ pub fn create_torrent(file: &Path, piece_len: usize, out: &Path) -> PathBuf {
             "create",
             file.to_str().expect("utf-8 path"),
             "--piece-length",
-            &piece_len.to_string(),
+            &format!("{piece_len}B"),
             "-o",
             out.to_str().expect("utf-8"),
         ])

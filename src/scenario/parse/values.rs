@@ -7,20 +7,9 @@ use super::{FileSpec, Start};
 use crate::units::{parse_duration, parse_size};
 
 pub(super) fn file_spec(v: &str) -> FileSpec {
-    let unit = ["B", "KiB", "MiB", "GiB"].iter().any(|u| {
-        v.strip_suffix(u)
-            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
-    });
-    match (
-        unit,
-        parse_size(
-            v.strip_suffix('B')
-                .filter(|n| n.ends_with(char::is_numeric))
-                .unwrap_or(v),
-        ),
-    ) {
-        (true, Ok(bytes)) => FileSpec::Size(bytes),
-        _ => FileSpec::Path(v.to_string()),
+    match parse_size(v) {
+        Ok(bytes) => FileSpec::Size(bytes),
+        Err(_) => FileSpec::Path(v.to_string()),
     }
 }
 
