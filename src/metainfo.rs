@@ -17,11 +17,13 @@
 //! This file holds the [`Metainfo`] type, its limits, reading a `.torrent` from bytes or a
 //! file, writing one, and the piece arithmetic. The rest lives beside it: `parse` (the checks
 //! on a torrent's bytes and its name), `build` (hashing a local file into a torrent), `error`
-//! ([`MetainfoError`]) and `announce` (tracker address helpers).
+//! ([`MetainfoError`]), `announce` (tracker address helpers) and `info_dict` (the `info`
+//! dictionary alone, BEP 9's metadata: served to and fetched by magnet links).
 
 mod announce;
 mod build;
 mod error;
+mod info_dict;
 mod parse;
 #[cfg(test)]
 mod tests;
