@@ -36,7 +36,7 @@ fn a_reject_names_its_piece() {
 fn a_data_frame_read_one_byte_at_a_time() {
     // The whole extended frame, as a remote sends it:
     let frame: Vec<u8> = [
-        &[0, 0, 0, 48][..],       // length: 1 + 1 + 41 + 5
+        &[0, 0, 0, 52][..],       // length: id 1 + extended id 1 + dictionary 45 + data 5
         &[20],                    // id 20: extended
         &[3],                     // extended id 3: our ut_metadata (LOCAL_ID)
         b"d8:msg_typei1e",        // msg_type 1: data
