@@ -10,7 +10,8 @@
 //!    warning and never asked again; one that has none (another magnet peer) is asked again
 //!    at the next listing.
 //! 3. Nobody gave it: ask the tracker again after the ping interval (at most 5 s), until
-//!    [`METADATA_DEADLINE`].
+//!    [`METADATA_DEADLINE`]. A tracker that cannot be reached at the first listing ends the
+//!    peer at once (exit status 69), as for every other peer; later failures are retried.
 //! 4. The metadata parses into a [`Metainfo`] (with the tracker as its announce URL), saved as
 //!    `DIR/NAME.torrent` for a later `--torrent`; the peer then goes on as if given it.
 //!
@@ -57,11 +58,23 @@ pub fn fetch_metainfo(
         "magnet link: fetching the metadata of {info_hash} from the peers {} lists",
         config.tracker.addr()
     );
+    let mut first = true;
     loop {
-        let peers = list_peers(config, &asker).unwrap_or_else(|e| {
-            info!("tracker {}: {e}", config.tracker.addr());
-            Vec::new()
-        });
+        let peers = match list_peers(config, &asker) {
+            Ok(peers) => peers,
+            // An unreachable tracker at start fails at once, as for any other peer.
+            Err(ClientError::Io(e)) if first => {
+                return Err(PeerError::Tracker {
+                    addr: config.tracker.addr(),
+                    source: ClientError::Io(e),
+                });
+            }
+            Err(e) => {
+                info!("tracker {}: {e}", config.tracker.addr());
+                Vec::new()
+            }
+        };
+        first = false;
         for addr in peers {
             if dropped.contains(&addr) || is_us(addr, port, config.bind) {
                 continue;
