@@ -13,6 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::infohash::InfoHash;
+use crate::metainfo::Metainfo;
 
 /// What a magnet link names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +104,15 @@ impl Magnet {
             name,
             trackers,
         })
+    }
+
+    /// The link to a torrent: its info-hash, name and announce URL.
+    pub fn of(metainfo: &Metainfo) -> Magnet {
+        Magnet {
+            info_hash: metainfo.info_hash,
+            name: Some(metainfo.name.clone()),
+            trackers: metainfo.announce.iter().cloned().collect(),
+        }
     }
 
     /// The link: `magnet:?xt=urn:btih:HEX`, then `dn` and every `tr`, percent-encoded.

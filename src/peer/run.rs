@@ -162,12 +162,7 @@ fn learn_swarm(config: &PeerConfig, port: u16) -> Result<Arc<Metainfo>, PeerErro
         metainfo.piece_length
     );
     // For `peer --magnet` and real clients (the announce URL is our tracker's HTTP side).
-    let magnet = crate::magnet::Magnet {
-        info_hash: metainfo.info_hash,
-        name: Some(metainfo.name.clone()),
-        trackers: metainfo.announce.iter().cloned().collect(),
-    };
-    info!("magnet link: {magnet}");
+    info!("magnet link: {}", crate::magnet::Magnet::of(&metainfo));
     Ok(Arc::new(metainfo))
 }
 
