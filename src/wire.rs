@@ -8,8 +8,9 @@
 //!
 //! This file holds the handshake and the errors; `wire/message.rs` the messages, their ids
 //! and the words logs print for them; `wire/frame.rs` the frames decoded in place from a
-//! buffer (a `piece` lends its block); `wire/extension.rs` BEP 10's extension handshake; `wire/metadata.rs` BEP 9's
-//! `ut_metadata` messages, which carry the info dictionary to a magnet link's peer.
+//! buffer (a `piece` lends its block); `wire/extension.rs` BEP 10's extension handshake;
+//! `wire/metadata.rs` BEP 9's `ut_metadata` messages, which carry the info dictionary to a
+//! magnet link's peer.
 
 pub mod extension;
 mod frame;
