@@ -181,7 +181,8 @@ fn handshake_and_serve(
     if extensions {
         // BEP 10, after the bitfield (which BEP 3 wants first): our listening port, and the
         // metadata we serve to magnet links (BEP 9).
-        let payload = extension::handshake_payload(shared.port, Some(shared.info_bytes.len()));
+        let metadata_size = Some(shared.info_bytes.len()).filter(|&n| n > 0);
+        let payload = extension::handshake_payload(shared.port, metadata_size);
         conn.send(&Message::Extended {
             id: extension::HANDSHAKE_ID,
             payload,
