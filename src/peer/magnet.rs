@@ -119,7 +119,10 @@ pub fn fetch_metainfo(
                 waited: METADATA_DEADLINE,
             });
         }
-        info!("no peer gave the metadata yet; asking the tracker again in {wait:?}");
+        info!(
+            "no peer gave the metadata yet; asking tracker {} again in {wait:?}",
+            config.tracker.addr()
+        );
         std::thread::sleep(wait);
     }
 }
