@@ -67,6 +67,30 @@ impl Metainfo {
         Metainfo::parse(bytes.to_vec())
     }
 
+    /// The metainfo of a bare `info` dictionary (as fetched from peers by BEP 9, or kept by a
+    /// tracker), single- or multi-file, with `announce` as its tracker. The info-hash is the
+    /// SHA-1 of `info` exactly as given; [`Metainfo::as_bytes`] is then a `.torrent` wrapping
+    /// those bytes unchanged (`d8:announce...4:info<info>e`).
+    pub fn from_info_bytes(info: &[u8], announce: Option<&str>) -> Result<Metainfo, MetainfoError> {
+        let mut raw = Vec::with_capacity(info.len() + 64);
+        raw.push(b'd');
+        if let Some(url) = announce {
+            raw.extend_from_slice(format!("8:announce{}:", url.len()).as_bytes());
+            raw.extend_from_slice(url.as_bytes());
+        }
+        raw.extend_from_slice(b"4:info");
+        raw.extend_from_slice(info);
+        raw.push(b'e');
+        let metainfo = Metainfo::from_bytes(&raw)?;
+        // Bytes after the dictionary would have been read as more keys of the wrapper.
+        if metainfo.info_hash != InfoHash(crate::infohash::sha1(info)) {
+            return Err(error::invalid(
+                "the info bytes are not one bencoded dictionary: something follows it",
+            ));
+        }
+        Ok(metainfo)
+    }
+
     /// Reads and parses a `.torrent` file of at most [`MAX_TORRENT_BYTES`].
     pub fn from_file(path: &Path) -> Result<Metainfo, MetainfoError> {
         let io = |source| MetainfoError::Io {

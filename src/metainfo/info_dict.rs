@@ -1,13 +1,12 @@
 //! A torrent's `info` dictionary on its own, the "metadata" of BEP 9: read back out of a
-//! [`Metainfo`] (what a peer serves to magnet links), and a [`Metainfo`] made from one (what a
-//! magnet link's peer fetched and checked against the info-hash).
+//! [`Metainfo`] (what a peer serves to magnet links), and, in tests, a [`Metainfo`] made from
+//! one by [`Metainfo::from_info_bytes`] (what a magnet link's peer does with what it fetched).
 //!
 //! What it does not do: fetch or verify anything (`peer/magnet.rs` checks the SHA-1 first), or
-//! parse the dictionary itself: [`Metainfo::from_info_bytes`] wraps it in a torrent and hands
-//! it to the one parser every way in shares, so every kind of torrent it reads is read here.
+//! parse the dictionary (the one parser every way in shares does).
 
-use super::{Metainfo, MetainfoError};
-use crate::bencode::{self, Value};
+use super::Metainfo;
+use crate::bencode;
 
 impl Metainfo {
     /// The `info` dictionary's bytes exactly as they are in the torrent (their SHA-1 is the
@@ -18,20 +17,6 @@ impl Metainfo {
             .ok()
             .and_then(|top| top.node.get(b"info").map(|info| info.raw))
             .unwrap_or(&[])
-    }
-
-    /// A torrent made of `info`, an info dictionary's bytes as fetched (kept exactly, so the
-    /// info-hash is their SHA-1), and `announce` when there is a tracker to name.
-    pub fn from_info_bytes(info: &[u8], announce: Option<&str>) -> Result<Metainfo, MetainfoError> {
-        let mut torrent = b"d".to_vec();
-        if let Some(url) = announce {
-            bencode::encode_into(&Value::from("announce"), &mut torrent);
-            bencode::encode_into(&Value::from(url), &mut torrent);
-        }
-        bencode::encode_into(&Value::from("info"), &mut torrent);
-        torrent.extend_from_slice(info);
-        torrent.push(b'e');
-        Metainfo::from_bytes(&torrent)
     }
 }
 
