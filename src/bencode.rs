@@ -31,7 +31,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use decode::{Lenient, MAX_NOTES, decode, decode_lenient};
+pub use decode::{Lenient, MAX_NOTES, decode, decode_lenient, decode_prefix};
 pub use encode::{encode, encode_into};
 pub use node::{Kind, Node};
 

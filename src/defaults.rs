@@ -103,6 +103,14 @@ pub const CONNECT_TIMEOUTS: Timeouts = Timeouts {
     read: Duration::from_secs(10),
     write: Duration::from_secs(30),
 };
+/// A magnet link's peer fetching the metadata: one peer has this long, from `connect` to the
+/// last piece, to hand it over (`peer/magnet/exchange.rs`).
+pub const METADATA_PEER_TIMEOUT: Duration = Duration::from_secs(10);
+/// A magnet link's peer gives up (exit status 69) when no peer gave the metadata this long.
+pub const METADATA_DEADLINE: Duration = Duration::from_secs(300);
+/// A connection answers at most this many metadata requests (more are rejected): enough to
+/// send 8 MiB of metadata twice over.
+pub const METADATA_REQUESTS_PER_CONNECTION: u32 = 1024;
 /// In continuous mode (`--round-interval 0`) a new round starts whenever a fetch ends; this
 /// timer only retries when nothing could be fetched.
 pub const CONTINUOUS_RETRY: Duration = Duration::from_millis(200);

@@ -20,6 +20,7 @@ pub mod diagram;
 pub mod flood;
 pub mod infohash;
 pub mod logging;
+pub mod magnet;
 pub mod metainfo;
 pub mod mse;
 pub mod net;

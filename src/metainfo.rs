@@ -18,14 +18,16 @@
 //! This file holds the [`Metainfo`] type, its limits, reading a `.torrent` from bytes or a
 //! file, writing one, and the piece arithmetic. The rest lives beside it: `parse` (the checks
 //! on a torrent's bytes and its name), `files` (a folder's file list and its path rules),
-//! `build` (hashing a local file or folder into a torrent), `error` ([`MetainfoError`]) and
-//! `announce` (tracker address helpers).
+//! `build` (hashing a local file or folder into a torrent), `error` ([`MetainfoError`]),
+//! `announce` (tracker address helpers) and `info_dict` (the `info` dictionary alone, BEP 9's
+//! metadata: served to and fetched by magnet links).
 
 mod announce;
 mod build;
 mod error;
 mod files;
 mod folder;
+mod info_dict;
 #[cfg(test)]
 mod multi_tests;
 mod parse;

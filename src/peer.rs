@@ -5,11 +5,12 @@
 //!
 //! 1. `bind` + `listen` on `--port`, first, so that `--port 0` has its real port before
 //!    anything is named after it; nothing is accepted yet.
-//! 2. Learn the swarm: read `--torrent`, hash `--seed FILE|DIR`, or ask the tracker (`SWARMS`,
+//! 2. Learn the swarm: read `--torrent`, hash `--seed FILE|DIR`, ask the tracker (`SWARMS`,
 //!    then `METAINFO`), each a `connect`/`write`/`read`/close exchange
-//!    (`peer/tracker_client.rs`).
-//! 3. Open the data file (or the files of a folder) and verify what is already on disk: only pieces whose SHA-1 matches
-//!    are ever reported (`peer/storage.rs`).
+//!    (`peer/tracker_client.rs`), or, for `--magnet`, fetch the info dictionary from the
+//!    swarm's peers (BEP 9, `peer/magnet.rs`).
+//! 3. Open the data file (or the files of a folder) and verify what is already on disk: only
+//!    pieces whose SHA-1 matches are ever reported (`peer/storage.rs`).
 //! 4. `PUBLISH` the metainfo and `JOIN` the swarm with the pieces held (`peer/announcer.rs`).
 //! 5. Start the accept thread (`peer/listener.rs`): each peer that connects to us gets its own
 //!    connection thread, `peer-PORT-in-N` (`peer/connection.rs`).
@@ -32,6 +33,7 @@ pub mod engine;
 pub mod frames;
 pub mod http_tracker;
 pub mod listener;
+pub mod magnet;
 pub mod picker;
 pub mod storage;
 pub mod tracker_client;
@@ -133,6 +135,8 @@ pub enum Source {
     Seed { file: PathBuf, piece_length: u64 },
     /// Ask the tracker: the swarm named, or the only one it knows.
     Tracker(Option<InfoHash>),
+    /// `--magnet URI`: fetch the metadata from the swarm's peers (BEP 9).
+    Magnet(crate::magnet::Magnet),
 }
 
 /// Why the peer could not start.
@@ -148,6 +152,11 @@ pub enum PeerError {
     /// An HTTP tracker cannot hand out metainfo.
     NeedTorrent,
     Metainfo(MetainfoError),
+    /// `--magnet`: no peer gave the metadata in time.
+    NoMetadata {
+        info_hash: InfoHash,
+        waited: Duration,
+    },
     Bind {
         addr: SocketAddr,
         source: io::Error,
@@ -172,6 +181,11 @@ impl fmt::Display for PeerError {
                 "an http tracker does not hand out metainfo: give --torrent FILE or --seed FILE",
             ),
             PeerError::Metainfo(e) => write!(f, "{e}"),
+            PeerError::NoMetadata { info_hash, waited } => write!(
+                f,
+                "no peer gave the metadata of {info_hash} within {}s (magnet link)",
+                waited.as_secs()
+            ),
             PeerError::Bind { addr, source } => write!(f, "cannot listen on {addr}: {source}"),
             PeerError::Storage(e) => write!(f, "{e}"),
             PeerError::Io(e) => write!(f, "{e}"),
@@ -194,6 +208,9 @@ pub struct PeerState {
     /// Our listening port, told to remotes in the extension handshake (BEP 10).
     pub port: u16,
     pub metainfo: Arc<Metainfo>,
+    /// The metainfo's `info` dictionary as in the torrent: BEP 9's metadata, served in 16 KiB
+    /// pieces to magnet links' peers (`connection/metadata.rs`).
+    pub info_bytes: Vec<u8>,
     pub storage: Storage,
     pub peer_id: [u8; 20],
     pub local_ip: Option<IpAddr>,

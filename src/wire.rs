@@ -8,11 +8,14 @@
 //!
 //! This file holds the handshake and the errors; `wire/message.rs` the messages, their ids
 //! and the words logs print for them; `wire/frame.rs` the frames decoded in place from a
-//! buffer (a `piece` lends its block); `wire/extension.rs` BEP 10's extension handshake.
+//! buffer (a `piece` lends its block); `wire/extension.rs` BEP 10's extension handshake;
+//! `wire/metadata.rs` BEP 9's `ut_metadata` messages, which carry the info dictionary to a
+//! magnet link's peer.
 
 pub mod extension;
 mod frame;
 mod message;
+pub mod metadata;
 
 pub use frame::{Frame, PIECE_HEADER_LEN, piece_header};
 pub use message::{Message, MessageId};

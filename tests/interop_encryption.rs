@@ -150,12 +150,7 @@ fn utf8(path: &Path) -> &str {
 /// `bittorrent-sim create FILE --piece-length 64KiB [--tracker URL] -o OUT`.
 fn create(file: &Path, announce: Option<&str>, out: &Path) {
     let mut command = Command::new(BIN);
-    command.args([
-        "create",
-        utf8(file),
-        "--piece-length",
-        "64KiB",
-    ]);
+    command.args(["create", utf8(file), "--piece-length", "64KiB"]);
     if let Some(url) = announce {
         command.args(["--tracker", url]);
     }

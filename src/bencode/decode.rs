@@ -54,6 +54,18 @@ pub fn decode_lenient(input: &[u8]) -> Result<Lenient<'_>, BencodeError> {
     })
 }
 
+/// Decodes the one value at the start of `input`, leniently as [`decode_lenient`], and leaves
+/// whatever follows it: the caller reads the value's `raw` length to find where it ended. For
+/// BEP 9's `data` message, a bencoded dictionary followed by raw bytes.
+pub fn decode_prefix(input: &[u8]) -> Result<Node<'_>, BencodeError> {
+    let mut decoder = Decoder {
+        input,
+        pos: 0,
+        lenient: Some(Notes::default()),
+    };
+    decoder.value(0)
+}
+
 #[derive(Default)]
 struct Notes {
     listed: Vec<NonCanonical>,

@@ -163,7 +163,7 @@ impl ExitStatus for PeerError {
     fn exit_code(&self) -> u8 {
         match self {
             PeerError::Bind { source, .. } => source.exit_code(),
-            PeerError::Tracker { .. } => UNAVAILABLE,
+            PeerError::Tracker { .. } | PeerError::NoMetadata { .. } => UNAVAILABLE,
             PeerError::WhichSwarm(_) | PeerError::NeedTorrent => USAGE,
             PeerError::Metainfo(e) => e.exit_code(),
             PeerError::Storage(e) => match e.kind() {

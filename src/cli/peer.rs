@@ -1,7 +1,8 @@
 //! `bittorrent-sim peer`: its options, and their check and copy into [`PeerConfig`].
 //!
 //! The check: which tracker, and in which protocol (`HOST:PORT` is our line protocol,
-//! `http://...` an HTTP announce URL), from `--tracker` or from the `--torrent`'s announce URL.
+//! `http://...` an HTTP announce URL), from `--tracker`, from the `--torrent`'s announce URL, or
+//! from the `--magnet` link's first `tr=` we can speak.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use clap::{Args, ValueEnum};
 use super::{Failure, ObserveArgs};
 use crate::defaults;
 use crate::infohash::InfoHash;
+use crate::magnet::Magnet;
 use crate::metainfo::Metainfo;
 use crate::mse::Encryption;
 use crate::net;
@@ -35,6 +37,11 @@ pub struct PeerArgs {
     /// Which of the tracker's swarms to join, when it knows several.
     #[arg(long, value_name = "HEX")]
     pub info_hash: Option<InfoHash>,
+    /// Join the swarm of a magnet link (`magnet:?xt=urn:btih:HASH&tr=URL`): the metainfo is
+    /// fetched from its peers (BEP 9), found through --tracker or the link's first http://
+    /// tracker, then saved as DIR/NAME.torrent.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["torrent", "seed", "info_hash"])]
+    pub magnet: Option<Magnet>,
     /// Seed FILE, or the folder DIR (a multi-file torrent, as `create DIR` makes), in place:
     /// build its metainfo in memory and publish it to the tracker.
     #[arg(long, value_name = "FILE|DIR")]
@@ -209,6 +216,7 @@ impl TryFrom<PeerArgs> for PeerConfig {
     fn try_from(args: PeerArgs) -> Result<PeerConfig, Failure> {
         let tracker_text = match (&args.tracker, &args.torrent) {
             (Some(tracker), _) => tracker.clone(),
+            (None, None) if args.magnet.is_some() => magnet_tracker(args.magnet.as_ref())?,
             (None, Some(path)) => Metainfo::from_file(path)?.announce.ok_or_else(|| {
                 Failure::Usage(format!(
                     "{} names no tracker; give --tracker HOST:PORT",
@@ -223,6 +231,10 @@ impl TryFrom<PeerArgs> for PeerConfig {
         };
         let tracker = tracker_addr(&tracker_text)?;
         let source = match (args.torrent, args.seed) {
+            _ if args.magnet.is_some() => match args.magnet {
+                Some(magnet) => Source::Magnet(magnet),
+                None => Source::Tracker(args.info_hash),
+            },
             (Some(torrent), _) => Source::Torrent(torrent),
             (None, Some(file)) => Source::Seed {
                 file,
@@ -260,6 +272,25 @@ impl TryFrom<PeerArgs> for PeerConfig {
             tracker_wait: args.tracker_wait,
         })
     }
+}
+
+/// The first of a magnet link's trackers we speak: an `http://` announce URL or `HOST:PORT`.
+fn magnet_tracker(magnet: Option<&Magnet>) -> Result<String, Failure> {
+    let trackers = magnet.map_or(&[][..], |m| &m.trackers[..]);
+    trackers
+        .iter()
+        .find(|tr| AnnounceUrl::parse(tr).is_some() || !tr.contains("://"))
+        .cloned()
+        .ok_or_else(|| {
+            Failure::Usage(format!(
+                "the magnet link names no tracker we speak ({}); give --tracker HOST:PORT or \
+                 an http:// announce URL",
+                match trackers.len() {
+                    0 => "it has no tr=".to_string(),
+                    _ => format!("only {}", trackers.join(", ")),
+                }
+            ))
+        })
 }
 
 /// `HOST:PORT` is our line protocol; `http://HOST:PORT/PATH` an HTTP announce URL.

@@ -45,13 +45,15 @@
 //! engine fetches the piece from another holder.
 //!
 //! This file holds the steps in order ([`run`]) and the loop; beside it,
-//! `connection/secure.rs` does step 2's first half, `connection/handshake.rs` its second, `connection/receive.rs` reads and
-//! handles frames, `connection/download.rs` fetches pieces, `connection/upload.rs` serves
+//! `connection/secure.rs` does step 2's first half (plain or MSE), `connection/handshake.rs`
+//! its second, `connection/receive.rs` reads and handles frames (`connection/metadata.rs` the
+//! extended ones: BEP 10, BEP 9), `connection/download.rs` fetches pieces, `connection/upload.rs` serves
 //! blocks, and `connection/error.rs` says why a connection ended.
 
 mod download;
 mod error;
 mod handshake;
+mod metadata;
 mod receive;
 mod secure;
 mod upload;
@@ -127,6 +129,11 @@ struct Connection<'a> {
     /// `--download-rate`: the socket is not read until this instant (TCP flow control then
     /// slows the sender).
     download_paused_until: Option<Instant>,
+    /// The extended id the remote wants `ut_metadata` messages sent with (its extension
+    /// handshake's `m`), if it offers BEP 9.
+    remote_ut_metadata: Option<u8>,
+    /// Metadata pieces sent on this connection (capped).
+    metadata_served: u32,
 }
 
 /// Steps 2 to 4 on a connected socket. `Side::Outgoing`: we connected, so we write first.
@@ -206,8 +213,10 @@ fn handshake_and_serve(
     let mut conn = Connection::new(id, remote, stream, writer, input, shared, events);
     conn.send_bitfield()?;
     if extensions {
-        // BEP 10, after the bitfield (which BEP 3 wants first): our listening port.
-        let payload = extension::handshake_payload(shared.port);
+        // BEP 10, after the bitfield (which BEP 3 wants first): our listening port, and the
+        // metadata we serve to magnet links (BEP 9).
+        let metadata_size = Some(shared.info_bytes.len()).filter(|&n| n > 0);
+        let payload = extension::handshake_payload(shared.port, metadata_size);
         conn.send(&Message::Extended {
             id: extension::HANDSHAKE_ID,
             payload,
@@ -259,6 +268,8 @@ impl<'a> Connection<'a> {
             upload_blocks: None,
             upload_paid_until: None,
             download_paused_until: None,
+            remote_ut_metadata: None,
+            metadata_served: 0,
         }
     }
 }

@@ -38,11 +38,11 @@ pub fn run(config: PeerConfig) -> Result<(), PeerError> {
     let (listener, port) = listen(&config)?; // 1
     // Before the first exchange with the tracker (students start processes in any order),
     // after the local checks (a missing .torrent fails at once).
-    let asks_tracker = matches!(config.source, Source::Tracker(_));
+    let asks_tracker = matches!(config.source, Source::Tracker(_) | Source::Magnet(_));
     if asks_tracker {
         wait_for_tracker(&config)?;
     }
-    let metainfo = learn_swarm(&config)?; // 2
+    let metainfo = learn_swarm(&config, port)?; // 2
     let state = Arc::new(open_data(&config, metainfo, port)?); // 3
     if !asks_tracker {
         wait_for_tracker(&config)?;
@@ -148,8 +148,8 @@ fn tracker_error(config: &PeerConfig, source: ClientError) -> PeerError {
 }
 
 /// Step 2: the swarm's metainfo.
-fn learn_swarm(config: &PeerConfig) -> Result<Arc<Metainfo>, PeerError> {
-    let metainfo = metainfo_from(config).map_err(|e| match e {
+fn learn_swarm(config: &PeerConfig, port: u16) -> Result<Arc<Metainfo>, PeerError> {
+    let metainfo = metainfo_from(config, port).map_err(|e| match e {
         Learn::Tracker(source) => tracker_error(config, source),
         Learn::Peer(e) => e,
     })?;
@@ -164,6 +164,8 @@ fn learn_swarm(config: &PeerConfig) -> Result<Arc<Metainfo>, PeerError> {
         metainfo.num_pieces(),
         metainfo.piece_length
     );
+    // For `peer --magnet` and real clients (the announce URL is our tracker's HTTP side).
+    info!("magnet link: {}", crate::magnet::Magnet::of(&metainfo));
     Ok(Arc::new(metainfo))
 }
 
@@ -200,6 +202,7 @@ fn open_data(
     Ok(PeerState {
         name: format!("peer-{port}"),
         port,
+        info_bytes: metainfo.info_bytes().to_vec(),
         metainfo,
         storage,
         peer_id: new_peer_id(),
@@ -333,8 +336,9 @@ enum Learn {
     Peer(PeerError),
 }
 
-/// The metainfo, from a file, from the file to seed, or from the tracker.
-fn metainfo_from(config: &PeerConfig) -> Result<Metainfo, Learn> {
+/// The metainfo, from a file, from the file to seed, from the tracker, or from the peers a
+/// magnet link leads to.
+fn metainfo_from(config: &PeerConfig, port: u16) -> Result<Metainfo, Learn> {
     let wait = config
         .ping_interval
         .clamp(Duration::from_millis(50), Duration::from_secs(5));
@@ -350,6 +354,9 @@ fn metainfo_from(config: &PeerConfig) -> Result<Metainfo, Learn> {
             };
             Metainfo::build(file, *piece_length, Some(announce))
                 .map_err(|e| Learn::Peer(PeerError::Metainfo(e)))
+        }
+        Source::Magnet(magnet) => {
+            super::magnet::fetch_metainfo(config, magnet, port).map_err(Learn::Peer)
         }
         Source::Tracker(chosen) => {
             let TrackerAddr::Text(tracker) = config.tracker else {

@@ -29,12 +29,7 @@ pub fn interop_sample(dir: &Path) -> (PathBuf, Vec<u8>) {
 /// `bittorrent-sim create FILE --tracker ANNOUNCE`: the torrent and its metainfo.
 pub fn create_for(file: &Path, announce: &str, out: &Path) -> Metainfo {
     let created = Command::new(BIN)
-        .args([
-            "create",
-            utf8(file),
-            "--piece-length",
-            "64KiB",
-        ])
+        .args(["create", utf8(file), "--piece-length", "64KiB"])
         .args(["--tracker", announce, "-o", utf8(out)])
         .output()
         .expect("run create");

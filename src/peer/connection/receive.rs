@@ -13,7 +13,7 @@ use crate::net::traced::Traced;
 use crate::peer::frames::Next;
 use crate::pieces::PieceSet;
 use crate::trace::{self, Dir};
-use crate::wire::{Frame, Message, extension};
+use crate::wire::{Frame, Message};
 
 impl Connection<'_> {
     /// Reads: without blocking while there is work to do now, else for up to one tick (less
@@ -127,16 +127,7 @@ impl Connection<'_> {
                 });
                 self.update_interest()?;
             }
-            Message::Extended { id, payload } => {
-                // We offer no extension messages, so only the handshake is expected.
-                match extension::listen_port(&payload).filter(|_| id == extension::HANDSHAKE_ID) {
-                    Some(port) => {
-                        debug!("{remote}: listens on port {port}");
-                        let _ = self.events.send(Event::ListenPort { id: self.id, port });
-                    }
-                    None => debug!("{remote}: extended message {id} ignored"),
-                }
-            }
+            Message::Extended { id, payload } => self.handle_extended(id, &payload)?,
             Message::Request {
                 index,
                 begin,
