@@ -2,8 +2,10 @@
 # scripts/interop/aria2.sh: the aria2 adapter of the interop matrix (scripts/interop-matrix.sh):
 # aria2c (Debian's aria2) run as a command line per torrent, in the client's namespace, no DHT,
 # LPD or PEX (aria2 has no uTP). aria2 has no torrent maker: its own torrent (cell C) is made by
-# mktorrent. Completion: a leech exits 0 when the file is complete (--seed-time=0); a seed
-# reports it through aria2's JSON-RPC (tellActive: completedLength = totalLength).
+# mktorrent. Completion: a leech runs a hook (--on-bt-download-complete) that touches a file,
+# and exits 0 (--seed-time=0); a magnet counts by its exit status only (its metadata is a
+# download of its own); a seed reports through aria2's JSON-RPC (tellActive: completedLength =
+# totalLength).
 # shellcheck disable=SC2154 # cdir, CLI_IP, ... are common.sh's and the main script's
 
 client_version() { aria2c --version | sed -n 's/^aria2 version /aria2 /p'; }
@@ -13,17 +15,27 @@ aria2_run() {
   local flags=(--no-conf=true --enable-dht=false --enable-dht6=false --enable-peer-exchange=false
     --bt-enable-lpd=false --listen-port="$CLI_PORT" --disable-ipv6=true --file-allocation=none
     --summary-interval=0 --console-log-level=notice --allow-overwrite=true
-    --bt-tracker-connect-timeout=5 --bt-tracker-interval=5 --enable-rpc=true
-    --rpc-listen-port=6800 --rpc-listen-all=false)
+    --bt-tracker-connect-timeout=5 --bt-tracker-interval=5)
   if ((force_encryption)); then flags+=(--bt-require-crypto=true --bt-min-crypto-level=arc4); fi
   rm -f "$cdir/aria2.rc"
   # shellcheck disable=SC2016 # expanded by the inner bash
   cli_bg "$cdir/aria2.log" bash -c 'aria2c "${@:2}"; echo $? >"$1"' _ "$cdir/aria2.rc" "${flags[@]}" "$@"
 }
 
-client_leech() { aria2_run --seed-time=0 --dir "$2" "$1"; }
+aria2_seeding=0
+client_leech() {
+  # The moment the download completes, before aria2c's last announce and exit.
+  printf '#!/bin/sh\ntouch %q\n' "$cdir/aria2.done" >"$cdir/aria2-done.sh"
+  chmod +x "$cdir/aria2-done.sh"
+  aria2_run --on-bt-download-complete="$cdir/aria2-done.sh" --seed-time=0 --dir "$2" "$1"
+}
 client_magnet() { aria2_run --seed-time=0 --dir "$2" "$1"; }
-client_seed() { aria2_run --check-integrity=true --seed-ratio=0.0 --dir "$2" "$1"; }
+client_seed() {
+  aria2_seeding=1
+  # With RPC on, aria2c stays up after its downloads: only a seed, which never exits, has it.
+  aria2_run --enable-rpc=true --rpc-listen-port=6800 --rpc-listen-all=false \
+    --check-integrity=true --seed-ratio=0.0 --dir "$2" "$1"
+}
 
 client_complete() {
   local rc reply
@@ -32,6 +44,9 @@ client_complete() {
     [[ "$rc" = 0 ]] || fail "aria2c exited with status $rc (see client/aria2.log)"
     return 0
   fi
+  [[ -e "$cdir/aria2.done" ]] && return 0
+  # A leech's (or a magnet's metadata) progress is no proof: only its exit status counts.
+  ((aria2_seeding)) || return 1
   reply="$(in_cli curl -s -m 2 -d '{"jsonrpc":"2.0","id":1,"method":"aria2.tellActive","params":[["totalLength","completedLength","status"]]}' http://127.0.0.1:6800/jsonrpc 2>/dev/null)" || return 1
   [[ "$reply" =~ \"completedLength\":\"([0-9]+)\".*\"totalLength\":\"([0-9]+)\" ]] || return 1
   [[ "${BASH_REMATCH[2]}" != 0 && "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ]]
