@@ -49,6 +49,8 @@ if [[ "${1:-}" = --run-cell ]]; then
   our_flags=()
   # shellcheck disable=SC2034 # read by the adapters
   force_encryption=0
+  # shellcheck disable=SC2034 # read by the adapters
+  keep_seeding=0 # a leeching client may exit once complete, unless a cell sets this
   cdir="$cell_dir/client"
   mkdir -p "$cdir"
   cell_deadline_ms=$(($(now_ms) + timeout_s * 1000))

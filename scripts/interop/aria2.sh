@@ -2,10 +2,9 @@
 # scripts/interop/aria2.sh: the aria2 adapter of the interop matrix (scripts/interop-matrix.sh):
 # aria2c (Debian's aria2) run as a command line per torrent, in the client's namespace, no DHT,
 # LPD or PEX (aria2 has no uTP). aria2 has no torrent maker: its own torrent (cell C) is made by
-# mktorrent. Completion: a leech runs a hook (--on-bt-download-complete) that touches a file,
-# and exits 0 (--seed-time=0); a magnet counts by its exit status only (its metadata is a
-# download of its own); a seed reports through aria2's JSON-RPC (tellActive: completedLength =
-# totalLength).
+# mktorrent. Completion: a leech (torrent or magnet) runs a hook (--on-bt-download-complete)
+# that touches a file, then exits 0 (--seed-time=0) unless the cell keeps it seeding; a seed
+# reports through aria2's JSON-RPC (tellActive: completedLength = totalLength).
 # shellcheck disable=SC2154 # cdir, CLI_IP, ... are common.sh's and the main script's
 
 client_version() { aria2c --version | sed -n 's/^aria2 version /aria2 /p'; }
@@ -23,13 +22,19 @@ aria2_run() {
 }
 
 aria2_seeding=0
-client_leech() {
-  # The moment the download completes, before aria2c's last announce and exit.
-  printf '#!/bin/sh\ntouch %q\n' "$cdir/aria2.done" >"$cdir/aria2-done.sh"
+# aria2_get URI-OR-TORRENT DIR: downloads; a hook (--on-bt-download-complete) touches a file the
+# moment the file is complete, before aria2c's last announce (the hook runs for a magnet's
+# metadata too: it checks the path). Exits then, unless the cell keeps the client seeding.
+aria2_get() {
+  local after=(--seed-time=0)
+  ((keep_seeding)) && after=(--seed-ratio=0.0)
+  # shellcheck disable=SC2016 # expanded by the hook's sh
+  printf '#!/bin/sh\ncase "$3" in */%s) touch %q ;; esac\n' "$FILE_NAME" "$cdir/aria2.done" >"$cdir/aria2-done.sh"
   chmod +x "$cdir/aria2-done.sh"
-  aria2_run --on-bt-download-complete="$cdir/aria2-done.sh" --seed-time=0 --dir "$2" "$1"
+  aria2_run --on-bt-download-complete="$cdir/aria2-done.sh" "${after[@]}" --dir "$2" "$1"
 }
-client_magnet() { aria2_run --seed-time=0 --dir "$2" "$1"; }
+client_leech() { aria2_get "$1" "$2"; }
+client_magnet() { aria2_get "$1" "$2"; }
 client_seed() {
   aria2_seeding=1
   # With RPC on, aria2c stays up after its downloads: only a seed, which never exits, has it.
@@ -45,7 +50,6 @@ client_complete() {
     return 0
   fi
   [[ -e "$cdir/aria2.done" ]] && return 0
-  # A leech's (or a magnet's metadata) progress is no proof: only its exit status counts.
   ((aria2_seeding)) || return 1
   reply="$(in_cli curl -s -m 2 -d '{"jsonrpc":"2.0","id":1,"method":"aria2.tellActive","params":[["totalLength","completedLength","status"]]}' http://127.0.0.1:6800/jsonrpc 2>/dev/null)" || return 1
   [[ "$reply" =~ \"completedLength\":\"([0-9]+)\".*\"totalLength\":\"([0-9]+)\" ]] || return 1

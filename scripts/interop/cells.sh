@@ -3,7 +3,7 @@
 # runs and checks. Each cell_X runs in a subshell with one client's adapter sourced, in a fresh
 # pair of namespaces (common.sh), and ends with ok, fail, impossible or not_here. The clock of a
 # cell starts when the downloads start (after set-up) and stops when the last one completed.
-# shellcheck disable=SC2034 # our_flags and force_encryption are read by common.sh and the adapters
+# shellcheck disable=SC2034 # our_flags, force_encryption, keep_seeding are read by common.sh and the adapters
 # shellcheck disable=SC2154 # bin, cell_dir, size_bytes, ... are the main script's globals
 
 # A1: the client downloads from one seed of ours.
@@ -103,6 +103,7 @@ cell_E() {
   start_tracker "$torrent"
   our_flags=(--encryption require)
   force_encryption=1
+  keep_seeding=1 # the client serves our leecher afterwards
   our_peer 1 --seed "$file" --piece-length "$piece_length"
   client_start
   start_clock
@@ -127,6 +128,7 @@ cell_M() {
   hash="$(our_torrent "$file" "$torrent")"
   uri="magnet:?xt=urn:btih:$hash&dn=$FILE_NAME&tr=http%3A%2F%2F$TRACKER_IP%3A$TRACKER_PORT%2Fannounce"
   note "magnet $uri"
+  keep_seeding=1 # the client serves our leecher afterwards
   start_tracker "$torrent"
   our_peer 1 --seed "$file" --piece-length "$piece_length"
   client_start

@@ -163,7 +163,8 @@ start_tracker() {
 our_peer() {
   local n="$1"
   shift
-  RUST_LOG="${RUST_LOG:-info}" in_ours "$bin" peer --port "$(our_port "$n")" --bind "$(our_ip "$n")" \
+  # `ip netns exec` execs our binary, so $! is our peer's own pid (for stop_our_peer).
+  RUST_LOG="${RUST_LOG:-info}" ip netns exec "$(ns_ours)" "$bin" peer --port "$(our_port "$n")" --bind "$(our_ip "$n")" \
     --tracker "$TRACKER_IP:$TRACKER_PORT" --min-peers 1 --round-interval 0 --parallel 4 \
     --ping-interval 1s --report-interval 1s --tracker-wait 10s "${our_flags[@]}" "$@" \
     </dev/null >"$cell_dir/our$n.log" 2>&1 &
@@ -172,7 +173,12 @@ our_peer() {
 }
 
 our_pid=()
-stop_our_peer() { kill "${our_pid[$1]}" 2>/dev/null || true; }
+# stop_our_peer N: ends our peer N and waits until it is gone.
+stop_our_peer() {
+  kill "${our_pid[$1]}" 2>/dev/null || true
+  wait_until "our peer $1 to exit" peer_gone "$1"
+}
+peer_gone() { ! kill -0 "${our_pid[$1]}" 2>/dev/null; }
 our_complete() { grep_log "$cell_dir/our$1.log" 'download complete: .* verified'; }
 
 # same FILE COPY: fails the cell unless COPY is byte-identical to FILE (within 5 s: a client may
