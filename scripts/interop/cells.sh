@@ -95,7 +95,7 @@ cell_D() {
 # (--encryption require), then our leecher (--encryption require) downloads from the client.
 cell_E() {
   [[ -z "${CLIENT_NO_ENCRYPTION:-}" ]] || impossible "$CLIENT_NO_ENCRYPTION"
-  "$bin" peer --help | grep -q -- --encryption || not_here "not in this build"
+  [[ "$("$bin" peer --help)" == *--encryption* ]] || not_here "not in this build"
   local file="$cell_dir/ours/seed/$FILE_NAME" torrent="$cell_dir/ours.torrent"
   mkdir -p "$cell_dir/ours/seed" "$cell_dir/ours/dl" "$cell_dir/client/dl"
   make_file "$file"
@@ -121,7 +121,7 @@ cell_E() {
 # then our seed stops and our leecher (peer --magnet) gets both from the client.
 cell_M() {
   [[ -z "${CLIENT_NO_MAGNET:-}" ]] || impossible "$CLIENT_NO_MAGNET"
-  "$bin" peer --help | grep -q -- --magnet || not_here "not in this build"
+  [[ "$("$bin" peer --help)" == *--magnet* ]] || not_here "not in this build"
   local file="$cell_dir/ours/seed/$FILE_NAME" torrent="$cell_dir/ours.torrent" hash uri
   mkdir -p "$cell_dir/ours/seed" "$cell_dir/ours/dl" "$cell_dir/client/dl"
   make_file "$file"
