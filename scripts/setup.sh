@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what bittorrent-sim's demo and tests use on a fresh Debian/Ubuntu machine:
-# the Debian packages of the real BitTorrent tools we interoperate with, tmux for the demo, and
-# wrk and iperf3 for the benchmarks (bench/), shellcheck for the scripts' test, and netcat for
-# the by-hand transcript in PROTOCOL.md.
+# the Debian packages of the real BitTorrent tools we interoperate with (the clients of
+# scripts/interop-matrix.sh among them), tmux for the demo, and
+# wrk and iperf3 for the benchmarks (bench/), shellcheck for the scripts' test, netcat for
+# the by-hand transcript in PROTOCOL.md, and Mininet (with brctl and ping) for lab/mininet/.
 # Idempotent: installs only what is missing. Needs root (or sudo) the first time.
 set -euo pipefail
 
 packages=(transmission-cli transmission-daemon mktorrent python3-libtorrent aria2 opentracker tshark chromium tmux wrk iperf3
-    shellcheck netcat-openbsd mininet bridge-utils iputils-ping)
+    shellcheck netcat-openbsd mininet bridge-utils iputils-ping
+    qbittorrent-nox rtorrent ctorrent deluged deluge-console)
 missing=()
 command -v npm >/dev/null 2>&1 || packages+=(npm) # for the browser tests (Mermaid), below
 for package in "${packages[@]}"; do
