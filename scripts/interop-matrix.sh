@@ -91,23 +91,12 @@ while (($#)); do
   esac
 done
 
-size_bytes() {
-  local n unit
-  [[ "$1" =~ ^([0-9]+)(B|KiB|MiB|GiB|)$ ]] || { echo "interop-matrix: bad --size $1 (e.g. 64KiB, 4MiB)" >&2; exit 2; }
-  n="${BASH_REMATCH[1]}"
-  unit="${BASH_REMATCH[2]}"
-  case "$unit" in
-    KiB) n=$((n * 1024)) ;;
-    MiB) n=$((n * 1024 * 1024)) ;;
-    GiB) n=$((n * 1024 * 1024 * 1024)) ;;
-  esac
-  ((n > 0)) || { echo "interop-matrix: --size must be more than 0" >&2; exit 2; }
-  echo "$n"
-}
-size_bytes="$(size_bytes "$size_arg")"
+# shellcheck source=scripts/lib/size.sh
+source "$here/lib/size.sh"
+size_bytes=$(size_arg --size "$size_arg") || exit 2
 [[ "$timeout_s" =~ ^[0-9]+$ ]] || { echo "interop-matrix: --timeout is whole seconds" >&2; exit 2; }
 # Our torrents' piece length: at least 4 pieces in a small file, 256 KiB (our default) otherwise.
-if ((size_bytes < 4 * 1024 * 1024)); then piece_length=16384; else piece_length=262144; fi
+if ((size_bytes < 4 * 1024 * 1024)); then piece_length=16KiB; else piece_length=256KiB; fi
 
 IFS=, read -r -a clients <<<"$clients_arg"
 IFS=, read -r -a cells_given <<<"$cells_arg"
