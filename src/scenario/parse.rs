@@ -8,6 +8,7 @@
 //!                            # or the path of an existing file
 //! piece-length: 64KiB
 //! deadline: 120s             # give up (and fail) after this long
+//! expect: complete           # or `incomplete`: the lesson is that the swarm cannot finish
 //! ping-interval: 1s          # peer and tracker timers
 //! report-interval: 1s
 //! cleanup-interval: 3s
@@ -101,7 +102,18 @@ pub struct Scenario {
     pub min_peers: usize,
     /// Cap on the arrows of the sequence diagram.
     pub max_messages: usize,
+    /// `expect:` what a PASS means: every staying peer ends with an identical copy (`complete`,
+    /// the default), or at least one cannot (`incomplete`: a lesson about a swarm that cannot
+    /// finish, which passes when it does not).
+    pub expect: Expect,
     pub groups: Vec<Group>,
+}
+
+/// What a scenario expects of its staying peers at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Complete,
+    Incomplete,
 }
 
 /// The first thing wrong with a scenario file.
@@ -248,6 +260,7 @@ fn build(top: Vec<Entry>, groups: Groups, default_name: &str) -> Result<Scenario
         cleanup_interval: Duration::from_secs(3),
         min_peers: 1,
         max_messages: 300,
+        expect: Expect::Complete,
         groups: Vec::new(),
     };
     for e in &top {
@@ -267,9 +280,16 @@ fn build(top: Vec<Entry>, groups: Groups, default_name: &str) -> Result<Scenario
             "cleanup-interval" => scenario.cleanup_interval = duration(v).map_err(err)?,
             "min-peers" => scenario.min_peers = number(v).map_err(err)?,
             "max-messages" => scenario.max_messages = number(v).map_err(err)?,
+            "expect" => {
+                scenario.expect = match v {
+                    "complete" => Expect::Complete,
+                    "incomplete" => Expect::Incomplete,
+                    _ => return Err(err(format!("expect: `{v}` is not complete or incomplete"))),
+                }
+            }
             other => {
                 return Err(err(format!(
-                    "unknown key `{other}` (keys: name, file, piece-length, deadline, ping-interval, report-interval, round-interval, cleanup-interval, min-peers, max-messages)"
+                    "unknown key `{other}` (keys: name, file, piece-length, deadline, ping-interval, report-interval, round-interval, cleanup-interval, min-peers, max-messages, expect)"
                 )));
             }
         }

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::ScenarioError;
-use super::parse::Scenario;
+use super::parse::{Expect, Scenario};
 use super::plan::PlannedPeer;
 use super::timeline::Timeline;
 
@@ -47,13 +47,30 @@ pub fn print(
         timeline.end,
         dir.display()
     );
-    if bad == 0 {
-        println!("PASS: every staying peer holds an identical copy");
-        Ok(())
-    } else {
-        println!("FAIL: {bad} staying peers lack an identical copy");
-        Err(ScenarioError::Failed(format!(
-            "{bad} staying peers lack an identical copy ({outcome})"
-        )))
+    match (scenario.expect, bad) {
+        (Expect::Complete, 0) => {
+            println!("PASS: every staying peer holds an identical copy");
+            Ok(())
+        }
+        (Expect::Complete, _) => {
+            println!("FAIL: {bad} staying peers lack an identical copy");
+            Err(ScenarioError::Failed(format!(
+                "{bad} staying peers lack an identical copy ({outcome})"
+            )))
+        }
+        (Expect::Incomplete, 0) => {
+            println!(
+                "FAIL: expected the swarm not to finish (expect: incomplete), but every staying peer holds an identical copy"
+            );
+            Err(ScenarioError::Failed(
+                "every staying peer completed, against `expect: incomplete`".into(),
+            ))
+        }
+        (Expect::Incomplete, _) => {
+            println!(
+                "PASS: as expected (expect: incomplete), {bad} staying peers lack an identical copy: the swarm could not finish"
+            );
+            Ok(())
+        }
     }
 }

@@ -49,6 +49,7 @@ fn the_example_parses_to_exactly_this() {
             cleanup_interval: Duration::from_secs(3),
             min_peers: 1,
             max_messages: 300,
+            expect: Expect::Complete,
             groups: vec![
                 Group {
                     name: "seed".into(),
@@ -144,6 +145,20 @@ fn mistakes_name_their_line() {
     let error = parse("[group g]\ncrash: 2s\nrejoin: 1s\n", "x", false).expect_err("refused");
     assert!(error.reason.contains("earlier leave or crash"), "{error}");
     assert!(parse("name: empty\n", "x", false).is_err(), "no peers");
+}
+
+#[test]
+fn expect_says_whether_the_swarm_should_finish() {
+    let peers = "[group g]\n";
+    let default = parse(peers, "x", false).expect("parse");
+    assert_eq!(default.expect, Expect::Complete);
+    let s = parse(&format!("expect: incomplete\n{peers}"), "x", false).expect("parse");
+    assert_eq!(s.expect, Expect::Incomplete);
+    let s = parse(&format!("expect: complete\n{peers}"), "x", false).expect("parse");
+    assert_eq!(s.expect, Expect::Complete);
+    let error = parse(&format!("expect: maybe\n{peers}"), "x", false).expect_err("refused");
+    assert_eq!(error.line, 1);
+    assert!(error.reason.contains("complete or incomplete"), "{error}");
 }
 
 #[test]
