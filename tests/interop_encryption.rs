@@ -16,7 +16,9 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::interop::{PIECE_64K, create, libtorrent_seeding};
+use common::interop::{
+    EXIT_WHEN_SEEDING, PIECE_64K, SAY_SEEDING_PORT, create, libtorrent_script, libtorrent_seeding,
+};
 use common::tool::{Tool, libtorrent_installed, utf8};
 use common::*;
 
@@ -26,14 +28,11 @@ const SCRIPT_SLACK: Duration = Duration::from_secs(15);
 /// 12 pieces of 64 KiB, the last one short.
 const FILE_LEN: usize = 11 * PIECE_64K + 4_321;
 
-/// libtorrent with encryption forced, RC4 only: `lt.py MODE TORRENT DIR DEADLINE [HOST PORT]`.
-/// MODE `leech` downloads from HOST:PORT (`connect_peer`) and exits 0 once complete; MODE
-/// `seed` seeds DIR, announcing to the torrent's tracker, and prints its port.
-const SCRIPT: &str = r#"
-import sys, time
-import libtorrent as lt
-from lt_common import add, make_session
-
+/// libtorrent with encryption forced, RC4 only: `lt.py MODE TORRENT DIR DEADLINE [HOST PORT]`,
+/// the set-up of a [`libtorrent_script`]. MODE `leech` downloads from HOST:PORT
+/// (`connect_peer`) and exits 0 once complete; MODE `seed` seeds DIR, announcing to the
+/// torrent's tracker, and prints its port.
+const SETUP: &str = r#"
 mode, torrent, save_path, deadline = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 cat = lt.alert.category_t
 ses = make_session(alerts=cat.error_notification | cat.peer_notification | cat.status_notification)
@@ -46,26 +45,16 @@ ses.apply_settings({
 handle = add(ses, torrent, save_path, announce=(mode == 'seed'), seed_mode=(mode == 'seed'))
 if mode == 'leech':
     handle.connect_peer((sys.argv[5], int(sys.argv[6])))
-end = time.monotonic() + deadline
-said = False
-while time.monotonic() < end:
-    for alert in ses.pop_alerts():
-        print('alert %s: %s' % (type(alert).__name__, alert.message()), flush=True)
-    status = handle.status()
-    if mode == 'leech' and status.is_seeding:
-        print('complete', flush=True)
-        sys.exit(0)
-    if mode == 'seed' and status.is_seeding and not said:
-        print('libtorrent %s seeding on port %d' % (lt.__version__, ses.listen_port()), flush=True)
-        said = True
-    time.sleep(0.05)
-print('deadline of %gs passed' % deadline, flush=True)
-sys.exit(1)
 "#;
 
-/// The libtorrent script ([`SCRIPT`]) with `args`, its output in `DIR/libtorrent.log`.
+/// The libtorrent script in MODE (`args[0]`) with `args`, its output in `DIR/libtorrent.log`.
 fn libtorrent(dir: &Path, args: &[&str]) -> Tool {
-    Tool::script("libtorrent", "lt.py", SCRIPT, args, dir)
+    let step = match args[0] {
+        "leech" => EXIT_WHEN_SEEDING,
+        _ => SAY_SEEDING_PORT,
+    };
+    let script = libtorrent_script(SETUP, step);
+    Tool::script("libtorrent", "lt.py", &script, args, dir)
 }
 
 #[test]

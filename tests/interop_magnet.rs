@@ -17,7 +17,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bittorrent_sim::magnet::Magnet;
-use common::interop::{DOWNLOAD_DEADLINE, PIECE_64K, aria2, create, libtorrent_seeding};
+use common::interop::{
+    DOWNLOAD_DEADLINE, EXIT_WHEN_SEEDING, PIECE_64K, SAY_SEEDING_PORT, aria2, create,
+    libtorrent_script, libtorrent_seeding,
+};
 use common::tool::{Tool, aria2_installed, libtorrent_installed, utf8};
 use common::*;
 
@@ -61,14 +64,11 @@ fn our_swarm(dir: &Path) -> OurSwarm {
     }
 }
 
-/// The libtorrent side of a magnet download: adds the link (no .torrent) with `save_path`, and
-/// also `connect_peer`s our seed so as not to wait for its announce; prints `metadata` once it
-/// has the info dictionary and `complete` once it seeds.
-const MAGNET_SCRIPT: &str = r#"
-import sys, time
-import libtorrent as lt
-from lt_common import make_session
-
+/// The libtorrent side of a magnet download, the set-up of a [`libtorrent_script`]: adds the
+/// link (no .torrent) with `save_path`, and also `connect_peer`s our seed so as not to wait for
+/// its announce; prints `metadata` once it has the info dictionary ([`SAY_METADATA`]) and
+/// `complete` once it seeds.
+const MAGNET_SETUP: &str = r#"
 uri, save_path, host, port, deadline = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
 cat = lt.alert.category_t
 ses = make_session(alerts=cat.error_notification | cat.status_notification)
@@ -77,21 +77,12 @@ atp.save_path = save_path
 handle = ses.add_torrent(atp)
 handle.connect_peer((host, port))
 print('libtorrent %s: magnet link added' % lt.__version__, flush=True)
-end = time.monotonic() + deadline
-said = False
-while time.monotonic() < end:
-    for alert in ses.pop_alerts():
-        print('alert %s: %s' % (type(alert).__name__, alert.message()), flush=True)
-    status = handle.status()
-    if status.has_metadata and not said:
+"#;
+
+/// A [`libtorrent_script`] step: prints `metadata: NAME, N pieces` once.
+const SAY_METADATA: &str = r#"    if status.has_metadata and not said:
         print('metadata: %s, %d pieces' % (status.name, handle.torrent_file().num_pieces()), flush=True)
         said = True
-    if status.is_seeding:
-        print('complete', flush=True)
-        sys.exit(0)
-    time.sleep(0.05)
-print('deadline of %gs passed' % deadline, flush=True)
-sys.exit(1)
 "#;
 
 #[test]
@@ -110,7 +101,7 @@ fn libtorrent_joins_from_a_magnet_link_with_metadata_from_our_seed() {
     let mut libtorrent = Tool::script(
         "libtorrent",
         "magnet.py",
-        MAGNET_SCRIPT,
+        &libtorrent_script(MAGNET_SETUP, &[SAY_METADATA, EXIT_WHEN_SEEDING].concat()),
         &[
             &swarm.magnet,
             utf8(&save_path),
@@ -174,23 +165,12 @@ fn aria2c_joins_from_a_magnet_link_with_metadata_from_our_seed() {
     );
 }
 
-/// A libtorrent seed of `torrent` announcing to its tracker; prints `seeding on port N`.
-const SEED_SCRIPT: &str = r#"
-import sys, time
-import libtorrent as lt
-from lt_common import add, make_session
-
+/// A libtorrent seed of `torrent` announcing to its tracker, the set-up of a
+/// [`libtorrent_script`] that prints `seeding on port N`.
+const SEED_SETUP: &str = r#"
 torrent, save_path, deadline = sys.argv[1], sys.argv[2], float(sys.argv[3])
 ses = make_session()
 handle = add(ses, torrent, save_path, announce=True, seed_mode=True)
-end = time.monotonic() + deadline
-said = False
-while time.monotonic() < end:
-    if not said and handle.status().is_seeding:
-        print('libtorrent %s seeding on port %d' % (lt.__version__, ses.listen_port()), flush=True)
-        said = True
-    time.sleep(0.02)
-sys.exit(1)
 "#;
 
 #[test]
@@ -210,7 +190,8 @@ fn our_magnet_leecher_fetches_the_metadata_from_a_libtorrent_seed() {
     let meta = create(&file, "64KiB", Some(&url), &torrent);
 
     let args = [utf8(&torrent), utf8(&save_path), "180"];
-    let mut seed = Tool::script("libtorrent", "seed.py", SEED_SCRIPT, &args, dir);
+    let seed = libtorrent_script(SEED_SETUP, SAY_SEEDING_PORT);
+    let mut seed = Tool::script("libtorrent", "seed.py", &seed, &args, dir);
     let lt_port = libtorrent_seeding(&mut seed, &tracker);
 
     // Only the info-hash and the tracker: the metadata must come from libtorrent.

@@ -22,7 +22,7 @@ use std::os::unix::fs::symlink;
 use std::process::Command;
 use std::time::Duration;
 
-use common::interop::aria2;
+use common::interop::{EXIT_WHEN_SEEDING, aria2, libtorrent_script};
 use common::tool::{Tool, aria2_installed, libtorrent_installed, mktorrent_installed, utf8};
 use common::*;
 use support::*;
@@ -92,7 +92,8 @@ fn libtorrent_downloads_a_folder_from_our_seeder() {
     let port = port.to_string();
     let deadline = DOWNLOAD_DEADLINE.as_secs().to_string();
     let args = [utf8(&torrent), utf8(&save), &port, &deadline];
-    let mut lt = Tool::script("libtorrent", "download.py", DOWNLOAD_SCRIPT, &args, dir);
+    let script = libtorrent_script(DOWNLOAD_SETUP, EXIT_WHEN_SEEDING);
+    let mut lt = Tool::script("libtorrent", "download.py", &script, &args, dir);
     let status = lt.wait_exit(DOWNLOAD_DEADLINE + Duration::from_secs(20));
     assert!(status.success(), "libtorrent did not complete: {status}");
     assert_same(&save.join("shared"), &files, "libtorrent");
@@ -134,7 +135,8 @@ fn our_leecher_downloads_a_folder_from_a_libtorrent_seed() {
     let seed_dir = dir.join("seed");
     let deadline = (DOWNLOAD_DEADLINE.as_secs() * 2).to_string();
     let args = [utf8(&torrent), utf8(&seed_dir), &deadline];
-    let lt = Tool::script("libtorrent", "seed.py", SEED_SCRIPT, &args, dir);
+    let script = libtorrent_script(SEED_SETUP, "");
+    let lt = Tool::script("libtorrent", "seed.py", &script, &args, dir);
     tracker.wait_line(
         |l| l.contains("received announce started"),
         "libtorrent's announce",

@@ -1,7 +1,8 @@
 //! What the tests that mix our tracker and peers with real clients share: the sample file and
 //! its torrent (`create`), our leecher checked against the one source it must use, aria2 on
-//! loopback, a libtorrent seeder's port once our tracker has its announce, and raw exchanges
-//! with the tracker's HTTP side. Starting and reaping the other programs is `tool.rs`.
+//! loopback, the frame of every libtorrent script and a libtorrent seeder's port once our
+//! tracker has its announce, and raw exchanges with the tracker's HTTP side. Starting and
+//! reaping the other programs is `tool.rs`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -82,6 +83,41 @@ pub fn aria2(dir: &Path, listen: u16, args: &[&str]) -> Tool {
     all.extend_from_slice(args);
     Tool::start("aria2c", "aria2c", &all, dir)
 }
+
+/// A libtorrent script (Python, run by [`Tool::script`]): `setup` makes the session `ses`, the
+/// torrent's `handle` and `deadline` (seconds); then every 50 ms until the deadline it prints
+/// each alert (`alert TYPE: MESSAGE`) and runs `step`, Python indented by four spaces with
+/// `status` the handle's status and `said` a flag it may set ([`EXIT_WHEN_SEEDING`],
+/// [`SAY_SEEDING_PORT`], or "" for none); past the deadline it says how far it got and exits 1.
+pub fn libtorrent_script(setup: &str, step: &str) -> String {
+    let head =
+        "import sys, time\nimport libtorrent as lt\nfrom lt_common import add, make_session\n";
+    let frame = r#"end = time.monotonic() + deadline
+said = False
+while time.monotonic() < end:
+    for alert in ses.pop_alerts():
+        print('alert %s: %s' % (type(alert).__name__, alert.message()), flush=True)
+    status = handle.status()
+"#;
+    let tail = r#"    time.sleep(0.05)
+print('deadline of %gs passed at %.1f%%' % (deadline, handle.status().progress * 100), flush=True)
+sys.exit(1)
+"#;
+    [head, setup.trim_start_matches('\n'), frame, step, tail].concat()
+}
+
+/// A [`libtorrent_script`] step: prints `complete` and exits 0 once the torrent is complete.
+pub const EXIT_WHEN_SEEDING: &str = r#"    if status.is_seeding:
+        print('complete', flush=True)
+        sys.exit(0)
+"#;
+
+/// A [`libtorrent_script`] step: prints `libtorrent VERSION seeding on port N` once seeding
+/// (what [`libtorrent_seeding`] waits for).
+pub const SAY_SEEDING_PORT: &str = r#"    if status.is_seeding and not said:
+        print('libtorrent %s seeding on port %d' % (lt.__version__, ses.listen_port()), flush=True)
+        said = True
+"#;
 
 /// The port a libtorrent script logs as `seeding on port N`, once `tracker` has received its
 /// `started` announce from that port.

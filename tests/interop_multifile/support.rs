@@ -125,42 +125,20 @@ pub fn foreign_swarm(dir: &Path) -> (Proc, String, PathBuf, Files) {
 }
 
 /// libtorrent downloads TORRENT into SAVE_PATH from our seeder at 127.0.0.1:PORT
-/// (`connect_peer`; the torrent has no announce URL), exits 0 once seeding.
-pub const DOWNLOAD_SCRIPT: &str = r#"
-import sys, time
-import libtorrent as lt
-from lt_common import add, make_session
-
+/// (`connect_peer`; the torrent has no announce URL), exits 0 once seeding: the set-up of an
+/// `interop::libtorrent_script` with the step `EXIT_WHEN_SEEDING`.
+pub const DOWNLOAD_SETUP: &str = r#"
 torrent, save_path, port, deadline = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 ses = make_session(alerts=lt.alert.category_t.error_notification)
 handle = add(ses, torrent, save_path, announce=True)
 handle.connect_peer(('127.0.0.1', port))
-end = time.monotonic() + deadline
-while time.monotonic() < end:
-    for alert in ses.pop_alerts():
-        print('alert %s: %s' % (type(alert).__name__, alert.message()), flush=True)
-    if handle.status().is_seeding:
-        print('complete', flush=True)
-        sys.exit(0)
-    time.sleep(0.05)
-print('deadline of %gs passed at %.1f%%' % (deadline, handle.status().progress * 100), flush=True)
-sys.exit(1)
 "#;
 
 /// libtorrent seeds TORRENT from SAVE_PATH (`seed_mode`: trusts the files, checks each piece
-/// when first asked for it), announcing to the torrent's tracker, until killed or DEADLINE.
-pub const SEED_SCRIPT: &str = r#"
-import sys, time
-import libtorrent as lt
-from lt_common import add, make_session
-
+/// when first asked for it), announcing to the torrent's tracker, until killed or DEADLINE: the
+/// set-up of an `interop::libtorrent_script` with no step.
+pub const SEED_SETUP: &str = r#"
 torrent, save_path, deadline = sys.argv[1], sys.argv[2], float(sys.argv[3])
 ses = make_session(alerts=lt.alert.category_t.error_notification)
 handle = add(ses, torrent, save_path, announce=True, seed_mode=True)
-end = time.monotonic() + deadline
-while time.monotonic() < end:
-    for alert in ses.pop_alerts():
-        print('alert %s: %s' % (type(alert).__name__, alert.message()), flush=True)
-    time.sleep(0.02)
-sys.exit(1)
 "#;
