@@ -28,7 +28,7 @@ use common::*;
 /// announces to the torrent's tracker, until killed or past its own deadline. With a fourth
 /// argument `scrape` it also scrapes the tracker every 300 ms once seeding (BEP 48, the URL
 /// libtorrent derives from the announce URL) and prints `scrape complete=C incomplete=I`.
-/// The session settings are `bench/lt_common.py`'s (on `PYTHONPATH`, see [`Tool::start`]);
+/// The session settings are `bench/lt_common.py`'s (on `PYTHONPATH`, see [`Tool::script`]);
 /// `seed_mode` trusts the file on disk and checks each piece when it is first requested.
 const SEED_SCRIPT: &str = r#"
 import sys, time
@@ -76,20 +76,12 @@ fn libtorrent_seeder(
 ) -> (Tool, u16) {
     let save_path = dir.join("libtorrent");
     write_file(&save_path, "sample.bin", data);
-    let script = dir.join("seed.py");
-    std::fs::write(&script, SEED_SCRIPT).expect("write script");
-    let mut args = vec![utf8(&script), utf8(torrent), utf8(&save_path), "180"];
+    let mut args = vec![utf8(torrent), utf8(&save_path), "180"];
     if scrape {
         args.push("scrape");
     }
-    let mut seeder = Tool::start("libtorrent", PYTHON, &args, dir);
-    let port: u16 = seeder.wait_for("`seeding on port`", |line| {
-        line.split_once(" seeding on port ")?.1.trim().parse().ok()
-    });
-    tracker.wait_line(
-        |l| l.contains("received announce started") && l.contains(&format!("from port {port} ")),
-        "libtorrent's announce",
-    );
+    let mut seeder = Tool::script("libtorrent", "seed.py", SEED_SCRIPT, &args, dir);
+    let port = libtorrent_seeding(&mut seeder, tracker);
     (seeder, port)
 }
 

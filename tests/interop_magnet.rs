@@ -13,124 +13,19 @@
 
 mod common;
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bittorrent_sim::magnet::Magnet;
-use bittorrent_sim::metainfo::Metainfo;
+use common::interop::{
+    DOWNLOAD_DEADLINE, EXIT_WHEN_SEEDING, PIECE_64K, SAY_SEEDING_PORT, aria2, create,
+    libtorrent_script, libtorrent_seeding,
+};
+use common::tool::{Tool, aria2_installed, libtorrent_installed, utf8};
 use common::*;
 
-/// Four 16 KiB blocks per piece.
-const PIECE_64K: usize = 4 * PIECE;
 /// 12 pieces of 64 KiB, the last one short.
 const FILE_LEN: usize = 11 * PIECE_64K + 4321;
-/// How long a client may take to fetch the metadata and the file.
-const DOWNLOAD_DEADLINE: Duration = Duration::from_secs(90);
-
-fn utf8(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are utf-8")
-}
-
-/// Whether `program` runs; if not, a loud `SKIPPED:` line (or a failure under `CI=true`).
-fn available(program: &str, probe: &[&str], package: &str) -> bool {
-    let ok = have_tool(program, probe, package);
-    if !ok {
-        eprintln!("SKIPPED: {program} is not installed (apt-get install {package})");
-    }
-    ok
-}
-
-fn libtorrent_available() -> bool {
-    available(PYTHON, &["-c", "import libtorrent"], "python3-libtorrent")
-}
-
-/// A program that is not ours, its output going to `cwd/NAME.log`; killed when dropped.
-struct Tool {
-    name: String,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Tool {
-    fn start(name: &str, program: &str, args: &[&str], cwd: &Path) -> Tool {
-        let log = cwd.join(format!("{name}.log"));
-        let out = File::create(&log).expect("create log");
-        let err = out.try_clone().expect("clone log");
-        let child = Command::new(program)
-            .args(args)
-            .env("PYTHONPATH", LT_COMMON_DIR)
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name} ({program}): {e}"));
-        Tool {
-            name: name.to_string(),
-            child,
-            log,
-        }
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Polls the output until `find` picks something out of a line.
-    fn wait_for<T>(&mut self, what: &str, find: impl Fn(&str) -> Option<T>) -> T {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            if let Some(found) = self.output().lines().find_map(&find) {
-                return found;
-            }
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                if let Some(found) = self.output().lines().find_map(&find) {
-                    return found;
-                }
-                panic!("{} exited ({status}) before logging {what}", self.name);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not log {what} within {DEADLINE:?}",
-                self.name
-            );
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    /// Polls until the program exits; panics (and so kills it) past `limit`.
-    fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} still running after {limit:?}",
-                self.name
-            );
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Tool {
-    fn drop(&mut self) {
-        if thread::panicking() {
-            let output = self.output();
-            let lines: Vec<&str> = output.lines().collect();
-            for line in &lines[lines.len().saturating_sub(60)..] {
-                eprintln!("{} | {line}", self.name);
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Our tracker and our seed of a fresh sample file; the magnet link the seed logs (its `tr=`
 /// is the tracker's HTTP side), the seed's port and the file's bytes.
@@ -169,14 +64,11 @@ fn our_swarm(dir: &Path) -> OurSwarm {
     }
 }
 
-/// The libtorrent side of a magnet download: adds the link (no .torrent) with `save_path`, and
-/// also `connect_peer`s our seed so as not to wait for its announce; prints `metadata` once it
-/// has the info dictionary and `complete` once it seeds.
-const MAGNET_SCRIPT: &str = r#"
-import sys, time
-import libtorrent as lt
-from lt_common import make_session
-
+/// The libtorrent side of a magnet download, the set-up of a [`libtorrent_script`]: adds the
+/// link (no .torrent) with `save_path`, and also `connect_peer`s our seed so as not to wait for
+/// its announce; prints `metadata` once it has the info dictionary ([`SAY_METADATA`]) and
+/// `complete` once it seeds.
+const MAGNET_SETUP: &str = r#"
 uri, save_path, host, port, deadline = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
 cat = lt.alert.category_t
 ses = make_session(alerts=cat.error_notification | cat.status_notification)
@@ -185,43 +77,32 @@ atp.save_path = save_path
 handle = ses.add_torrent(atp)
 handle.connect_peer((host, port))
 print('libtorrent %s: magnet link added' % lt.__version__, flush=True)
-end = time.monotonic() + deadline
-said = False
-while time.monotonic() < end:
-    for alert in ses.pop_alerts():
-        print('alert %s: %s' % (type(alert).__name__, alert.message()), flush=True)
-    status = handle.status()
-    if status.has_metadata and not said:
+"#;
+
+/// A [`libtorrent_script`] step: prints `metadata: NAME, N pieces` once.
+const SAY_METADATA: &str = r#"    if status.has_metadata and not said:
         print('metadata: %s, %d pieces' % (status.name, handle.torrent_file().num_pieces()), flush=True)
         said = True
-    if status.is_seeding:
-        print('complete', flush=True)
-        sys.exit(0)
-    time.sleep(0.05)
-print('deadline of %gs passed' % deadline, flush=True)
-sys.exit(1)
 "#;
 
 #[test]
 fn libtorrent_joins_from_a_magnet_link_with_metadata_from_our_seed() {
-    if !libtorrent_available() {
+    if !libtorrent_installed() {
         return;
     }
     let started = Instant::now();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let swarm = our_swarm(dir);
-    let script = dir.join("magnet.py");
-    std::fs::write(&script, MAGNET_SCRIPT).expect("write script");
     let save_path = dir.join("libtorrent");
     std::fs::create_dir(&save_path).expect("mkdir");
     let port = swarm.seed_port.to_string();
     let deadline = DOWNLOAD_DEADLINE.as_secs().to_string();
-    let mut libtorrent = Tool::start(
+    let mut libtorrent = Tool::script(
         "libtorrent",
-        PYTHON,
+        "magnet.py",
+        &libtorrent_script(MAGNET_SETUP, &[SAY_METADATA, EXIT_WHEN_SEEDING].concat()),
         &[
-            utf8(&script),
             &swarm.magnet,
             utf8(&save_path),
             "127.0.0.1",
@@ -253,7 +134,7 @@ fn libtorrent_joins_from_a_magnet_link_with_metadata_from_our_seed() {
 
 #[test]
 fn aria2c_joins_from_a_magnet_link_with_metadata_from_our_seed() {
-    if !available("aria2c", &["--version"], "aria2") {
+    if !aria2_installed() {
         return;
     }
     let started = Instant::now();
@@ -262,37 +143,16 @@ fn aria2c_joins_from_a_magnet_link_with_metadata_from_our_seed() {
     let swarm = our_swarm(dir);
     let out = dir.join("aria2");
     std::fs::create_dir(&out).expect("mkdir");
-    let listen_arg = format!("--listen-port={}", free_port());
-    let pid_arg = format!("--stop-with-process={}", std::process::id());
-    // Only the link's tracker finds peers: no DHT, PEX or LPD; it stops once complete.
-    let mut aria2 = Tool::start(
-        "aria2c",
-        "aria2c",
-        &[
-            "--no-conf=true",
-            "--enable-dht=false",
-            "--enable-dht6=false",
-            "--enable-peer-exchange=false",
-            "--bt-enable-lpd=false",
-            "--bt-metadata-only=false",
-            "--bt-save-metadata=false",
-            "--seed-time=0",
-            "--bt-tracker-connect-timeout=5",
-            "--bt-stop-timeout=60",
-            "--allow-overwrite=true",
-            "--file-allocation=none",
-            "--summary-interval=0",
-            "--interface=127.0.0.1",
-            "--disable-ipv6=true",
-            "--console-log-level=notice",
-            &listen_arg,
-            &pid_arg,
-            "--dir",
-            utf8(&out),
-            &swarm.magnet,
-        ],
-        dir,
-    );
+    // Only the link's tracker finds peers; it stops once complete.
+    let args = [
+        "--bt-metadata-only=false",
+        "--bt-save-metadata=false",
+        "--seed-time=0",
+        "--dir",
+        utf8(&out),
+        &swarm.magnet,
+    ];
+    let mut aria2 = aria2(dir, free_port(), &args);
     let status = aria2.wait_exit(DOWNLOAD_DEADLINE);
     assert!(status.success(), "aria2c failed: {status}");
     let copy = std::fs::read(out.join("sample.bin")).expect("aria2's copy");
@@ -305,28 +165,17 @@ fn aria2c_joins_from_a_magnet_link_with_metadata_from_our_seed() {
     );
 }
 
-/// A libtorrent seed of `torrent` announcing to its tracker; prints `seeding on port N`.
-const SEED_SCRIPT: &str = r#"
-import sys, time
-import libtorrent as lt
-from lt_common import add, make_session
-
+/// A libtorrent seed of `torrent` announcing to its tracker, the set-up of a
+/// [`libtorrent_script`] that prints `seeding on port N`.
+const SEED_SETUP: &str = r#"
 torrent, save_path, deadline = sys.argv[1], sys.argv[2], float(sys.argv[3])
 ses = make_session()
 handle = add(ses, torrent, save_path, announce=True, seed_mode=True)
-end = time.monotonic() + deadline
-said = False
-while time.monotonic() < end:
-    if not said and handle.status().is_seeding:
-        print('libtorrent %s seeding on port %d' % (lt.__version__, ses.listen_port()), flush=True)
-        said = True
-    time.sleep(0.02)
-sys.exit(1)
 "#;
 
 #[test]
 fn our_magnet_leecher_fetches_the_metadata_from_a_libtorrent_seed() {
-    if !libtorrent_available() {
+    if !libtorrent_installed() {
         return;
     }
     let started = Instant::now();
@@ -338,29 +187,12 @@ fn our_magnet_leecher_fetches_the_metadata_from_a_libtorrent_seed() {
     let (tracker, addr) = tracker(dir, &[]);
     let url = format!("http://{addr}/announce");
     let torrent = dir.join("sample.torrent");
-    let created = Command::new(BIN)
-        .args(["create", utf8(&file), "--piece-length", "64KiB"])
-        .args(["--tracker", &url, "-o", utf8(&torrent)])
-        .output()
-        .expect("run create");
-    assert!(created.status.success(), "create failed");
-    let meta = Metainfo::from_file(&torrent).expect("torrent");
+    let meta = create(&file, "64KiB", Some(&url), &torrent);
 
-    let script = dir.join("seed.py");
-    std::fs::write(&script, SEED_SCRIPT).expect("write script");
-    let mut seed = Tool::start(
-        "libtorrent",
-        PYTHON,
-        &[utf8(&script), utf8(&torrent), utf8(&save_path), "180"],
-        dir,
-    );
-    let lt_port: u16 = seed.wait_for("`seeding on port`", |line| {
-        line.split_once(" seeding on port ")?.1.trim().parse().ok()
-    });
-    tracker.wait_line(
-        |l| l.contains("received announce started") && l.contains(&format!("from port {lt_port} ")),
-        "libtorrent's announce",
-    );
+    let args = [utf8(&torrent), utf8(&save_path), "180"];
+    let seed = libtorrent_script(SEED_SETUP, SAY_SEEDING_PORT);
+    let mut seed = Tool::script("libtorrent", "seed.py", &seed, &args, dir);
+    let lt_port = libtorrent_seeding(&mut seed, &tracker);
 
     // Only the info-hash and the tracker: the metadata must come from libtorrent.
     let uri = Magnet {

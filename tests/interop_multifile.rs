@@ -22,6 +22,8 @@ use std::os::unix::fs::symlink;
 use std::process::Command;
 use std::time::Duration;
 
+use common::interop::{EXIT_WHEN_SEEDING, aria2, libtorrent_script};
+use common::tool::{Tool, aria2_installed, libtorrent_installed, mktorrent_installed, utf8};
 use common::*;
 use support::*;
 
@@ -73,7 +75,7 @@ fn our_peers_seed_and_download_a_folder_through_our_tracker() {
 
 #[test]
 fn libtorrent_downloads_a_folder_from_our_seeder() {
-    if !libtorrent_here("libtorrent_downloads_a_folder_from_our_seeder") {
+    if !libtorrent_installed() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -87,12 +89,11 @@ fn libtorrent_downloads_a_folder_from_our_seeder() {
     seeder.wait_for(&format!("swarm {} : shared", meta.info_hash));
     let save = dir.join("lt");
     std::fs::create_dir(&save).expect("mkdir");
-    let script = dir.join("download.py");
-    std::fs::write(&script, DOWNLOAD_SCRIPT).expect("script");
     let port = port.to_string();
     let deadline = DOWNLOAD_DEADLINE.as_secs().to_string();
-    let args = [utf8(&script), utf8(&torrent), utf8(&save), &port, &deadline];
-    let mut lt = Tool::start("libtorrent", PYTHON, &args, dir);
+    let args = [utf8(&torrent), utf8(&save), &port, &deadline];
+    let script = libtorrent_script(DOWNLOAD_SETUP, EXIT_WHEN_SEEDING);
+    let mut lt = Tool::script("libtorrent", "download.py", &script, &args, dir);
     let status = lt.wait_exit(DOWNLOAD_DEADLINE + Duration::from_secs(20));
     assert!(status.success(), "libtorrent did not complete: {status}");
     assert_same(&save.join("shared"), &files, "libtorrent");
@@ -102,7 +103,7 @@ fn libtorrent_downloads_a_folder_from_our_seeder() {
 
 #[test]
 fn aria2_downloads_a_folder_from_our_seeder() {
-    if !aria2_here("aria2_downloads_a_folder_from_our_seeder") {
+    if !aria2_installed() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -115,18 +116,8 @@ fn aria2_downloads_a_folder_from_our_seeder() {
     // aria2 finds the seeder through our tracker's HTTP announce only.
     let out = dir.join("aria2");
     std::fs::create_dir(&out).expect("mkdir");
-    let listen = format!("--listen-port={}", free_port());
-    let stop = format!("--stop-with-process={}", std::process::id());
-    let mut args = ARIA2_COMMON.to_vec();
-    args.extend([
-        "--seed-time=0",
-        &listen,
-        &stop,
-        "--dir",
-        utf8(&out),
-        utf8(&torrent),
-    ]);
-    let mut aria2 = Tool::start("aria2c", "aria2c", &args, dir);
+    let args = ["--seed-time=0", "--dir", utf8(&out), utf8(&torrent)];
+    let mut aria2 = aria2(dir, free_port(), &args);
     let status = aria2.wait_exit(DOWNLOAD_DEADLINE);
     assert!(status.success(), "aria2c failed: {status}");
     assert_same(&out.join("shared"), &files, "aria2");
@@ -135,19 +126,17 @@ fn aria2_downloads_a_folder_from_our_seeder() {
 
 #[test]
 fn our_leecher_downloads_a_folder_from_a_libtorrent_seed() {
-    let test = "our_leecher_downloads_a_folder_from_a_libtorrent_seed";
-    if !libtorrent_here(test) || !mktorrent_here(test) {
+    if !libtorrent_installed() || !mktorrent_installed() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let (tracker, url, torrent, files) = foreign_swarm(dir);
     let seed_dir = dir.join("seed");
-    let script = dir.join("seed.py");
-    std::fs::write(&script, SEED_SCRIPT).expect("script");
     let deadline = (DOWNLOAD_DEADLINE.as_secs() * 2).to_string();
-    let args = [utf8(&script), utf8(&torrent), utf8(&seed_dir), &deadline];
-    let lt = Tool::start("libtorrent", PYTHON, &args, dir);
+    let args = [utf8(&torrent), utf8(&seed_dir), &deadline];
+    let script = libtorrent_script(SEED_SETUP, "");
+    let lt = Tool::script("libtorrent", "seed.py", &script, &args, dir);
     tracker.wait_line(
         |l| l.contains("received announce started"),
         "libtorrent's announce",
@@ -160,21 +149,22 @@ fn our_leecher_downloads_a_folder_from_a_libtorrent_seed() {
 
 #[test]
 fn our_leecher_downloads_a_folder_from_an_aria2_seed() {
-    let test = "our_leecher_downloads_a_folder_from_an_aria2_seed";
-    if !aria2_here(test) || !mktorrent_here(test) {
+    if !aria2_installed() || !mktorrent_installed() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let (tracker, url, torrent, files) = foreign_swarm(dir);
     // aria2 checks the folder (-V), then seeds it for as long as this test runs.
-    let listen = format!("--listen-port={}", free_port());
-    let stop = format!("--stop-with-process={}", std::process::id());
-    let mut args = ARIA2_COMMON.to_vec();
-    args.extend(["-V", "--seed-ratio=0.0", &listen, &stop]);
     let seed_dir = dir.join("seed");
-    args.extend(["--dir", utf8(&seed_dir), utf8(&torrent)]);
-    let aria2 = Tool::start("aria2c", "aria2c", &args, dir);
+    let args = [
+        "-V",
+        "--seed-ratio=0.0",
+        "--dir",
+        utf8(&seed_dir),
+        utf8(&torrent),
+    ];
+    let aria2 = aria2(dir, free_port(), &args);
     tracker.wait_line(
         |l| l.contains("received announce started"),
         "aria2's announce",

@@ -62,40 +62,14 @@ fn aria2c_downloads_through_our_http_announce_from_our_peers() {
         })
         .collect();
 
-    // aria2 finds them only through the torrent's announce URL: no DHT, PEX or LPD; every
-    // socket bound to 127.0.0.1; it stops once the file is complete (--seed-time=0), and by
-    // itself if this test process dies (--stop-with-process).
+    // aria2 finds them only through the torrent's announce URL (`aria2`: no DHT, PEX or LPD,
+    // every socket bound to 127.0.0.1, stopping if this test process dies); it stops once the
+    // file is complete (--seed-time=0).
     let out = dir.join("aria2");
     std::fs::create_dir(&out).expect("mkdir");
     let listen = free_port();
-    let listen_arg = format!("--listen-port={listen}");
-    let pid_arg = format!("--stop-with-process={}", std::process::id());
-    let mut aria2 = Tool::start(
-        "aria2c",
-        "aria2c",
-        &[
-            "--no-conf=true",
-            "--enable-dht=false",
-            "--enable-dht6=false",
-            "--enable-peer-exchange=false",
-            "--bt-enable-lpd=false",
-            "--seed-time=0",
-            "--bt-tracker-connect-timeout=5",
-            "--bt-stop-timeout=60",
-            "--allow-overwrite=true",
-            "--file-allocation=none",
-            "--summary-interval=0",
-            "--interface=127.0.0.1",
-            "--disable-ipv6=true",
-            "--console-log-level=notice",
-            &listen_arg,
-            &pid_arg,
-            "--dir",
-            utf8(&out),
-            utf8(&torrent),
-        ],
-        dir,
-    );
+    let args = ["--seed-time=0", "--dir", utf8(&out), utf8(&torrent)];
+    let mut aria2 = aria2(dir, listen, &args);
     let download_started = Instant::now();
     let status = aria2.wait_exit(DOWNLOAD_DEADLINE);
     let took = download_started.elapsed();

@@ -1,6 +1,7 @@
 //! A program that is not ours (aria2c, opentracker, transmission-daemon, a libtorrent
 //! script) run by a test: its output in a log file, waits that poll it against a deadline, and
-//! kill-and-reap when dropped.
+//! kill-and-reap when dropped; and whether such a program is installed at all. What to run
+//! (arguments, scripts) is up to the tests and `interop.rs`.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{DEADLINE, LT_COMMON_DIR};
+use super::{DEADLINE, LT_COMMON_DIR, PYTHON, have_tool};
 
 pub fn utf8(path: &Path) -> &str {
     path.to_str().expect("temporary paths are utf-8")
@@ -41,6 +42,16 @@ impl Tool {
             child,
             log,
         }
+    }
+
+    /// The Python script `source` (a libtorrent one: `bench/lt_common.py` is on its
+    /// `PYTHONPATH`), written to `cwd/FILE` and run with `args`.
+    pub fn script(name: &str, file: &str, source: &str, args: &[&str], cwd: &Path) -> Tool {
+        let script = cwd.join(file);
+        std::fs::write(&script, source).expect("write script");
+        let mut all = vec![utf8(&script)];
+        all.extend_from_slice(args);
+        Tool::start(name, PYTHON, &all, cwd)
     }
 
     pub fn output(&self) -> String {
@@ -109,4 +120,27 @@ impl Drop for Tool {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether `program` runs; if not, a loud `SKIPPED:` line naming the test (the thread's name),
+/// or a failure under `CI=true` ([`have_tool`]).
+pub fn installed(program: &str, probe: &[&str], package: &str) -> bool {
+    let here = have_tool(program, probe, package);
+    if !here {
+        let test = thread::current().name().unwrap_or("test").to_string();
+        eprintln!("SKIPPED: {test}: {program} is not installed (apt-get install {package})");
+    }
+    here
+}
+
+pub fn libtorrent_installed() -> bool {
+    installed(PYTHON, &["-c", "import libtorrent"], "python3-libtorrent")
+}
+
+pub fn aria2_installed() -> bool {
+    installed("aria2c", &["--version"], "aria2")
+}
+
+pub fn mktorrent_installed() -> bool {
+    installed("mktorrent", &["-h"], "mktorrent")
 }

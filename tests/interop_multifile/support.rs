@@ -1,17 +1,17 @@
 //! What the cases of `tests/interop_multifile.rs` share: the folder and its files, `create`
-//! and `mktorrent` of it, our seeder and leecher, the other clients as child processes (killed
-//! when dropped) and their scripts. No test here.
+//! and `mktorrent` of it, our seeder and leecher, the tracker's status page and the libtorrent
+//! scripts. No test here; running the other clients is `tests/common/tool.rs` and
+//! `tests/common/interop.rs`.
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use bittorrent_sim::metainfo::Metainfo;
 
+use crate::common::interop::exchange;
+use crate::common::tool::utf8;
 use crate::common::*;
 
 /// The folder's files: (path under the folder, length). Sorted as `create` sorts them.
@@ -21,10 +21,6 @@ pub const PIECE_LEN: usize = 16 * 1024;
 pub const PIECES: u32 = TOTAL.div_ceil(PIECE_LEN) as u32;
 /// How long a real client or our leecher may take to download the folder.
 pub const DOWNLOAD_DEADLINE: Duration = Duration::from_secs(60);
-
-pub fn utf8(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are utf-8")
-}
 
 /// Each file of the folder: its path under the folder, and its bytes.
 pub type Files = Vec<(&'static str, Vec<u8>)>;
@@ -59,25 +55,7 @@ pub fn assert_same(root: &Path, files: &[(&str, Vec<u8>)], who: &str) {
 
 /// `bittorrent-sim create DIR --piece-length 16KiB [--tracker T] -o OUT`, read back.
 pub fn create(root: &Path, tracker: Option<&str>, out: &Path) -> Metainfo {
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "create",
-        utf8(root),
-        "--piece-length",
-        "16KiB",
-        "-o",
-        utf8(out),
-    ]);
-    if let Some(tracker) = tracker {
-        cmd.args(["--tracker", tracker]);
-    }
-    let created = cmd.output().expect("run create");
-    assert!(
-        created.status.success(),
-        "create failed: {}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    let meta = Metainfo::from_file(out).expect("read the torrent back");
+    let meta = crate::common::interop::create(root, "16KiB", tracker, out);
     assert_eq!((meta.name.as_str(), meta.num_pieces()), ("shared", PIECES));
     meta
 }
@@ -94,101 +72,6 @@ pub fn mktorrent(root: &Path, announce: &str, out: &Path) -> Metainfo {
     assert!(meta.is_multi_file());
     assert_eq!((meta.length, meta.num_pieces()), (TOTAL as u64, 4));
     meta
-}
-
-/// A program that is not ours, its output going to `DIR/NAME.log`; killed when dropped.
-pub struct Tool {
-    name: String,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Tool {
-    pub fn start(name: &str, program: &str, args: &[&str], dir: &Path) -> Tool {
-        let log = dir.join(format!("{name}.log"));
-        let out = File::create(&log).expect("create log");
-        let err = out.try_clone().expect("clone log");
-        let child = Command::new(program)
-            .args(args)
-            .env("PYTHONPATH", LT_COMMON_DIR)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {name} ({program}): {e}"));
-        Tool {
-            name: name.to_string(),
-            child,
-            log,
-        }
-    }
-
-    pub fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Polls until the program exits; panics (and so kills it) past `limit`.
-    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} still running after {limit:?}",
-                self.name
-            );
-            thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Tool {
-    fn drop(&mut self) {
-        if thread::panicking() {
-            for line in self
-                .output()
-                .lines()
-                .rev()
-                .take(60)
-                .collect::<Vec<_>>()
-                .iter()
-                .rev()
-            {
-                eprintln!("{} | {line}", self.name);
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Whether `program` runs; if not, a loud `SKIPPED` line (or a failure when `CI=true`).
-pub fn tool(test: &str, program: &str, probe: &[&str], package: &str) -> bool {
-    let here = have_tool(program, probe, package);
-    if !here {
-        eprintln!("SKIPPED: {test}: {program} is not installed (apt-get install {package})");
-    }
-    here
-}
-
-pub fn libtorrent_here(test: &str) -> bool {
-    tool(
-        test,
-        PYTHON,
-        &["-c", "import libtorrent"],
-        "python3-libtorrent",
-    )
-}
-
-pub fn mktorrent_here(test: &str) -> bool {
-    tool(test, "mktorrent", &["-h"], "mktorrent")
-}
-
-pub fn aria2_here(test: &str) -> bool {
-    tool(test, "aria2c", &["--version"], "aria2")
 }
 
 /// Our seeder of `root` (`--seed DIR`, 16 KiB pieces) on `tracker`; returns it and its port.
@@ -218,29 +101,13 @@ pub fn our_leecher(dir: &Path, tracker: impl std::fmt::Display, extra: &[&str]) 
     args.extend(["--round-interval", "0", "--parallel", "4"]);
     args.extend_from_slice(extra);
     let (leecher, _) = peer("leecher", dir, tracker, &args);
-    let deadline = Instant::now() + DOWNLOAD_DEADLINE;
-    while leecher.count("download complete: ") == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "leecher: not complete within {DOWNLOAD_DEADLINE:?}"
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
+    leecher.wait_for("download complete: ");
     leecher
 }
 
 /// The tracker's status page, fetched over HTTP from its own port.
 pub fn status_page(addr: SocketAddr) -> String {
-    let mut stream = TcpStream::connect(addr).expect("connect to the status page");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    stream
-        .write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .expect("request");
-    let mut page = String::new();
-    let _ = stream.read_to_string(&mut page);
-    page
+    exchange(addr, b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
 }
 
 /// A foreign torrent (mktorrent) announcing to our tracker, a folder copy in `DIR/seed/shared`
@@ -257,60 +124,21 @@ pub fn foreign_swarm(dir: &Path) -> (Proc, String, PathBuf, Files) {
     (tracker, url, torrent, files)
 }
 
-/// aria2 on loopback, finding peers only through the torrent's tracker.
-pub const ARIA2_COMMON: [&str; 13] = [
-    "--no-conf=true",
-    "--enable-dht=false",
-    "--enable-dht6=false",
-    "--enable-peer-exchange=false",
-    "--bt-enable-lpd=false",
-    "--bt-tracker-connect-timeout=5",
-    "--bt-stop-timeout=60",
-    "--allow-overwrite=true",
-    "--file-allocation=none",
-    "--summary-interval=0",
-    "--interface=127.0.0.1",
-    "--disable-ipv6=true",
-    "--console-log-level=notice",
-];
-
 /// libtorrent downloads TORRENT into SAVE_PATH from our seeder at 127.0.0.1:PORT
-/// (`connect_peer`; the torrent has no announce URL), exits 0 once seeding.
-pub const DOWNLOAD_SCRIPT: &str = r#"
-import sys, time
-import libtorrent as lt
-from lt_common import add, make_session
-
+/// (`connect_peer`; the torrent has no announce URL), exits 0 once seeding: the set-up of an
+/// `interop::libtorrent_script` with the step `EXIT_WHEN_SEEDING`.
+pub const DOWNLOAD_SETUP: &str = r#"
 torrent, save_path, port, deadline = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
 ses = make_session(alerts=lt.alert.category_t.error_notification)
 handle = add(ses, torrent, save_path, announce=True)
 handle.connect_peer(('127.0.0.1', port))
-end = time.monotonic() + deadline
-while time.monotonic() < end:
-    for alert in ses.pop_alerts():
-        print('alert %s: %s' % (type(alert).__name__, alert.message()), flush=True)
-    if handle.status().is_seeding:
-        print('complete', flush=True)
-        sys.exit(0)
-    time.sleep(0.05)
-print('deadline of %gs passed at %.1f%%' % (deadline, handle.status().progress * 100), flush=True)
-sys.exit(1)
 "#;
 
 /// libtorrent seeds TORRENT from SAVE_PATH (`seed_mode`: trusts the files, checks each piece
-/// when first asked for it), announcing to the torrent's tracker, until killed or DEADLINE.
-pub const SEED_SCRIPT: &str = r#"
-import sys, time
-import libtorrent as lt
-from lt_common import add, make_session
-
+/// when first asked for it), announcing to the torrent's tracker, until killed or DEADLINE: the
+/// set-up of an `interop::libtorrent_script` with no step.
+pub const SEED_SETUP: &str = r#"
 torrent, save_path, deadline = sys.argv[1], sys.argv[2], float(sys.argv[3])
 ses = make_session(alerts=lt.alert.category_t.error_notification)
 handle = add(ses, torrent, save_path, announce=True, seed_mode=True)
-end = time.monotonic() + deadline
-while time.monotonic() < end:
-    for alert in ses.pop_alerts():
-        print('alert %s: %s' % (type(alert).__name__, alert.message()), flush=True)
-    time.sleep(0.02)
-sys.exit(1)
 "#;
