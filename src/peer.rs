@@ -8,7 +8,7 @@
 //! 2. Learn the swarm: read `--torrent`, hash `--seed FILE|DIR`, ask the tracker (`SWARMS`,
 //!    then `METAINFO`), each a `connect`/`write`/`read`/close exchange
 //!    (`peer/tracker_client.rs`), or, for `--magnet`, fetch the info dictionary from the
-//!    swarm's peers (BEP 9, `peer/magnet.rs`).
+//!    swarm's peers (BEP 9, `peer/magnet.rs`); all in `peer/learn.rs`.
 //! 3. Open the data file (or the files of a folder) and verify what is already on disk: only
 //!    pieces whose SHA-1 matches are ever reported (`peer/storage.rs`).
 //! 4. `PUBLISH` the metainfo and `JOIN` the swarm with the pieces held (`peer/announcer.rs`).
@@ -38,6 +38,7 @@ pub mod picker;
 pub mod storage;
 pub mod tracker_client;
 
+mod learn;
 mod run;
 mod shutdown;
 mod task_loop;
