@@ -61,6 +61,8 @@ source "$here/lib/options.sh"
 source "$here/lib/namespaces.sh"
 # shellcheck source=lab/lib/net.sh
 source "$here/lib/net.sh"
+# shellcheck source=lab/lib/bin.sh
+source "$here/lib/bin.sh"
 # shellcheck source=lab/lib/run.sh
 source "$here/lib/run.sh"
 # shellcheck source=lab/lib/swarm.sh

@@ -22,6 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/marked.rs"]
+mod marked;
+
 const BIN: &str = env!("CARGO_BIN_EXE_bittorrent-sim");
 const PYTHON: &str = "/usr/bin/python3";
 const POLL: Duration = Duration::from_millis(100);
@@ -91,17 +94,7 @@ fn links_of(prefix: &str) -> Vec<String> {
 
 /// Pids of the processes carrying `BTMN_RUN=<prefix>`.
 fn processes_of(prefix: &str) -> Vec<u32> {
-    let marker = format!("BTMN_RUN={prefix}");
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|&b| b == 0).any(|var| var == marker.as_bytes()))
-        })
-        .collect()
+    marked::processes_marked("BTMN_RUN", prefix)
 }
 
 /// Removes, by name and pid, whatever a run of `prefix` left; says what it removed.

@@ -7,15 +7,7 @@
 
 # prepare_program: sets bin (building it when not given), workdir and the run's deadline.
 prepare_program() {
-  if [[ -z "$bin" ]]; then
-    target="${CARGO_TARGET_DIR:-$root/target}"
-    [[ "$target" = /* ]] || target="$root/$target"
-    if command -v cargo >/dev/null; then
-      echo "== building"
-      (cd "$root" && cargo build --quiet)
-    fi
-    bin="$target/debug/bittorrent-sim"
-  fi
+  if [[ -z "$bin" ]]; then bin="$(default_bin "$root")"; fi
   [[ -x "$bin" ]] || usage_error "no binary at $bin: run cargo build first, or give --bin PATH"
   bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 

@@ -40,15 +40,9 @@ command -v mnexec >/dev/null || skip "no mnexec: install Debian's mininet packag
 command -v brctl >/dev/null || skip "no brctl: install bridge-utils (Mininet's lxbr switch uses it)"
 "$python" -c 'import mininet' 2>/dev/null || skip "$python has no mininet module (Debian package mininet)"
 
-if [[ -z "$bin" ]]; then
-  target="${CARGO_TARGET_DIR:-$root/target}"
-  [[ "$target" = /* ]] || target="$root/$target"
-  if command -v cargo >/dev/null; then
-    echo "== building"
-    (cd "$root" && cargo build --quiet)
-  fi
-  bin="$target/debug/bittorrent-sim"
-fi
+# shellcheck source=lab/lib/bin.sh
+source "$root/lab/lib/bin.sh"
+if [[ -z "$bin" ]]; then bin="$(default_bin "$root")"; fi
 [[ -x "$bin" ]] || { echo "run.sh: no binary at $bin: run cargo build first, or give --bin PATH" >&2; exit 2; }
 [[ -n "$workdir" ]] || workdir="$(mktemp -d "${TMPDIR:-/tmp}/btmn.XXXXXX")"
 

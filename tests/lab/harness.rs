@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../common/marked.rs"]
+mod marked;
+
 use super::{BIN, ONE_AT_A_TIME, POLL};
 /// Names of the links the lab creates, always inside its namespaces.
 pub(crate) fn is_lab_link(name: &str) -> bool {
@@ -82,17 +85,7 @@ pub(crate) fn namespaces_of(prefix: &str) -> Vec<String> {
 
 /// Pids of the processes carrying `BTLAB_RUN=<prefix>`.
 pub(crate) fn processes_of(prefix: &str) -> Vec<u32> {
-    let marker = format!("BTLAB_RUN={prefix}");
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|&b| b == 0).any(|var| var == marker.as_bytes()))
-        })
-        .collect()
+    marked::processes_marked("BTLAB_RUN", prefix)
 }
 
 /// What of the root namespace the lab must never touch: its addresses and routes in 10.99.0.x,

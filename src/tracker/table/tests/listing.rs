@@ -3,11 +3,8 @@
 
 use super::*;
 
-#[test]
-fn two_hundred_fifty_scattered_fake_joins_do_not_make_a_huge_list() {
-    // A 10 000-piece torrent: every fake peer claims every other piece (the longest range
-    // list there is, ~24 KiB each). Before the byte bounds a LIST was 200 such lines (~5 MB).
-    let pieces = 10_000;
+/// A table with a torrent of `pieces` one-byte pieces published, and its info-hash.
+fn big_swarm(pieces: usize) -> (PeerTable, InfoHash) {
     let mut info = format!(
         "d6:lengthi{pieces}e4:name3:big12:piece lengthi1e6:pieces{}:",
         pieces * 20
@@ -22,6 +19,15 @@ fn two_hundred_fifty_scattered_fake_joins_do_not_make_a_huge_list() {
     let hash = m.info_hash;
     let table = PeerTable::new(Identity::Port);
     table.publish(m).expect("publish");
+    (table, hash)
+}
+
+#[test]
+fn two_hundred_fifty_scattered_fake_joins_do_not_make_a_huge_list() {
+    // A 10 000-piece torrent: every fake peer claims every other piece (the longest range
+    // list there is, ~24 KiB each). Before the byte bounds a LIST was 200 such lines (~5 MB).
+    let pieces = 10_000;
+    let (table, hash) = big_swarm(pieces);
     let scattered: Vec<String> = (0..pieces).step_by(2).map(|i| i.to_string()).collect();
     let scattered = scattered.join(",");
     for port in 0..250u16 {
@@ -70,20 +76,7 @@ fn a_list_of_a_big_swarm_is_its_most_complete_peers_in_order() {
     // 500 peers of a 300-piece torrent holding 1 to 300 pieces (many ties): LIST names the
     // 200 most complete, most complete first, ties by address, exactly as sorting all 500.
     let pieces = 300usize;
-    let mut info = format!(
-        "d6:lengthi{pieces}e4:name3:big12:piece lengthi1e6:pieces{}:",
-        pieces * 20
-    )
-    .into_bytes();
-    info.extend(std::iter::repeat_n(7u8, pieces * 20));
-    info.extend_from_slice(b"e");
-    let mut bytes = b"d4:info".to_vec();
-    bytes.extend_from_slice(&info);
-    bytes.extend_from_slice(b"e");
-    let m = Metainfo::from_bytes(&bytes).expect("valid torrent");
-    let hash = m.info_hash;
-    let table = PeerTable::new(Identity::Port);
-    table.publish(m).expect("publish");
+    let (table, hash) = big_swarm(pieces);
     let mut everyone = Vec::new();
     for i in 0..500u16 {
         let held = (usize::from(i) * 7919) % pieces + 1;
