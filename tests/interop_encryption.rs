@@ -35,13 +35,8 @@ const FILE_LEN: usize = 11 * PIECE_64K + 4_321;
 const SETUP: &str = r#"
 mode, torrent, save_path, deadline = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 cat = lt.alert.category_t
-ses = make_session(alerts=cat.error_notification | cat.peer_notification | cat.status_notification)
-ses.apply_settings({
-    'out_enc_policy': int(lt.enc_policy.pe_forced),
-    'in_enc_policy': int(lt.enc_policy.pe_forced),
-    'allowed_enc_level': int(lt.enc_level.pe_rc4),
-    'prefer_rc4': True,
-})
+ses = make_session(alerts=cat.error_notification | cat.peer_notification | cat.status_notification,
+                   forced_encryption=True)
 handle = add(ses, torrent, save_path, announce=(mode == 'seed'), seed_mode=(mode == 'seed'))
 if mode == 'leech':
     handle.connect_peer((sys.argv[5], int(sys.argv[6])))

@@ -17,6 +17,10 @@ import time
 
 import libtorrent as lt
 
+# The session settings every libtorrent of this project uses (bench/lt_common.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+import lt_common  # noqa: E402
+
 
 def make(path, url, out):
     fs = lt.file_storage()
@@ -32,25 +36,9 @@ def make(path, url, out):
 def run(mode, listen, enc, what, save_path):
     ip, port = listen.rsplit(":", 1)
     cat = lt.alert.category_t
-    settings = {
-        "listen_interfaces": "%s:%s" % (ip, port),
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "enable_incoming_utp": False,
-        "enable_outgoing_utp": False,
-        "enable_incoming_tcp": True,
-        "enable_outgoing_tcp": True,
-        "alert_mask": cat.error_notification | cat.peer_notification | cat.status_notification,
-    }
-    if enc == "forced":
-        settings.update({
-            "out_enc_policy": int(lt.enc_policy.forced),
-            "in_enc_policy": int(lt.enc_policy.forced),
-            "allowed_enc_level": int(lt.enc_level.rc4),
-        })
-    ses = lt.session(settings)
+    ses = lt_common.make_session(int(port), alerts=cat.error_notification | cat.peer_notification
+                                 | cat.status_notification, ip=ip,
+                                 forced_encryption=(enc == "forced"))
     if mode == "magnet":
         atp = lt.parse_magnet_uri(what)
     else:
