@@ -32,12 +32,10 @@ client_downloads_from_ours() {
   if ((seeds > 1)); then ok "$served of $seeds sent"; else ok; fi
 }
 
-# B: our peer downloads from the client seeding (our torrent, the client holding the file).
-cell_B() {
-  local file="$cell_dir/client/data/$FILE_NAME" torrent="$cell_dir/ours.torrent"
-  mkdir -p "$cell_dir/client/data" "$cell_dir/ours/dl"
-  make_file "$file"
-  our_torrent "$file" "$torrent" >/dev/null
+# client_seeds_ours_downloads TORRENT FILE: the client seeds TORRENT from its data folder, then
+# our peer 2 downloads it alone; the cell passes when its copy is FILE, byte for byte.
+client_seeds_ours_downloads() {
+  local torrent=$1 file=$2
   start_tracker "$torrent"
   client_start
   client_seed "$torrent" "$cell_dir/client/data"
@@ -47,6 +45,15 @@ cell_B() {
   wait_until "our peer to complete" our_complete 2
   same "$file" "$cell_dir/ours/dl/$FILE_NAME"
   ok
+}
+
+# B: our peer downloads from the client seeding (our torrent, the client holding the file).
+cell_B() {
+  local file="$cell_dir/client/data/$FILE_NAME" torrent="$cell_dir/ours.torrent"
+  mkdir -p "$cell_dir/client/data" "$cell_dir/ours/dl"
+  make_file "$file"
+  our_torrent "$file" "$torrent" >/dev/null
+  client_seeds_ours_downloads "$torrent" "$file"
 }
 
 # C: our peer consumes the client's own torrent (its own tool, its own piece length).
@@ -60,15 +67,7 @@ cell_C() {
   read -r hash pieces < <(torrent_facts "$torrent")
   note "torrent made by $tool; info-hash $hash, piece length $pieces"
   echo "$tool, $((pieces / 1024)) KiB pieces" >"$cell_dir/tool"
-  start_tracker "$torrent"
-  client_start
-  client_seed "$torrent" "$cell_dir/client/data"
-  wait_until "$client to seed" client_complete
-  start_clock
-  our_peer 2 --torrent "$torrent" --dir "$cell_dir/ours/dl"
-  wait_until "our peer to complete" our_complete 2
-  same "$file" "$cell_dir/ours/dl/$FILE_NAME"
-  ok
+  client_seeds_ours_downloads "$torrent" "$file"
 }
 
 # D: a mixed swarm: our seed, the client and two leechers of ours start together; all complete.
