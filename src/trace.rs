@@ -152,6 +152,27 @@ pub fn wire(dir: Dir, local: Option<SocketAddr>, remote: SocketAddr, message: &M
     record(dir, "bittorrent", local, remote, kind, &fields);
 }
 
+/// Records a `piece` sent or received without building its `Message` (the block paths lend the
+/// block from a buffer): the same record [`wire`] would write for it.
+pub fn wire_piece(
+    dir: Dir,
+    local: Option<SocketAddr>,
+    remote: SocketAddr,
+    index: u32,
+    begin: u32,
+    len: usize,
+) {
+    if !enabled() {
+        return;
+    }
+    let fields = [
+        ("index", index.into()),
+        ("begin", begin.into()),
+        ("length", len.into()),
+    ];
+    record(dir, "bittorrent", local, remote, "piece", &fields);
+}
+
 /// The trace `type` and fields of a peer wire message.
 pub fn wire_fields(message: &Message) -> (&'static str, Vec<(&'static str, Value)>) {
     let fields = match message {

@@ -356,26 +356,6 @@ impl Connection<'_> {
         Ok(true)
     }
 
-    /// Sends `interested` or `not interested` when the remote has (or no longer has) pieces we
-    /// lack.
-    fn update_interest(&mut self) -> Result<(), ConnError> {
-        let wanted = !self.downloads.is_empty()
-            || self
-                .remote_pieces
-                .iter()
-                .any(|i| !self.advertised.contains(i));
-        if wanted != self.am_interested {
-            self.am_interested = wanted;
-            let message = if wanted {
-                Message::Interested
-            } else {
-                Message::NotInterested
-            };
-            self.send(&message)?;
-        }
-        Ok(())
-    }
-
     fn send(&mut self, message: &Message) -> Result<(), ConnError> {
         slow_motion(self.remote, message.name());
         info!("{}: send {message}", self.remote);
@@ -402,10 +382,5 @@ fn log_piece(
         Dir::Recv => "received",
     };
     info!("{remote}: {verb} piece {index} begin {begin} ({len} bytes)");
-    let fields = [
-        ("index", index.into()),
-        ("begin", begin.into()),
-        ("length", len.into()),
-    ];
-    trace::record(dir, "bittorrent", local, remote, "piece", &fields);
+    trace::wire_piece(dir, local, remote, index, begin, len);
 }

@@ -1,5 +1,6 @@
 //! The fetching half of a connection: the pieces the engine assigned, which of their blocks
-//! are requested and received, and the assembly of each piece.
+//! are requested and received, the assembly of each piece, and the interest we show the remote
+//! (whether it holds pieces we lack).
 //!
 //! [`Downloads`] is pure bookkeeping; the `impl Connection` block below sends the requests and
 //! files the blocks, verifying each completed piece before the engine hears of it.
@@ -368,6 +369,28 @@ impl Downloads {
 fn block_of(index: u32, len: u32, number: u32) -> (u32, u32, u32) {
     let begin = number * BLOCK_LEN;
     (index, begin, BLOCK_LEN.min(len - begin))
+}
+
+impl Connection<'_> {
+    /// Sends `interested` or `not interested` when the remote has (or no longer has) pieces we
+    /// lack.
+    pub(super) fn update_interest(&mut self) -> Result<(), ConnError> {
+        let wanted = !self.downloads.is_empty()
+            || self
+                .remote_pieces
+                .iter()
+                .any(|i| !self.advertised.contains(i));
+        if wanted != self.am_interested {
+            self.am_interested = wanted;
+            let message = if wanted {
+                Message::Interested
+            } else {
+                Message::NotInterested
+            };
+            self.send(&message)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
