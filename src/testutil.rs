@@ -2,6 +2,11 @@
 
 use std::io::{self, Read};
 
+/// Joins literal pieces, so a golden input can be written field by field, each annotated.
+pub fn cat(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
 /// A reader that returns at most one byte per `read()`, as a slow TCP stream may: a codec
 /// that reads through it proves it handles short reads.
 pub struct OneByte<'a>(pub &'a [u8]);

@@ -5,11 +5,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::testutil::XorShift;
-
-/// Joins literal pieces, so a golden input can be written field by field.
-fn cat(parts: &[&[u8]]) -> Vec<u8> {
-    parts.concat()
-}
+use crate::testutil::cat;
 
 fn err(input: &[u8]) -> BencodeError {
     match decode(input) {

@@ -4,10 +4,7 @@
 
 use super::*;
 use crate::infohash::sha1;
-
-fn cat(parts: &[&[u8]]) -> Vec<u8> {
-    parts.concat()
-}
+use crate::testutil::cat;
 
 /// A hand-written multi-file `info`: 20000 + 0 + 20000 bytes in pieces of 16384 (3 pieces;
 /// piece 1, bytes 16384..32768, spans `a.bin` and `sub/b.bin`, across the empty file).

@@ -4,11 +4,7 @@
 use super::*;
 use crate::bencode::{self, Node};
 use crate::infohash::sha1;
-
-/// Joins literal pieces, so a golden torrent can be written field by field.
-fn cat(parts: &[&[u8]]) -> Vec<u8> {
-    parts.concat()
-}
+use crate::testutil::cat;
 
 /// A hand-written `info` dictionary: 40000 bytes in pieces of 16384 (3 pieces, the last
 /// 7232 bytes), with an unknown `private` key that must still count in the info-hash.
